@@ -1,0 +1,164 @@
+//! Commands: everything that can change a network, as data.
+
+use crate::ids::{EmailId, FlagId, MemberId, NotificationId, RequestId};
+use crate::kinds::{Decision, InvitationSetting, ReportReason};
+use crate::policy::Policy;
+
+/// A request to change the network. Text fields are raw: `decide` validates
+/// them in the order SPEC gives, so errors come out in that order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// `register(member, email, name)`.
+    Register {
+        /// The new member.
+        member: MemberId,
+        /// Their email address, validated.
+        email: Option<String>,
+        /// Their display name, validated.
+        name: Option<String>,
+    },
+    /// `set_invitation_setting(member, setting)`.
+    SetInvitationSetting {
+        /// The member.
+        member: MemberId,
+        /// The new setting.
+        setting: InvitationSetting,
+    },
+    /// `import_contacts(member, emails)`.
+    ImportContacts {
+        /// The member.
+        member: MemberId,
+        /// Addresses to add.
+        emails: Vec<String>,
+    },
+    /// `send(sender, recipient, note, email)`.
+    Send {
+        /// Who invites.
+        sender: MemberId,
+        /// Who is invited.
+        recipient: MemberId,
+        /// An optional note.
+        note: Option<String>,
+        /// The recipient's email address, for recipients who ask for it.
+        email: Option<String>,
+    },
+    /// `accept(recipient, id)`.
+    Accept {
+        /// Who acts: must be the recipient.
+        recipient: MemberId,
+        /// The request.
+        request: RequestId,
+    },
+    /// `ignore(recipient, id)`.
+    Ignore {
+        /// Who acts: must be the recipient.
+        recipient: MemberId,
+        /// The request.
+        request: RequestId,
+    },
+    /// `decline(recipient, id, message)`.
+    Decline {
+        /// Who acts: must be the recipient.
+        recipient: MemberId,
+        /// The request.
+        request: RequestId,
+        /// An optional message to the sender.
+        message: Option<String>,
+    },
+    /// `withdraw(sender, id, message)`.
+    Withdraw {
+        /// Who acts: must be the sender.
+        sender: MemberId,
+        /// The request.
+        request: RequestId,
+        /// An optional message to the recipient.
+        message: Option<String>,
+    },
+    /// `remove_connection(member, other)`.
+    RemoveConnection {
+        /// Who ends the connection.
+        member: MemberId,
+        /// The other member.
+        other: MemberId,
+    },
+    /// `block(blocker, blocked)`.
+    Block {
+        /// Who blocks.
+        blocker: MemberId,
+        /// Who is blocked.
+        blocked: MemberId,
+    },
+    /// `unblock(blocker, blocked)`.
+    Unblock {
+        /// Who had blocked.
+        blocker: MemberId,
+        /// Who was blocked.
+        blocked: MemberId,
+    },
+    /// `report(reporter, reported, reason, request_id)`.
+    Report {
+        /// Who reports.
+        reporter: MemberId,
+        /// Who is reported.
+        reported: MemberId,
+        /// Why.
+        reason: ReportReason,
+        /// A request from the reported member to the reporter.
+        request: Option<RequestId>,
+    },
+    /// `mark_read(member, ids)`.
+    MarkRead {
+        /// Whose notifications.
+        member: MemberId,
+        /// Which.
+        ids: Vec<NotificationId>,
+    },
+    /// Records that these emails were handed to a mail server.
+    MarkEmailsSent {
+        /// Which.
+        ids: Vec<EmailId>,
+    },
+    /// `expire()`: ends every open request older than `pending_ttl`.
+    Expire,
+    /// `resolve_flag(flag_id, decision)`.
+    ResolveFlag {
+        /// The flag.
+        flag: FlagId,
+        /// The decision.
+        decision: Decision,
+    },
+    /// Applies a new policy from now on (recorded as `policy_changed`).
+    ChangePolicy {
+        /// The new policy.
+        policy: Policy,
+    },
+}
+
+/// What a command returns besides its events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing to return.
+    Done,
+    /// The request sent, or the reverse request accepted in its place.
+    Request(RequestId),
+    /// How many things the command changed (expired requests, emails marked).
+    Count(u64),
+}
+
+impl Outcome {
+    /// The request id, for `send`.
+    pub fn request(self) -> Option<RequestId> {
+        match self {
+            Outcome::Request(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The count, for `expire` and friends.
+    pub fn count(self) -> u64 {
+        match self {
+            Outcome::Count(n) => n,
+            _ => 0,
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! The small closed vocabularies of SPEC: request states, settings, standings,
+//! report reasons, notification kinds, moderation rules and decisions. Each is
+//! spelt in lowercase exactly as SPEC writes it.
+
+use crate::error::Error;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+macro_rules! vocabulary {
+    ($(#[$doc:meta])* $name:ident, $what:literal { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vdoc])* $variant),+
+        }
+
+        impl $name {
+            /// Every value, in SPEC order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The SPEC spelling.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            /// Parses the SPEC spelling; anything else is `InvalidInput` naming the choices.
+            pub fn parse(text: &str) -> Result<Self, Error> {
+                match text {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(Error::InvalidInput(format!(
+                        concat!($what, " must be one of {}, not {:?}"),
+                        [$($text),+].join(", "),
+                        other
+                    ))),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+vocabulary!(
+    /// The state of a connection request (SPEC §2).
+    RequestState, "state" {
+        /// Sent, awaiting the recipient.
+        Pending = "pending",
+        /// Archived by the recipient; the sender still sees `pending`.
+        Ignored = "ignored",
+        /// Accepted: the two members are connected.
+        Accepted = "accepted",
+        /// Declined by the recipient.
+        Declined = "declined",
+        /// Withdrawn by the sender.
+        Withdrawn = "withdrawn",
+        /// Open longer than the policy's `pending_ttl`.
+        Expired = "expired",
+        /// Ended by a block from either side.
+        Cancelled = "cancelled",
+    }
+);
+
+impl RequestState {
+    /// `pending` or `ignored`: the recipient can still accept it.
+    pub fn is_open(self) -> bool {
+        matches!(self, RequestState::Pending | RequestState::Ignored)
+    }
+}
+
+vocabulary!(
+    /// Who may invite a member (SPEC §1).
+    InvitationSetting, "invitation setting" {
+        /// Anyone may invite (the default).
+        Everyone = "everyone",
+        /// The sender must know the member's email or be in their imported contacts.
+        EmailOrContacts = "email_or_contacts",
+        /// Only senders whose email is in the member's imported contacts.
+        Contacts = "contacts",
+        /// No one may invite.
+        Nobody = "nobody",
+    }
+);
+
+vocabulary!(
+    /// A member's moderation standing (SPEC §4).
+    Standing, "standing" {
+        /// Nothing open.
+        Good = "good",
+        /// An open flag awaits review; the member can still send.
+        UnderReview = "under_review",
+        /// The member cannot send invitations.
+        Restricted = "restricted",
+    }
+);
+
+vocabulary!(
+    /// Why a member reported another.
+    ReportReason, "reason" {
+        /// Unwanted bulk invitations.
+        Spam = "spam",
+        /// Abusive behaviour.
+        Harassment = "harassment",
+        /// "I don't know this person": also ignores the request and stops further invitations.
+        DontKnow = "dont_know",
+    }
+);
+
+vocabulary!(
+    /// What an in-app notification is about (SPEC §3).
+    NotificationKind, "notification kind" {
+        /// Someone invited the member.
+        InvitationReceived = "invitation_received",
+        /// The member's invitation was accepted.
+        InvitationAccepted = "invitation_accepted",
+        /// The member's invitation was declined.
+        InvitationDeclined = "invitation_declined",
+        /// An invitation to the member was withdrawn.
+        InvitationWithdrawn = "invitation_withdrawn",
+        /// The member's invitation expired.
+        InvitationExpired = "invitation_expired",
+    }
+);
+
+vocabulary!(
+    /// The moderation rule behind a flag (SPEC §4).
+    FlagRule, "rule" {
+        /// Withdrawals to the same member, again and again.
+        RepeatedWithdrawals = "repeated_withdrawals",
+        /// Reports from distinct members.
+        Reported = "reported",
+        /// Few of the member's recent invitations were accepted.
+        LowAcceptance = "low_acceptance",
+        /// Many sends within an hour.
+        Burst = "burst",
+    }
+);
+
+vocabulary!(
+    /// Where a flag is in review.
+    FlagStatus, "flag status" {
+        /// Awaiting a decision.
+        Open = "open",
+        /// Resolved: nothing wrong.
+        Cleared = "cleared",
+        /// Resolved: the member is restricted.
+        Restricted = "restricted",
+    }
+);
+
+vocabulary!(
+    /// A moderator's decision on a flag.
+    Decision, "decision" {
+        /// Nothing wrong: the member goes back to good standing.
+        Clear = "clear",
+        /// The member may no longer send invitations.
+        Restrict = "restrict",
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spellings_round_trip_and_unknowns_are_named() {
+        for s in RequestState::ALL {
+            assert_eq!(RequestState::parse(s.as_str()).unwrap(), *s);
+        }
+        for s in InvitationSetting::ALL {
+            assert_eq!(InvitationSetting::parse(s.as_str()).unwrap(), *s);
+        }
+        let err = ReportReason::parse("rude").unwrap_err().to_string();
+        assert!(err.contains("spam, harassment, dont_know") && err.contains("rude"), "{err}");
+    }
+}

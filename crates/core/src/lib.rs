@@ -1,0 +1,58 @@
+//! # connreq-core
+//!
+//! The pure model of connreq, the connection-request system of a professional
+//! network: members invite each other, the invitee accepts, ignores or
+//! declines, the inviter can withdraw, the other side is told in-app and by
+//! email, members block and report each other, and moderation watches for abuse
+//! such as withdrawing and re-sending to the same person again and again.
+//!
+//! This crate does no I/O and reads no clock: every command takes its time as
+//! data. [`Model::decide`] checks a command against every rule and returns the
+//! events it implies; [`Model::apply`] folds events into the state. The
+//! [`Network`] trait is the whole API of SPEC §2–5; [`MemoryNetwork`]
+//! implements it in memory, and `connreq-store` implements it on sled.
+//!
+//! ```
+//! use connreq_core::{MemberId, MemoryNetwork, Network, Policy, RequestState, Timestamp};
+//!
+//! let net = MemoryNetwork::new(Policy::standard())?;
+//! let (ada, bob) = (MemberId(1), MemberId(2));
+//! let t = Timestamp(1_790_000_000_000);
+//! net.register(ada, Some("ada@example.com"), Some("Ada"), t)?;
+//! net.register(bob, Some("bob@example.com"), Some("Bob"), t)?;
+//! let id = net.send(ada, bob, Some("We met at the conference"), None, t)?;
+//! net.ignore(bob, id, t)?;
+//! assert_eq!(net.sent(ada, None)?[0].state, RequestState::Pending); // never "ignored"
+//! net.accept(bob, id, t)?;
+//! assert_eq!(net.connections(ada)?, vec![bob]);
+//! # Ok::<(), connreq_core::Error>(())
+//! ```
+
+pub mod command;
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod kinds;
+mod model;
+mod moderation;
+pub mod network;
+pub mod notify;
+pub mod policy;
+pub mod state;
+pub mod text;
+pub mod time;
+pub mod views;
+
+pub use command::{Command, Outcome};
+pub use error::Error;
+pub use event::{Event, EventBody, EventRecord};
+pub use ids::{EmailId, FlagId, MemberId, NotificationId, RequestId, Seq};
+pub use kinds::{
+    Decision, FlagRule, FlagStatus, InvitationSetting, NotificationKind, ReportReason, RequestState, Standing,
+};
+pub use model::{Decided, Model};
+pub use network::{MemoryNetwork, Network};
+pub use policy::{Policy, ReverseRequest};
+pub use text::EmailAddress;
+pub use time::Timestamp;
+pub use views::{Email, Flag, Notification, PublicProfile, Request, Stats};

@@ -1,0 +1,284 @@
+//! The SPEC API as one trait, and `MemoryNetwork`, its in-memory implementation.
+//!
+//! A backend provides three things: run a command, read the model, and read the
+//! log. Every SPEC operation is written once, here, on top of them; the sled
+//! store implements the same trait, so the two cannot drift apart.
+
+use crate::command::{Command, Outcome};
+use crate::error::Error;
+use crate::event::{Event, EventRecord};
+use crate::ids::{EmailId, FlagId, MemberId, NotificationId, RequestId, Seq};
+use crate::kinds::{Decision, InvitationSetting, ReportReason, RequestState, Standing};
+use crate::model::Model;
+use crate::policy::Policy;
+use crate::time::Timestamp;
+use crate::views::{Email, Flag, Notification, PublicProfile, Request, Stats};
+use std::sync::RwLock;
+
+/// The connreq API of SPEC §2–5. Implemented by [`MemoryNetwork`] and by
+/// `connreq_store::Store`.
+pub trait Network {
+    /// Decides and records a command at `at`.
+    fn execute(&self, command: Command, at: Timestamp) -> Result<Outcome, Error>;
+
+    /// Runs a read-only query against the current model.
+    fn read<R>(&self, query: impl FnOnce(&Model) -> R) -> Result<R, Error>;
+
+    /// The events with `seq > since`, oldest first, at most `limit` of them.
+    fn events(&self, since: Seq, limit: Option<usize>) -> Result<Vec<EventRecord>, Error>;
+
+    /// `register(member, email, name)`.
+    fn register(
+        &self,
+        member: MemberId,
+        email: Option<&str>,
+        name: Option<&str>,
+        at: Timestamp,
+    ) -> Result<(), Error> {
+        let command =
+            Command::Register { member, email: email.map(str::to_owned), name: name.map(str::to_owned) };
+        self.execute(command, at).map(drop)
+    }
+
+    /// `set_invitation_setting(member, setting)`.
+    fn set_invitation_setting(
+        &self,
+        member: MemberId,
+        setting: InvitationSetting,
+        at: Timestamp,
+    ) -> Result<(), Error> {
+        self.execute(Command::SetInvitationSetting { member, setting }, at).map(drop)
+    }
+
+    /// `import_contacts(member, emails)`.
+    fn import_contacts(&self, member: MemberId, emails: &[&str], at: Timestamp) -> Result<(), Error> {
+        let emails = emails.iter().map(|e| (*e).to_owned()).collect();
+        self.execute(Command::ImportContacts { member, emails }, at).map(drop)
+    }
+
+    /// `send(sender, recipient, note, email)`: returns the new request's id (or,
+    /// under `reverse_request = "accept"`, the id of the request accepted instead).
+    fn send(
+        &self,
+        sender: MemberId,
+        recipient: MemberId,
+        note: Option<&str>,
+        email: Option<&str>,
+        at: Timestamp,
+    ) -> Result<RequestId, Error> {
+        let command = Command::Send {
+            sender,
+            recipient,
+            note: note.map(str::to_owned),
+            email: email.map(str::to_owned),
+        };
+        let outcome = self.execute(command, at)?;
+        outcome.request().ok_or_else(|| Error::StorageError("send returned no request id".into()))
+    }
+
+    /// `accept(recipient, id)`.
+    fn accept(&self, recipient: MemberId, request: RequestId, at: Timestamp) -> Result<(), Error> {
+        self.execute(Command::Accept { recipient, request }, at).map(drop)
+    }
+
+    /// `ignore(recipient, id)`.
+    fn ignore(&self, recipient: MemberId, request: RequestId, at: Timestamp) -> Result<(), Error> {
+        self.execute(Command::Ignore { recipient, request }, at).map(drop)
+    }
+
+    /// `decline(recipient, id, message)`.
+    fn decline(
+        &self,
+        recipient: MemberId,
+        request: RequestId,
+        message: Option<&str>,
+        at: Timestamp,
+    ) -> Result<(), Error> {
+        let message = message.map(str::to_owned);
+        self.execute(Command::Decline { recipient, request, message }, at).map(drop)
+    }
+
+    /// `withdraw(sender, id, message)`.
+    fn withdraw(
+        &self,
+        sender: MemberId,
+        request: RequestId,
+        message: Option<&str>,
+        at: Timestamp,
+    ) -> Result<(), Error> {
+        let message = message.map(str::to_owned);
+        self.execute(Command::Withdraw { sender, request, message }, at).map(drop)
+    }
+
+    /// `remove_connection(member, other)`.
+    fn remove_connection(&self, member: MemberId, other: MemberId, at: Timestamp) -> Result<(), Error> {
+        self.execute(Command::RemoveConnection { member, other }, at).map(drop)
+    }
+
+    /// `block(blocker, blocked)`.
+    fn block(&self, blocker: MemberId, blocked: MemberId, at: Timestamp) -> Result<(), Error> {
+        self.execute(Command::Block { blocker, blocked }, at).map(drop)
+    }
+
+    /// `unblock(blocker, blocked)`.
+    fn unblock(&self, blocker: MemberId, blocked: MemberId, at: Timestamp) -> Result<(), Error> {
+        self.execute(Command::Unblock { blocker, blocked }, at).map(drop)
+    }
+
+    /// `report(reporter, reported, reason, request_id)`.
+    fn report(
+        &self,
+        reporter: MemberId,
+        reported: MemberId,
+        reason: ReportReason,
+        request: Option<RequestId>,
+        at: Timestamp,
+    ) -> Result<(), Error> {
+        self.execute(Command::Report { reporter, reported, reason, request }, at).map(drop)
+    }
+
+    /// `mark_read(member, ids)`.
+    fn mark_read(&self, member: MemberId, ids: &[NotificationId], at: Timestamp) -> Result<(), Error> {
+        self.execute(Command::MarkRead { member, ids: ids.to_vec() }, at).map(drop)
+    }
+
+    /// Records that emails were handed to a mail server; returns how many were newly marked.
+    fn mark_emails_sent(&self, ids: &[EmailId], at: Timestamp) -> Result<u64, Error> {
+        self.execute(Command::MarkEmailsSent { ids: ids.to_vec() }, at).map(Outcome::count)
+    }
+
+    /// `expire(at)`: returns how many requests expired.
+    fn expire(&self, at: Timestamp) -> Result<u64, Error> {
+        self.execute(Command::Expire, at).map(Outcome::count)
+    }
+
+    /// `resolve_flag(flag_id, decision)`.
+    fn resolve_flag(&self, flag: FlagId, decision: Decision, at: Timestamp) -> Result<(), Error> {
+        self.execute(Command::ResolveFlag { flag, decision }, at).map(drop)
+    }
+
+    /// `request(id)`: the operator's view.
+    fn request(&self, id: RequestId) -> Result<Request, Error> {
+        self.read(|m| m.request(id))?
+    }
+
+    /// `sent(member, state)`: the sender's view.
+    fn sent(&self, member: MemberId, state: Option<RequestState>) -> Result<Vec<Request>, Error> {
+        self.read(|m| m.sent(member, state))?
+    }
+
+    /// `received(member, state)`: the recipient's view.
+    fn received(&self, member: MemberId, state: Option<RequestState>) -> Result<Vec<Request>, Error> {
+        self.read(|m| m.received(member, state))?
+    }
+
+    /// `connections(member)`, sorted.
+    fn connections(&self, member: MemberId) -> Result<Vec<MemberId>, Error> {
+        self.read(|m| m.connections(member))?
+    }
+
+    /// `connection_count(member)`.
+    fn connection_count(&self, member: MemberId) -> Result<u64, Error> {
+        self.read(|m| m.connection_count(member))?
+    }
+
+    /// `are_connected(a, b)`.
+    fn are_connected(&self, a: MemberId, b: MemberId) -> Result<bool, Error> {
+        self.read(|m| m.are_connected(a, b))?
+    }
+
+    /// `mutual_connections(a, b)`, sorted.
+    fn mutual_connections(&self, a: MemberId, b: MemberId) -> Result<Vec<MemberId>, Error> {
+        self.read(|m| m.mutual_connections(a, b))?
+    }
+
+    /// `is_blocked(blocker, blocked)`.
+    fn is_blocked(&self, blocker: MemberId, blocked: MemberId) -> Result<bool, Error> {
+        self.read(|m| m.is_blocked(blocker, blocked))?
+    }
+
+    /// `notifications(member, unread_only)`.
+    fn notifications(&self, member: MemberId, unread_only: bool) -> Result<Vec<Notification>, Error> {
+        self.read(|m| m.notifications(member, unread_only))?
+    }
+
+    /// `pending_emails(due_before)`.
+    fn pending_emails(&self, due_before: Option<Timestamp>) -> Result<Vec<Email>, Error> {
+        self.read(|m| m.pending_emails(due_before))
+    }
+
+    /// `standing(member)`.
+    fn standing(&self, member: MemberId) -> Result<Standing, Error> {
+        self.read(|m| m.standing(member))?
+    }
+
+    /// `review_queue()`.
+    fn review_queue(&self) -> Result<Vec<Flag>, Error> {
+        self.read(Model::review_queue)
+    }
+
+    /// `public_profile(member)`.
+    fn public_profile(&self, member: MemberId) -> Result<PublicProfile, Error> {
+        self.read(|m| m.public_profile(member))?
+    }
+
+    /// `stats()`.
+    fn stats(&self) -> Result<Stats, Error> {
+        self.read(Model::stats)
+    }
+
+    /// The policy in force.
+    fn policy(&self) -> Result<Policy, Error> {
+        self.read(|m| m.policy().clone())
+    }
+}
+
+/// The whole SPEC API in memory: the reference model the store is tested
+/// against, and usable on its own (no persistence).
+#[derive(Debug)]
+pub struct MemoryNetwork {
+    inner: RwLock<(Model, Vec<Event>)>,
+}
+
+impl MemoryNetwork {
+    /// An empty network under `policy`.
+    pub fn new(policy: Policy) -> Result<Self, Error> {
+        Ok(Self { inner: RwLock::new((Model::new(policy)?, Vec::new())) })
+    }
+
+    /// The raw event log (with typed bodies), for tests and replays.
+    pub fn log(&self) -> Vec<Event> {
+        self.inner.read().unwrap_or_else(|p| p.into_inner()).1.clone()
+    }
+}
+
+impl Network for MemoryNetwork {
+    fn execute(&self, command: Command, at: Timestamp) -> Result<Outcome, Error> {
+        let mut guard = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        let (model, log) = &mut *guard;
+        let (outcome, events) = model.execute(&command, at)?;
+        log.extend(events);
+        Ok(outcome)
+    }
+
+    fn read<R>(&self, query: impl FnOnce(&Model) -> R) -> Result<R, Error> {
+        let guard = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        Ok(query(&guard.0))
+    }
+
+    fn events(&self, since: Seq, limit: Option<usize>) -> Result<Vec<EventRecord>, Error> {
+        let guard = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        let (model, log) = &*guard;
+        let start = usize::try_from(since.0).unwrap_or(usize::MAX).min(log.len());
+        let state = model.state();
+        Ok(log[start..]
+            .iter()
+            .take(limit.unwrap_or(usize::MAX))
+            .map(|e| {
+                e.record(|id| {
+                    state.request(id).map_or((MemberId(0), MemberId(0)), |r| (r.sender, r.recipient))
+                })
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,79 @@
+//! Notification and email texts. Member text (names, notes, messages) is
+//! escaped; a notification about a request older than `date_context_after`
+//! names the date the request was sent.
+
+use crate::ids::MemberId;
+use crate::kinds::NotificationKind;
+use crate::policy::Policy;
+use crate::state::{NotificationRecord, State};
+use crate::text::{escape, escape_line};
+use crate::time::duration_ms;
+
+/// How a member is called in texts: their name, or "Member 42".
+pub fn display_name(state: &State, member: MemberId) -> String {
+    match state.members.get(&member).and_then(|m| m.name.as_deref()) {
+        Some(name) => name.to_owned(),
+        None => format!("Member {}", member.0),
+    }
+}
+
+/// The in-app text of a notification.
+pub fn notification_text(state: &State, policy: &Policy, n: &NotificationRecord) -> String {
+    let Some(r) = state.request(n.request) else {
+        return String::new();
+    };
+    let actor = escape(&display_name(state, n.actor));
+    let age = n.created_at.millis().saturating_sub(r.created_at.millis());
+    let sent_on = if age > duration_ms(policy.date_context_after) {
+        format!(" sent on {}", r.created_at.date())
+    } else {
+        String::new()
+    };
+    let mut text = match n.kind {
+        NotificationKind::InvitationReceived => format!("{actor} wants to connect with you."),
+        NotificationKind::InvitationAccepted => {
+            format!("{actor} accepted your invitation to connect{sent_on}.")
+        }
+        NotificationKind::InvitationDeclined => {
+            format!("Your connection request to {actor}{sent_on} was withdrawn.")
+        }
+        NotificationKind::InvitationWithdrawn => {
+            format!("{actor} withdrew the connection request{sent_on}.")
+        }
+        NotificationKind::InvitationExpired => {
+            format!("Your connection request to {actor}{sent_on} expired.")
+        }
+    };
+    let extra = match n.kind {
+        NotificationKind::InvitationReceived => r.note.as_deref().map(|note| ("Note", note)),
+        NotificationKind::InvitationDeclined | NotificationKind::InvitationWithdrawn => {
+            r.message.as_deref().map(|m| ("Message", m))
+        }
+        _ => None,
+    };
+    if let Some((label, body)) = extra {
+        text.push_str(&format!("\n\n{label}: {}", escape(body)));
+    }
+    text
+}
+
+/// The subject of the email that carries a notification. One line, escaped.
+pub fn email_subject(state: &State, n: &NotificationRecord) -> String {
+    let actor = escape_line(&display_name(state, n.actor));
+    match n.kind {
+        NotificationKind::InvitationReceived => format!("{actor} wants to connect"),
+        NotificationKind::InvitationAccepted => format!("{actor} accepted your invitation"),
+        NotificationKind::InvitationDeclined => "Your connection request was withdrawn".to_owned(),
+        NotificationKind::InvitationWithdrawn => format!("{actor} withdrew a connection request"),
+        NotificationKind::InvitationExpired => "Your connection request expired".to_owned(),
+    }
+}
+
+/// The plain-text body of the email that carries a notification.
+pub fn email_body(state: &State, policy: &Policy, n: &NotificationRecord) -> String {
+    let greeting = escape_line(&display_name(state, n.member));
+    format!(
+        "Hi {greeting},\n\n{}\n\nYou can see your invitations in the app.\n",
+        notification_text(state, policy, n)
+    )
+}

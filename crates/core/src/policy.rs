@@ -1,0 +1,222 @@
+//! The policy: every tunable rule of SPEC §6, with its defaults.
+
+use crate::error::Error;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+const MINUTE: u64 = 60;
+const DAY: u64 = 86_400;
+
+/// What `send` does when the recipient already has an open request to the sender.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReverseRequest {
+    /// Refuse with `ReversePending`.
+    Error,
+    /// Accept the recipient's request instead and return its id.
+    Accept,
+}
+
+impl ReverseRequest {
+    /// The SPEC spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReverseRequest::Error => "error",
+            ReverseRequest::Accept => "accept",
+        }
+    }
+
+    /// Parses the SPEC spelling.
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        match text {
+            "error" => Ok(ReverseRequest::Error),
+            "accept" => Ok(ReverseRequest::Accept),
+            other => Err(Error::InvalidInput(format!(
+                "reverse_request must be \"error\" or \"accept\", not {other:?}"
+            ))),
+        }
+    }
+}
+
+/// The rules a network runs by. Stored with a database, so it is serde.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Longest note (and withdraw/decline message), in Unicode scalar values.
+    pub max_note_chars: u32,
+    /// Whether the recipient is told of a withdrawal.
+    pub notify_on_withdraw: bool,
+    /// Whether the sender is told of a decline.
+    pub notify_on_decline: bool,
+    /// An email is due this long after its notification.
+    pub email_delay: Duration,
+    /// Notifications about requests older than this name the date the request was sent.
+    pub date_context_after: Duration,
+    /// What a send does when a request the other way is open.
+    pub reverse_request: ReverseRequest,
+    /// Most sends in any 7-day window; `None` for no limit.
+    pub weekly_invite_limit: Option<u32>,
+    /// Wait after a withdrawn or declined request before inviting the same member again.
+    pub resend_cooldown: Option<Duration>,
+    /// Most connections per member.
+    pub max_connections: u32,
+    /// Open requests older than this expire; `None` for never.
+    pub pending_ttl: Option<Duration>,
+    /// Withdrawals to one member within the window that flag the sender.
+    pub review_withdrawals_same_person: u32,
+    /// The window of every moderation rule.
+    pub review_window: Duration,
+    /// Distinct reporters within the window that put a member under review.
+    pub review_after_reports: u32,
+    /// Distinct reporters within the window that restrict a member automatically.
+    pub restrict_after_reports: u32,
+    /// Optional rule: how many of the sender's last resolved invitations to look at.
+    pub low_acceptance_min_resolved: Option<u32>,
+    /// Optional rule: flag when the accepted share of those is below this fraction (0–1).
+    pub low_acceptance_max_rate: Option<f64>,
+    /// Optional rule: flag a member who sends more than this many invitations in an hour.
+    pub burst_per_hour: Option<u32>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self::standard()
+    }
+}
+
+impl Policy {
+    /// The standard policy: no private withdrawal, no rate limits.
+    pub fn standard() -> Self {
+        Self {
+            max_note_chars: 300,
+            notify_on_withdraw: true,
+            notify_on_decline: true,
+            email_delay: Duration::from_secs(2 * MINUTE),
+            date_context_after: Duration::from_secs(7 * DAY),
+            reverse_request: ReverseRequest::Error,
+            weekly_invite_limit: None,
+            resend_cooldown: None,
+            max_connections: 30_000,
+            pending_ttl: None,
+            review_withdrawals_same_person: 3,
+            review_window: Duration::from_secs(90 * DAY),
+            review_after_reports: 3,
+            restrict_after_reports: 5,
+            low_acceptance_min_resolved: None,
+            low_acceptance_max_rate: None,
+            burst_per_hour: None,
+        }
+    }
+
+    /// What LinkedIn's help pages describe: silent withdrawals, 100 invitations a
+    /// week, a 21-day cooldown and expiry after 183 days.
+    pub fn linkedin() -> Self {
+        Self {
+            notify_on_withdraw: false,
+            weekly_invite_limit: Some(100),
+            resend_cooldown: Some(Duration::from_secs(21 * DAY)),
+            pending_ttl: Some(Duration::from_secs(183 * DAY)),
+            ..Self::standard()
+        }
+    }
+
+    /// Checks that the values make sense together; the error names the field.
+    pub fn validate(&self) -> Result<(), Error> {
+        let bad = |field: &str, why: &str| Err(Error::InvalidInput(format!("policy {field} {why}")));
+        if self.max_note_chars == 0 {
+            return bad("max_note_chars", "must be at least 1");
+        }
+        if self.max_connections == 0 {
+            return bad("max_connections", "must be at least 1");
+        }
+        if self.review_withdrawals_same_person == 0 {
+            return bad("review_withdrawals_same_person", "must be at least 1");
+        }
+        if self.review_after_reports == 0 || self.restrict_after_reports == 0 {
+            return bad("review_after_reports", "and restrict_after_reports must be at least 1");
+        }
+        if self.review_window.is_zero() {
+            return bad("review_window", "must be longer than zero");
+        }
+        if self.weekly_invite_limit == Some(0) {
+            return bad("weekly_invite_limit", "must be at least 1 or None");
+        }
+        if self.burst_per_hour == Some(0) {
+            return bad("burst_per_hour", "must be at least 1 or None");
+        }
+        if self.pending_ttl.is_some_and(|d| d.is_zero()) {
+            return bad("pending_ttl", "must be longer than zero or None");
+        }
+        match (self.low_acceptance_min_resolved, self.low_acceptance_max_rate) {
+            (None, None) => {}
+            (Some(n), Some(rate)) => {
+                if n == 0 {
+                    return bad("low_acceptance_min_resolved", "must be at least 1");
+                }
+                if !(0.0..=1.0).contains(&rate) {
+                    return bad("low_acceptance_max_rate", "must be between 0 and 1");
+                }
+            }
+            _ => {
+                return bad(
+                    "low_acceptance_min_resolved",
+                    "and low_acceptance_max_rate must be set together",
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standard_matches_spec_table() {
+        let p = Policy::standard();
+        assert_eq!(p.max_note_chars, 300);
+        assert!(p.notify_on_withdraw && p.notify_on_decline);
+        assert_eq!(p.email_delay, Duration::from_secs(120));
+        assert_eq!(p.date_context_after, Duration::from_secs(7 * DAY));
+        assert_eq!(p.reverse_request, ReverseRequest::Error);
+        assert_eq!(p.weekly_invite_limit, None);
+        assert_eq!(p.resend_cooldown, None);
+        assert_eq!(p.max_connections, 30_000);
+        assert_eq!(p.pending_ttl, None);
+        assert_eq!(p.review_withdrawals_same_person, 3);
+        assert_eq!(p.review_window, Duration::from_secs(90 * DAY));
+        assert_eq!((p.review_after_reports, p.restrict_after_reports), (3, 5));
+        assert_eq!(p.low_acceptance_min_resolved, None);
+        assert_eq!(p.burst_per_hour, None);
+        assert_eq!(Policy::default(), p);
+        assert!(p.validate().is_ok());
+    }
+
+    #[test]
+    fn linkedin_differs_where_spec_says() {
+        let p = Policy::linkedin();
+        assert!(!p.notify_on_withdraw);
+        assert!(p.notify_on_decline);
+        assert_eq!(p.weekly_invite_limit, Some(100));
+        assert_eq!(p.resend_cooldown, Some(Duration::from_secs(21 * DAY)));
+        assert_eq!(p.pending_ttl, Some(Duration::from_secs(183 * DAY)));
+        assert!(p.validate().is_ok());
+    }
+
+    #[test]
+    fn nonsense_is_refused_by_field_name() {
+        let p = Policy { low_acceptance_max_rate: Some(0.5), ..Policy::standard() };
+        let err = p.validate().unwrap_err().to_string();
+        assert!(err.contains("low_acceptance_min_resolved"), "{err}");
+        let p = Policy { max_note_chars: 0, ..Policy::standard() };
+        assert!(p.validate().unwrap_err().to_string().contains("max_note_chars"));
+    }
+
+    #[test]
+    fn policies_round_trip_through_serde() {
+        let p = Policy::linkedin();
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(serde_json::from_str::<Policy>(&json).unwrap(), p);
+    }
+}

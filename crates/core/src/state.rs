@@ -1,0 +1,580 @@
+//! The state the events imply, and `apply`, the one function that changes it.
+
+use crate::event::{Event, EventBody};
+use crate::ids::{EmailId, FlagId, MemberId, NotificationId, RequestId, Seq};
+pub use crate::kinds::RequestState;
+use crate::kinds::{
+    Decision, FlagRule, FlagStatus, InvitationSetting, NotificationKind, ReportReason, Standing,
+};
+use crate::policy::Policy;
+use crate::text::EmailAddress;
+use crate::time::Timestamp;
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// A registered member.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Member {
+    /// Address for emails.
+    pub email: Option<EmailAddress>,
+    /// Display name.
+    pub name: Option<Box<str>>,
+    /// Who may invite this member.
+    pub setting: InvitationSetting,
+    /// Lowercased imported contact addresses.
+    pub contacts: Option<Box<HashSet<String>>>,
+    /// Moderation standing.
+    pub standing: Standing,
+    /// Connections, sorted by id.
+    pub connections: Vec<MemberId>,
+    /// Requests sent, oldest first.
+    pub sent: Vec<RequestId>,
+    /// Requests received, oldest first.
+    pub received: Vec<RequestId>,
+    /// In-app notifications, oldest first.
+    pub notifications: Vec<NotificationId>,
+}
+
+#[allow(clippy::derivable_impls)] // the enum is declared by a macro shared with types that have no default
+impl Default for InvitationSetting {
+    fn default() -> Self {
+        InvitationSetting::Everyone
+    }
+}
+
+#[allow(clippy::derivable_impls)]
+impl Default for Standing {
+    fn default() -> Self {
+        Standing::Good
+    }
+}
+
+/// A stored request. The state shown to each party is derived by [`RequestRecord::shown_to`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequestRecord {
+    /// Who sent it.
+    pub sender: MemberId,
+    /// Who received it.
+    pub recipient: MemberId,
+    /// The true state.
+    pub state: RequestState,
+    /// When a block cancelled it: the state and update time before, and whether
+    /// the sender was the one blocked.
+    pub cancelled: Option<(RequestState, Timestamp, bool)>,
+    /// When it was sent.
+    pub created_at: Timestamp,
+    /// When its state last changed.
+    pub updated_at: Timestamp,
+    /// The optional note.
+    pub note: Option<Box<str>>,
+    /// The optional withdraw or decline message.
+    pub message: Option<Box<str>>,
+    /// The `invitation_sent` event.
+    pub seq: Seq,
+}
+
+impl RequestRecord {
+    /// When the state last changed as the sender (`as_sender`) or the recipient sees it.
+    pub fn updated_seen_by(&self, as_sender: bool) -> Timestamp {
+        let shown = self.shown_to(as_sender);
+        if as_sender && shown == RequestState::Pending {
+            return self.created_at;
+        }
+        match self.cancelled {
+            Some((_, before_at, _)) if shown != self.state => before_at,
+            _ => self.updated_at,
+        }
+    }
+
+    /// The state as the sender (`as_sender`) or the recipient sees it: the sender
+    /// never sees `ignored`, and the member a block was aimed at sees the state the
+    /// request had before the block.
+    pub fn shown_to(&self, as_sender: bool) -> RequestState {
+        let mut state = self.state;
+        if let (RequestState::Cancelled, Some((before, _, sender_blocked))) = (state, self.cancelled) {
+            if sender_blocked == as_sender {
+                state = before;
+            }
+        }
+        if as_sender && state == RequestState::Ignored { RequestState::Pending } else { state }
+    }
+}
+
+/// A stored in-app notification; its text is rendered when it is read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NotificationRecord {
+    /// Whose inbox.
+    pub member: MemberId,
+    /// What about.
+    pub kind: NotificationKind,
+    /// The request concerned.
+    pub request: RequestId,
+    /// The other member.
+    pub actor: MemberId,
+    /// When.
+    pub created_at: Timestamp,
+    /// Whether the member has read it.
+    pub read: bool,
+}
+
+/// A queued email, one per notification; subject and body are rendered on demand.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EmailRecord {
+    /// The notification it carries.
+    pub notification: NotificationId,
+    /// When it is due.
+    pub due_at: Timestamp,
+    /// When it was handed to the mail server.
+    pub sent_at: Option<Timestamp>,
+}
+
+/// A stored moderation flag.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlagRecord {
+    /// The member flagged.
+    pub member: MemberId,
+    /// The rule.
+    pub rule: FlagRule,
+    /// The events behind it.
+    pub evidence: Vec<Seq>,
+    /// When it was opened.
+    pub created_at: Timestamp,
+    /// Where it is in review.
+    pub status: FlagStatus,
+    /// Whether it restricted the member automatically.
+    pub automatic_restriction: bool,
+}
+
+/// Per-member moderation memory.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ModerationRecord {
+    /// Open flags, one per rule at most.
+    pub open: Vec<(FlagRule, FlagId)>,
+    /// For each rule, the last event a cleared flag covered: evidence up to it is spent.
+    pub cleared_through: Vec<(FlagRule, Seq)>,
+    /// A moderator restricted the member.
+    pub restricted_by_decision: bool,
+    /// Reports received: (reporter, when, event).
+    pub reports: Vec<(MemberId, Timestamp, Seq)>,
+    /// Outcomes of the member's resolved invitations, oldest first: (request, accepted, event).
+    pub outcomes: Vec<(RequestId, bool, Seq)>,
+}
+
+impl ModerationRecord {
+    /// The open flag for `rule`, if any.
+    pub fn open_flag(&self, rule: FlagRule) -> Option<FlagId> {
+        self.open.iter().find(|(r, _)| *r == rule).map(|(_, f)| *f)
+    }
+
+    /// Events at or before this one are spent for `rule`.
+    pub fn spent_through(&self, rule: FlagRule) -> Seq {
+        self.cleared_through.iter().find(|(r, _)| *r == rule).map_or(Seq(0), |(_, s)| *s)
+    }
+}
+
+/// Per ordered pair (sender, recipient): what moderation and cooldowns need.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PairHistory {
+    /// Withdrawals: (when, event).
+    pub withdrawals: Vec<(Timestamp, Seq)>,
+    /// The last withdrawal or decline.
+    pub last_closed: Option<Timestamp>,
+}
+
+/// The time of the last event; before any event, the earliest time there is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LogClock(pub Timestamp);
+
+impl Default for LogClock {
+    fn default() -> Self {
+        Self(Timestamp(i64::MIN))
+    }
+}
+
+/// Everything the events imply. Rebuilt exactly by replaying them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct State {
+    /// The last event's sequence number.
+    pub last_seq: Seq,
+    /// The last event's time: the log's clock never runs backwards.
+    pub last_at: LogClock,
+    /// Members by id.
+    pub members: HashMap<MemberId, Member>,
+    /// Requests; request `n` is at index `n - 1`.
+    pub requests: Vec<RequestRecord>,
+    /// Open requests by (sender, recipient).
+    pub open_pairs: HashMap<(MemberId, MemberId), RequestId>,
+    /// Open requests by creation time, for expiry.
+    pub open_by_age: BTreeSet<(Timestamp, RequestId)>,
+    /// Blocks: (blocker, blocked).
+    pub blocks: HashSet<(MemberId, MemberId)>,
+    /// "I don't know this person" reports: (reporter, reported).
+    pub dont_know: HashSet<(MemberId, MemberId)>,
+    /// Withdrawal and decline history by (sender, recipient).
+    pub pairs: HashMap<(MemberId, MemberId), PairHistory>,
+    /// Notifications; notification `n` is at index `n - 1`.
+    pub notifications: Vec<NotificationRecord>,
+    /// Emails; `emails[i]` carries the notification `emails[i].notification`.
+    pub emails: Vec<EmailRecord>,
+    /// Email index by notification id.
+    pub email_of: HashMap<NotificationId, EmailId>,
+    /// Unsent emails by due time.
+    pub unsent: BTreeSet<(Timestamp, EmailId)>,
+    /// Flags; flag `n` is at index `n - 1`.
+    pub flags: Vec<FlagRecord>,
+    /// Open flags, in the order they were opened.
+    pub open_flags: BTreeSet<FlagId>,
+    /// Moderation memory by member.
+    pub moderation: HashMap<MemberId, ModerationRecord>,
+    /// Number of connections (each pair once).
+    pub connection_pairs: u64,
+    /// Requests by true state, indexed like [`RequestState::ALL`].
+    pub by_state: [u64; 7],
+    /// Members by standing, indexed like [`Standing::ALL`].
+    pub by_standing: [u64; 3],
+}
+
+/// The index of a state in [`RequestState::ALL`].
+pub fn state_index(s: RequestState) -> usize {
+    RequestState::ALL.iter().position(|x| *x == s).unwrap_or(0)
+}
+
+/// The index of a standing in [`Standing::ALL`].
+pub fn standing_index(s: Standing) -> usize {
+    Standing::ALL.iter().position(|x| *x == s).unwrap_or(0)
+}
+
+impl State {
+    /// The request with this id.
+    pub fn request(&self, id: RequestId) -> Option<&RequestRecord> {
+        usize::try_from(id.0).ok()?.checked_sub(1).and_then(|i| self.requests.get(i))
+    }
+
+    fn request_mut(&mut self, id: RequestId) -> &mut RequestRecord {
+        &mut self.requests[id.0 as usize - 1]
+    }
+
+    /// The flag with this id.
+    pub fn flag(&self, id: FlagId) -> Option<&FlagRecord> {
+        usize::try_from(id.0).ok()?.checked_sub(1).and_then(|i| self.flags.get(i))
+    }
+
+    /// The notification with this id.
+    pub fn notification(&self, id: NotificationId) -> Option<&NotificationRecord> {
+        usize::try_from(id.0).ok()?.checked_sub(1).and_then(|i| self.notifications.get(i))
+    }
+
+    /// The email with this id.
+    pub fn email(&self, id: EmailId) -> Option<&EmailRecord> {
+        usize::try_from(id.0).ok()?.checked_sub(1).and_then(|i| self.emails.get(i))
+    }
+
+    /// Whether `a` and `b` are connected.
+    pub fn connected(&self, a: MemberId, b: MemberId) -> bool {
+        self.members.get(&a).is_some_and(|m| m.connections.binary_search(&b).is_ok())
+    }
+
+    /// Whether a block stands in either direction.
+    pub fn blocked_either_way(&self, a: MemberId, b: MemberId) -> bool {
+        self.blocks.contains(&(a, b)) || self.blocks.contains(&(b, a))
+    }
+
+    /// The standing a member's moderation record implies.
+    pub fn derived_standing(&self, member: MemberId) -> Standing {
+        let Some(m) = self.moderation.get(&member) else {
+            return Standing::Good;
+        };
+        let auto = m.open.iter().any(|(_, f)| self.flag(*f).is_some_and(|f| f.automatic_restriction));
+        if m.restricted_by_decision || auto {
+            Standing::Restricted
+        } else if !m.open.is_empty() {
+            Standing::UnderReview
+        } else {
+            Standing::Good
+        }
+    }
+
+    fn set_request_state(&mut self, id: RequestId, to: RequestState, at: Timestamp) {
+        let r = self.request_mut(id);
+        let from = r.state;
+        let (sender, recipient, created) = (r.sender, r.recipient, r.created_at);
+        r.state = to;
+        r.updated_at = at;
+        self.by_state[state_index(from)] -= 1;
+        self.by_state[state_index(to)] += 1;
+        if from.is_open() && !to.is_open() {
+            self.open_pairs.remove(&(sender, recipient));
+            self.open_by_age.remove(&(created, id));
+        }
+    }
+
+    fn connect(&mut self, a: MemberId, b: MemberId) {
+        for (x, y) in [(a, b), (b, a)] {
+            if let Some(m) = self.members.get_mut(&x) {
+                if let Err(pos) = m.connections.binary_search(&y) {
+                    m.connections.insert(pos, y);
+                }
+            }
+        }
+        self.connection_pairs += 1;
+    }
+
+    fn disconnect(&mut self, a: MemberId, b: MemberId) {
+        for (x, y) in [(a, b), (b, a)] {
+            if let Some(m) = self.members.get_mut(&x) {
+                if let Ok(pos) = m.connections.binary_search(&y) {
+                    m.connections.remove(pos);
+                }
+            }
+        }
+        self.connection_pairs -= 1;
+    }
+
+    fn notify(
+        &mut self,
+        policy: &Policy,
+        member: MemberId,
+        kind: NotificationKind,
+        request: RequestId,
+        actor: MemberId,
+        at: Timestamp,
+    ) {
+        let id = NotificationId(self.notifications.len() as u64 + 1);
+        self.notifications.push(NotificationRecord {
+            member,
+            kind,
+            request,
+            actor,
+            created_at: at,
+            read: false,
+        });
+        let Some(m) = self.members.get_mut(&member) else {
+            return;
+        };
+        m.notifications.push(id);
+        if kind != NotificationKind::InvitationExpired && m.email.is_some() {
+            let email = EmailId(self.emails.len() as u64 + 1);
+            let due_at = at.plus(policy.email_delay);
+            self.emails.push(EmailRecord { notification: id, due_at, sent_at: None });
+            self.email_of.insert(id, email);
+            self.unsent.insert((due_at, email));
+        }
+    }
+
+    /// Remembers how one of a sender's invitations ended, for the optional
+    /// low-acceptance rule (kept only while the policy has that rule, and only the
+    /// last `low_acceptance_min_resolved`).
+    fn record_outcome(
+        &mut self,
+        policy: &Policy,
+        request: RequestId,
+        accepted: bool,
+        was_ignored: bool,
+        seq: Seq,
+    ) {
+        let Some(keep) = policy.low_acceptance_min_resolved else {
+            return;
+        };
+        let sender = self.requests[request.0 as usize - 1].sender;
+        let outcomes = &mut self.moderation.entry(sender).or_default().outcomes;
+        // An ignored request was counted when it was ignored; a later accept,
+        // decline or expiry updates that outcome instead of counting twice.
+        let earlier = if was_ignored { outcomes.iter_mut().rev().find(|o| o.0 == request) } else { None };
+        match earlier {
+            Some(o) => *o = (request, accepted, seq),
+            None => outcomes.push((request, accepted, seq)),
+        }
+        let keep = keep as usize;
+        if outcomes.len() > keep {
+            outcomes.drain(..outcomes.len() - keep);
+        }
+    }
+
+    /// Applies one event. Events come from `Model::decide`, which has checked
+    /// every rule, so this cannot fail.
+    pub fn apply(&mut self, policy: &mut Policy, event: &Event) {
+        let at = event.at;
+        let seq = event.seq;
+        self.last_seq = seq;
+        self.last_at = LogClock(self.last_at.0.max(at));
+        match &event.body {
+            EventBody::MemberRegistered { member, email, name } => {
+                self.by_standing[standing_index(Standing::Good)] += 1;
+                self.members.insert(
+                    *member,
+                    Member {
+                        email: email.clone(),
+                        name: name.as_deref().map(Box::from),
+                        ..Member::default()
+                    },
+                );
+            }
+            EventBody::InvitationSettingChanged { member, setting } => {
+                if let Some(m) = self.members.get_mut(member) {
+                    m.setting = *setting;
+                }
+            }
+            EventBody::ContactsImported { member, emails } => {
+                if let Some(m) = self.members.get_mut(member) {
+                    let contacts = m.contacts.get_or_insert_with(Default::default);
+                    contacts.extend(emails.iter().map(EmailAddress::key));
+                }
+            }
+            EventBody::InvitationSent { request, sender, recipient, note } => {
+                self.requests.push(RequestRecord {
+                    sender: *sender,
+                    recipient: *recipient,
+                    state: RequestState::Pending,
+                    cancelled: None,
+                    created_at: at,
+                    updated_at: at,
+                    note: note.as_deref().map(Box::from),
+                    message: None,
+                    seq,
+                });
+                self.by_state[state_index(RequestState::Pending)] += 1;
+                self.open_pairs.insert((*sender, *recipient), *request);
+                self.open_by_age.insert((at, *request));
+                if let Some(m) = self.members.get_mut(sender) {
+                    m.sent.push(*request);
+                }
+                if let Some(m) = self.members.get_mut(recipient) {
+                    m.received.push(*request);
+                }
+                self.notify(policy, *recipient, NotificationKind::InvitationReceived, *request, *sender, at);
+            }
+            EventBody::InvitationAccepted { request } => {
+                let was_ignored = self.requests[request.0 as usize - 1].state == RequestState::Ignored;
+                self.set_request_state(*request, RequestState::Accepted, at);
+                let r = &self.requests[request.0 as usize - 1];
+                let (s, rc) = (r.sender, r.recipient);
+                self.connect(s, rc);
+                self.record_outcome(policy, *request, true, was_ignored, seq);
+                self.notify(policy, s, NotificationKind::InvitationAccepted, *request, rc, at);
+            }
+            EventBody::InvitationIgnored { request } => {
+                self.set_request_state(*request, RequestState::Ignored, at);
+                self.record_outcome(policy, *request, false, false, seq);
+            }
+            EventBody::InvitationDeclined { request, message } => {
+                let was_ignored = self.requests[request.0 as usize - 1].state == RequestState::Ignored;
+                self.set_request_state(*request, RequestState::Declined, at);
+                let r = self.request_mut(*request);
+                r.message = message.as_deref().map(Box::from);
+                let (s, rc) = (r.sender, r.recipient);
+                self.pairs.entry((s, rc)).or_default().last_closed = Some(at);
+                self.record_outcome(policy, *request, false, was_ignored, seq);
+                if policy.notify_on_decline {
+                    self.notify(policy, s, NotificationKind::InvitationDeclined, *request, rc, at);
+                }
+            }
+            EventBody::InvitationWithdrawn { request, message } => {
+                self.set_request_state(*request, RequestState::Withdrawn, at);
+                let r = self.request_mut(*request);
+                r.message = message.as_deref().map(Box::from);
+                let (s, rc) = (r.sender, r.recipient);
+                let pair = self.pairs.entry((s, rc)).or_default();
+                pair.withdrawals.push((at, seq));
+                pair.last_closed = Some(at);
+                if policy.notify_on_withdraw {
+                    self.notify(policy, rc, NotificationKind::InvitationWithdrawn, *request, s, at);
+                }
+            }
+            EventBody::InvitationExpired { request } => {
+                let was_ignored = self.requests[request.0 as usize - 1].state == RequestState::Ignored;
+                self.set_request_state(*request, RequestState::Expired, at);
+                self.record_outcome(policy, *request, false, was_ignored, seq);
+                let r = &self.requests[request.0 as usize - 1];
+                let (s, rc) = (r.sender, r.recipient);
+                self.notify(policy, s, NotificationKind::InvitationExpired, *request, rc, at);
+            }
+            EventBody::InvitationCancelled { request, blocker } => {
+                let r = &self.requests[request.0 as usize - 1];
+                let (before, before_at) = (r.state, r.updated_at);
+                self.set_request_state(*request, RequestState::Cancelled, at);
+                let r = self.request_mut(*request);
+                let sender_blocked = r.recipient == *blocker;
+                r.cancelled = Some((before, before_at, sender_blocked));
+            }
+            EventBody::ConnectionRemoved { member, other } => self.disconnect(*member, *other),
+            EventBody::MemberBlocked { blocker, blocked } => {
+                self.blocks.insert((*blocker, *blocked));
+            }
+            EventBody::MemberUnblocked { blocker, blocked } => {
+                self.blocks.remove(&(*blocker, *blocked));
+            }
+            EventBody::MemberReported { reporter, reported, reason, .. } => {
+                if *reason == ReportReason::DontKnow {
+                    self.dont_know.insert((*reporter, *reported));
+                }
+                self.moderation.entry(*reported).or_default().reports.push((*reporter, at, seq));
+            }
+            EventBody::AccountFlagged { flag, member, rule, evidence } => {
+                debug_assert_eq!(flag.0 as usize, self.flags.len() + 1);
+                self.flags.push(FlagRecord {
+                    member: *member,
+                    rule: *rule,
+                    evidence: evidence.clone(),
+                    created_at: at,
+                    status: FlagStatus::Open,
+                    automatic_restriction: false,
+                });
+                self.open_flags.insert(*flag);
+                self.moderation.entry(*member).or_default().open.push((*rule, *flag));
+            }
+            EventBody::FlagEvidenceAdded { flag, evidence, .. } => {
+                if let Some(f) = self.flags.get_mut(flag.0 as usize - 1) {
+                    f.evidence.extend_from_slice(evidence);
+                }
+            }
+            EventBody::FlagResolved { flag, member, decision } => {
+                let f = &mut self.flags[flag.0 as usize - 1];
+                f.status = match decision {
+                    Decision::Clear => FlagStatus::Cleared,
+                    Decision::Restrict => FlagStatus::Restricted,
+                };
+                let rule = f.rule;
+                let through = f.evidence.iter().copied().max().unwrap_or(Seq(0));
+                self.open_flags.remove(flag);
+                let m = self.moderation.entry(*member).or_default();
+                m.open.retain(|(_, f)| f != flag);
+                match decision {
+                    Decision::Clear => {
+                        m.cleared_through.retain(|(r, _)| *r != rule);
+                        m.cleared_through.push((rule, through.max(seq)));
+                    }
+                    Decision::Restrict => m.restricted_by_decision = true,
+                }
+            }
+            EventBody::StandingChanged { member, to, automatic, .. } => {
+                if *automatic {
+                    if let Some(m) = self.moderation.get(member) {
+                        if let Some(f) = m.open_flag(FlagRule::Reported) {
+                            self.flags[f.0 as usize - 1].automatic_restriction = true;
+                        }
+                    }
+                }
+                if let Some(m) = self.members.get_mut(member) {
+                    self.by_standing[standing_index(m.standing)] -= 1;
+                    self.by_standing[standing_index(*to)] += 1;
+                    m.standing = *to;
+                }
+            }
+            EventBody::NotificationsRead { ids, .. } => {
+                for id in ids {
+                    if let Some(n) = self.notifications.get_mut(id.0 as usize - 1) {
+                        n.read = true;
+                    }
+                }
+            }
+            EventBody::EmailSent { email, .. } => {
+                if let Some(e) = self.emails.get_mut(email.0 as usize - 1) {
+                    self.unsent.remove(&(e.due_at, *email));
+                    e.sent_at = Some(at);
+                }
+            }
+            EventBody::PolicyChanged { policy: new } => {
+                *policy = (**new).clone();
+            }
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! Text that comes from members: validation and escaping.
+//!
+//! Notes, messages and names are checked before they are stored; anything shown
+//! in a notification or an email is escaped so member text can never add an
+//! email header or HTML markup.
+
+use crate::error::Error;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Longest display name, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Longest email address, in bytes (RFC 5321).
+pub const MAX_EMAIL_BYTES: usize = 254;
+
+/// A validated email address: one `@`, something on both sides, no spaces or
+/// control characters, at most 254 bytes. Compared case-insensitively.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct EmailAddress(Box<str>);
+
+impl EmailAddress {
+    /// Validates `text` as an email address.
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        let bad = |why: &str| Error::InvalidInput(format!("email address {:?} {why}", shorten(text)));
+        if text.is_empty() {
+            return Err(Error::InvalidInput("email address is empty".into()));
+        }
+        if text.len() > MAX_EMAIL_BYTES {
+            return Err(bad(&format!("is longer than {MAX_EMAIL_BYTES} bytes")));
+        }
+        if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad("contains a space or a control character"));
+        }
+        let mut parts = text.split('@');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(local), Some(domain), None) if !local.is_empty() && !domain.is_empty() => {
+                Ok(Self(text.into()))
+            }
+            (_, _, Some(_)) => Err(bad("has more than one @")),
+            _ => Err(bad("needs one @ with text on both sides")),
+        }
+    }
+
+    /// The address as it was given.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The lowercase form used for comparisons.
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+impl PartialEq for EmailAddress {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_lowercase() == other.0.to_lowercase()
+    }
+}
+impl Eq for EmailAddress {}
+
+impl fmt::Display for EmailAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for EmailAddress {
+    type Error = Error;
+    fn try_from(value: String) -> Result<Self, Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<EmailAddress> for String {
+    fn from(value: EmailAddress) -> Self {
+        value.0.into()
+    }
+}
+
+/// Checks a note or a withdraw/decline message: at most `max_chars` Unicode
+/// scalar values and no control characters other than newline.
+pub fn check_note(what: &str, text: &str, max_chars: usize) -> Result<(), Error> {
+    let chars = text.chars().count();
+    if chars > max_chars {
+        return Err(Error::NoteTooLong { chars, max: max_chars });
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(Error::InvalidInput(format!(
+            "the {what} contains a control character; only line breaks are allowed"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a display name: one line, no control characters, at most
+/// [`MAX_NAME_CHARS`] characters, not blank.
+pub fn check_name(text: &str) -> Result<(), Error> {
+    if text.trim().is_empty() {
+        return Err(Error::InvalidInput("the name is empty".into()));
+    }
+    if text.chars().nth(MAX_NAME_CHARS).is_some() {
+        return Err(Error::InvalidInput(format!("the name is longer than {MAX_NAME_CHARS} characters")));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(Error::InvalidInput("the name contains a line break or a control character".into()));
+    }
+    Ok(())
+}
+
+/// Escapes member text for an email or notification: HTML metacharacters
+/// become entities, and any carriage return or other control character that
+/// could start a header becomes a space (validated text has none, this is a
+/// second wall).
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\n' => out.push('\n'),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escapes text for a one-line header such as an email subject: as [`escape`],
+/// and line breaks become spaces.
+pub fn escape_line(text: &str) -> String {
+    escape(text).replace('\n', " ")
+}
+
+/// The first 40 characters of `text`, for error messages about long input.
+pub(crate) fn shorten(text: &str) -> String {
+    let mut s: String = text.chars().take(40).collect();
+    if text.chars().nth(40).is_some() {
+        s.push('…');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_addresses_are_validated() {
+        assert!(EmailAddress::parse("ada@example.com").is_ok());
+        for bad in ["", "ada", "ada@", "@example.com", "a@b@c", "a b@c", "a\n@b", "a\u{7}@b"] {
+            assert!(matches!(EmailAddress::parse(bad), Err(Error::InvalidInput(_))), "{bad:?} was accepted");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert!(EmailAddress::parse(&long).is_err());
+        let just_fits = format!("{}@b", "a".repeat(252));
+        assert!(EmailAddress::parse(&just_fits).is_ok());
+    }
+
+    #[test]
+    fn email_addresses_compare_case_insensitively() {
+        assert_eq!(
+            EmailAddress::parse("Ada@Example.COM").unwrap(),
+            EmailAddress::parse("ada@example.com").unwrap()
+        );
+    }
+
+    #[test]
+    fn notes_count_unicode_scalar_values() {
+        assert!(check_note("note", &"é".repeat(300), 300).is_ok());
+        assert_eq!(
+            check_note("note", &"é".repeat(301), 300),
+            Err(Error::NoteTooLong { chars: 301, max: 300 })
+        );
+        assert!(check_note("note", "line one\nline two", 300).is_ok());
+        assert!(matches!(check_note("note", "a\rb", 300), Err(Error::InvalidInput(_))));
+        assert!(matches!(check_note("note", "a\u{0}b", 300), Err(Error::InvalidInput(_))));
+    }
+
+    #[test]
+    fn names_are_one_line() {
+        assert!(check_name("Ada Lovelace").is_ok());
+        assert!(check_name("Ada\nBcc: x@y").is_err());
+        assert!(check_name("   ").is_err());
+        assert!(check_name(&"x".repeat(201)).is_err());
+        assert!(check_name(&"x".repeat(200)).is_ok());
+    }
+
+    #[test]
+    fn escaping_removes_markup_and_headers() {
+        assert_eq!(escape("<b>hi</b> & 'x'"), "&lt;b&gt;hi&lt;/b&gt; &amp; &#39;x&#39;");
+        assert_eq!(escape_line("a\r\nBcc: x"), "a  Bcc: x");
+    }
+}
