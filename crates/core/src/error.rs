@@ -103,6 +103,10 @@ pub enum Error {
     /// The database could not be read or written; the message says what is wrong.
     #[error("storage error: {0}")]
     StorageError(String),
+    /// The mail server could not be reached or refused an email; the email
+    /// stays in the outbox for a later dispatch.
+    #[error("mail error: {0}")]
+    MailError(String),
 }
 
 impl Error {
@@ -126,6 +130,7 @@ impl Error {
             Error::AccountRestricted => "AccountRestricted",
             Error::ConnectionLimit { .. } => "ConnectionLimit",
             Error::StorageError(_) => "StorageError",
+            Error::MailError(_) => "MailError",
         }
     }
 }

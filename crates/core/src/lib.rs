@@ -32,6 +32,7 @@ pub mod command;
 pub mod error;
 pub mod event;
 pub mod ids;
+mod invariants;
 pub mod kinds;
 mod model;
 mod moderation;
@@ -39,6 +40,8 @@ pub mod network;
 pub mod notify;
 pub mod policy;
 pub mod state;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod text;
 pub mod time;
 pub mod views;

@@ -430,12 +430,12 @@ impl Model {
                 return Err(Error::RateLimited { limit, until: oldest.plus(WEEK) });
             }
         }
-        if let Some(cooldown) = self.policy.resend_cooldown {
-            if let Some(closed) = self.state.pairs.get(&(sender, recipient)).and_then(|p| p.last_closed) {
-                let until = closed.plus(cooldown);
-                if b.at < until {
-                    return Err(Error::CooldownActive { recipient, until });
-                }
+        if let Some(cooldown) = self.policy.resend_cooldown
+            && let Some(closed) = self.state.pairs.get(&(sender, recipient)).and_then(|p| p.last_closed)
+        {
+            let until = closed.plus(cooldown);
+            if b.at < until {
+                return Err(Error::CooldownActive { recipient, until });
             }
         }
         self.check_connection_limits(sender, recipient)?;
@@ -480,11 +480,11 @@ impl Model {
         if reason == ReportReason::DontKnow {
             // "I don't know this person" archives the open invitation it is about.
             let target = request.or_else(|| self.state.open_pairs.get(&(reported, reporter)).copied());
-            if let Some(id) = target {
-                if self.state.requests[id.0 as usize - 1].state == RequestState::Pending {
-                    let s = b.push(EventBody::InvitationIgnored { request: id });
-                    moderation::after_outcome(self, b, reported, id, false, s);
-                }
+            if let Some(id) = target
+                && self.state.requests[id.0 as usize - 1].state == RequestState::Pending
+            {
+                let s = b.push(EventBody::InvitationIgnored { request: id });
+                moderation::after_outcome(self, b, reported, id, false, s);
             }
         }
         moderation::after_report(self, b, reporter, reported, seq);

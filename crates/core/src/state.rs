@@ -90,10 +90,10 @@ impl RequestRecord {
     /// request had before the block.
     pub fn shown_to(&self, as_sender: bool) -> RequestState {
         let mut state = self.state;
-        if let (RequestState::Cancelled, Some((before, _, sender_blocked))) = (state, self.cancelled) {
-            if sender_blocked == as_sender {
-                state = before;
-            }
+        if let (RequestState::Cancelled, Some((before, _, sender_blocked))) = (state, self.cancelled)
+            && sender_blocked == as_sender
+        {
+            state = before;
         }
         if as_sender && state == RequestState::Ignored { RequestState::Pending } else { state }
     }
@@ -309,10 +309,10 @@ impl State {
 
     fn connect(&mut self, a: MemberId, b: MemberId) {
         for (x, y) in [(a, b), (b, a)] {
-            if let Some(m) = self.members.get_mut(&x) {
-                if let Err(pos) = m.connections.binary_search(&y) {
-                    m.connections.insert(pos, y);
-                }
+            if let Some(m) = self.members.get_mut(&x)
+                && let Err(pos) = m.connections.binary_search(&y)
+            {
+                m.connections.insert(pos, y);
             }
         }
         self.connection_pairs += 1;
@@ -320,10 +320,10 @@ impl State {
 
     fn disconnect(&mut self, a: MemberId, b: MemberId) {
         for (x, y) in [(a, b), (b, a)] {
-            if let Some(m) = self.members.get_mut(&x) {
-                if let Ok(pos) = m.connections.binary_search(&y) {
-                    m.connections.remove(pos);
-                }
+            if let Some(m) = self.members.get_mut(&x)
+                && let Ok(pos) = m.connections.binary_search(&y)
+            {
+                m.connections.remove(pos);
             }
         }
         self.connection_pairs -= 1;
@@ -546,12 +546,11 @@ impl State {
                 }
             }
             EventBody::StandingChanged { member, to, automatic, .. } => {
-                if *automatic {
-                    if let Some(m) = self.moderation.get(member) {
-                        if let Some(f) = m.open_flag(FlagRule::Reported) {
-                            self.flags[f.0 as usize - 1].automatic_restriction = true;
-                        }
-                    }
+                if *automatic
+                    && let Some(m) = self.moderation.get(member)
+                    && let Some(f) = m.open_flag(FlagRule::Reported)
+                {
+                    self.flags[f.0 as usize - 1].automatic_restriction = true;
                 }
                 if let Some(m) = self.members.get_mut(member) {
                     self.by_standing[standing_index(m.standing)] -= 1;

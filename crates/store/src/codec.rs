@@ -1,0 +1,71 @@
+//! The on-disk format.
+//!
+//! Two sled trees:
+//! - the default tree holds metadata: `format` (the format version) and
+//!   `policy` (the policy the database was created with, as JSON);
+//! - `log` holds the event log, one record per command: the key is the
+//!   big-endian sequence number of the command's first event, the value the
+//!   command's events encoded with postcard. Keys only ever grow, so every
+//!   write is an append.
+//!
+//! Everything else (requests, connections, inboxes, the outbox, flags) is a
+//! projection of the log, held in memory and rebuilt on open.
+
+use connreq_core::{Error, Event, Policy, Seq};
+
+/// The format this version writes and reads.
+pub const FORMAT: &str = "connreq-store/1";
+/// Metadata key of the format version.
+pub const FORMAT_KEY: &[u8] = b"format";
+/// Metadata key of the creation policy.
+pub const POLICY_KEY: &[u8] = b"policy";
+/// Name of the event-log tree.
+pub const LOG_TREE: &[u8] = b"log";
+
+/// The log key of a record whose first event is `seq`.
+pub fn key(seq: Seq) -> [u8; 8] {
+    seq.0.to_be_bytes()
+}
+
+/// The sequence number a log key names.
+pub fn seq_of(key: &[u8]) -> Result<Seq, Error> {
+    let bytes: [u8; 8] = key
+        .try_into()
+        .map_err(|_| Error::StorageError(format!("damaged event log: a key of {} bytes", key.len())))?;
+    Ok(Seq(u64::from_be_bytes(bytes)))
+}
+
+/// Encodes the events of one command.
+pub fn encode(events: &[Event]) -> Result<Vec<u8>, Error> {
+    postcard::to_allocvec(events).map_err(|e| Error::StorageError(format!("cannot encode events: {e}")))
+}
+
+/// Decodes the record stored under `key`, checking it starts where its key says.
+pub fn decode(key: &[u8], value: &[u8]) -> Result<Vec<Event>, Error> {
+    let first = seq_of(key)?;
+    let events: Vec<Event> = postcard::from_bytes(value)
+        .map_err(|e| Error::StorageError(format!("damaged event record at {first}: {e}")))?;
+    match events.first() {
+        Some(e) if e.seq == first => {}
+        _ => {
+            return Err(Error::StorageError(format!(
+                "damaged event record at {first}: it does not start with that event"
+            )));
+        }
+    }
+    if events.windows(2).any(|w| w[1].seq.0 != w[0].seq.0 + 1) {
+        return Err(Error::StorageError(format!("damaged event record at {first}: numbering has a gap")));
+    }
+    Ok(events)
+}
+
+/// Encodes a policy for the metadata tree.
+pub fn encode_policy(policy: &Policy) -> Result<Vec<u8>, Error> {
+    serde_json::to_vec(policy).map_err(|e| Error::StorageError(format!("cannot encode the policy: {e}")))
+}
+
+/// Decodes the stored policy.
+pub fn decode_policy(bytes: &[u8]) -> Result<Policy, Error> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| Error::StorageError(format!("the stored policy is damaged: {e}")))
+}

@@ -1,0 +1,504 @@
+//! `Store`: the connreq API on sled.
+//!
+//! Each command is decided by `connreq-core` against the in-memory model, its
+//! events are written to the log as one sled insert (atomic, also across a
+//! crash), and only then applied to the model. Queries read the model. Opening
+//! a database replays its log.
+
+use crate::codec::{self, FORMAT, FORMAT_KEY, LOG_TREE, POLICY_KEY};
+use crate::mail::Mailer;
+use crate::options::{Durability, OpenOptions};
+use connreq_core::{
+    Command, EmailId, Error, Event, EventRecord, MemberId, Model, Network, Outcome, Policy, Seq, Timestamp,
+};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The current time, for callers that have no time of their own.
+pub fn now() -> Timestamp {
+    let ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    Timestamp(i64::try_from(ms).unwrap_or(i64::MAX))
+}
+
+/// What one `dispatch` did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DispatchReport {
+    /// Emails handed to the server and marked sent.
+    pub sent: u64,
+    /// Emails the server refused for good (a bad address); they stay unsent.
+    pub rejected: Vec<(EmailId, String)>,
+    /// Emails due but not attempted because the server failed.
+    pub deferred: u64,
+    /// The failure that stopped the run, if any.
+    pub error: Option<String>,
+}
+
+struct Open {
+    db: sled::Db,
+    log: sled::Tree,
+}
+
+struct Inner {
+    model: Model,
+    open: Option<Open>,
+    initial_policy: Policy,
+}
+
+/// A connreq network persisted in a sled database. `Send + Sync`: share it
+/// between threads; commands serialize, queries run side by side.
+pub struct Store {
+    inner: RwLock<Inner>,
+    durability: Durability,
+    mail_from: String,
+    path: Option<PathBuf>,
+}
+
+fn storage(context: &str) -> impl Fn(sled::Error) -> Error + '_ {
+    move |e| {
+        let what = match &e {
+            sled::Error::Io(io) if io.kind() == std::io::ErrorKind::PermissionDenied => {
+                "permission denied (the directory must be writable)".to_owned()
+            }
+            sled::Error::Io(io) if io.to_string().contains("lock") => {
+                "it is open in another process".to_owned()
+            }
+            sled::Error::Corruption { .. } => format!("the database is damaged ({e})"),
+            other => other.to_string(),
+        };
+        Error::StorageError(format!("{context}: {what}"))
+    }
+}
+
+fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown failure".to_owned())
+}
+
+/// Refuses paths that cannot be a connreq database before sled touches them.
+fn check_path(path: &Path) -> Result<(), Error> {
+    let shown = path.display();
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => {
+            Err(Error::StorageError(format!("cannot open {shown}: it is a file, not a database directory")))
+        }
+        Ok(m) if m.is_dir() => {
+            let mut entries = std::fs::read_dir(path)
+                .map_err(|e| Error::StorageError(format!("cannot read {shown}: {e}")))?
+                .filter_map(Result::ok)
+                .map(|e| e.file_name());
+            let empty = entries.next().is_none();
+            if !empty && !path.join("db").exists() {
+                return Err(Error::StorageError(format!(
+                    "{shown} is not a connreq database (it holds other files)"
+                )));
+            }
+            Ok(())
+        }
+        Ok(_) => Err(Error::StorageError(format!("cannot open {shown}: not a directory"))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::StorageError(format!("cannot open {shown}: {e}"))),
+    }
+}
+
+fn open_sled(path: &Path, options: &OpenOptions) -> Result<sled::Db, Error> {
+    let context = format!("cannot open {}", path.display());
+    let config = sled::Config::new()
+        .path(path)
+        .cache_capacity(options.cache_capacity)
+        .mode(sled::Mode::HighThroughput)
+        .flush_every_ms(match options.durability {
+            Durability::Background => Some(options.flush_every_ms.max(1)),
+            Durability::EveryCommand | Durability::Manual => None,
+        });
+    catch_unwind(AssertUnwindSafe(|| config.open()))
+        .map_err(|p| {
+            Error::StorageError(format!("{context}: the database is damaged ({})", panic_text(&*p)))
+        })?
+        .map_err(storage(&context))
+}
+
+/// Creates a database atomically: it is written beside `path` and renamed into
+/// place once its format and policy records are durable, so a crash during
+/// creation never leaves a half-made database at `path`.
+fn create(path: &Path, options: &OpenOptions) -> Result<(), Error> {
+    let shown = path.display();
+    let io = |e: std::io::Error| Error::StorageError(format!("cannot create {shown}: {e}"));
+    let name =
+        path.file_name().ok_or_else(|| Error::StorageError(format!("cannot create {shown}: no name")))?;
+    let mut staging_name = name.to_os_string();
+    staging_name.push(".creating");
+    let staging = path.with_file_name(staging_name);
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).map_err(io)?;
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(io)?;
+    }
+    {
+        let db = open_sled(&staging, options)?;
+        let policy = options.policy.clone().unwrap_or_else(Policy::standard);
+        let mut batch = sled::Batch::default();
+        batch.insert(POLICY_KEY, codec::encode_policy(&policy)?);
+        batch.insert(FORMAT_KEY, FORMAT.as_bytes());
+        db.apply_batch(batch).map_err(storage("cannot create the database"))?;
+        db.open_tree(LOG_TREE).map_err(storage("cannot create the database"))?;
+        db.flush().map_err(storage("cannot create the database"))?;
+    }
+    wait_for_release(&staging);
+    if path.exists() {
+        // An empty directory made by the caller: replace it.
+        std::fs::remove_dir(path).map_err(io)?;
+    }
+    std::fs::rename(&staging, path).map_err(io)?;
+    Ok(())
+}
+
+/// Waits until no sled handle in this process holds the lock of the database at
+/// `path`. sled releases it from background threads shortly after the last
+/// handle is dropped; closing waits for that, so reopening right after a close
+/// succeeds. Bounded: after 10 s the lock is left to whoever holds it.
+fn wait_for_release(path: &Path) {
+    let Ok(file) = std::fs::File::open(path.join("db")) else { return };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if file.try_lock().is_ok() {
+            let _ = file.unlock();
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+/// Reads the whole log into a model, checking its numbering.
+fn replay(initial: &Policy, log: &sled::Tree) -> Result<Model, Error> {
+    let mut model = Model::new(initial.clone())?;
+    let mut expected = 1u64;
+    for item in log.iter() {
+        let (k, v) = item.map_err(storage("cannot read the event log"))?;
+        let events = codec::decode(&k, &v)?;
+        if events[0].seq.0 != expected {
+            return Err(Error::StorageError(format!(
+                "damaged event log: expected event {expected}, found {}",
+                events[0].seq.0
+            )));
+        }
+        expected += events.len() as u64;
+        catch_unwind(AssertUnwindSafe(|| model.apply(&events))).map_err(|p| {
+            Error::StorageError(format!(
+                "damaged event log: event {} cannot be applied ({})",
+                events[0].seq.0,
+                panic_text(&*p)
+            ))
+        })?;
+    }
+    Ok(model)
+}
+
+impl Store {
+    /// Opens (or creates) the database at `path` under `policy`. If the database
+    /// was created with another policy, the change is recorded as a
+    /// `policy_changed` event and applies from now on.
+    pub fn open(path: impl AsRef<Path>, policy: Policy) -> Result<Self, Error> {
+        Self::open_with(path, OpenOptions::with_policy(policy))
+    }
+
+    /// A throwaway database, deleted when the store is dropped.
+    pub fn temporary(policy: Policy) -> Result<Self, Error> {
+        let config = sled::Config::new().temporary(true).cache_capacity(16 * 1024 * 1024);
+        let db = config.open().map_err(storage("cannot create a temporary database"))?;
+        Self::from_db(db, OpenOptions::with_policy(policy), None, true)
+    }
+
+    /// Opens (or creates) the database at `path` with explicit options.
+    pub fn open_with(path: impl AsRef<Path>, options: OpenOptions) -> Result<Self, Error> {
+        let path = path.as_ref();
+        if let Some(policy) = &options.policy {
+            policy.validate()?;
+        }
+        check_path(path)?;
+        if !path.join("db").exists() {
+            create(path, &options)?;
+        }
+        let db = open_sled(path, &options)?;
+        Self::from_db(db, options, Some(path.to_owned()), false)
+    }
+
+    /// Reads a database; `fresh` (a temporary one) is initialised in place.
+    fn from_db(
+        db: sled::Db,
+        options: OpenOptions,
+        path: Option<PathBuf>,
+        fresh: bool,
+    ) -> Result<Self, Error> {
+        let ctx = "cannot read the database";
+        let log = db.open_tree(LOG_TREE).map_err(storage(ctx))?;
+        let initial_policy = match db.get(FORMAT_KEY).map_err(storage(ctx))? {
+            Some(v) if v.as_ref() == FORMAT.as_bytes() => {
+                let bytes = db
+                    .get(POLICY_KEY)
+                    .map_err(storage(ctx))?
+                    .ok_or_else(|| Error::StorageError("the database has no policy record".into()))?;
+                codec::decode_policy(&bytes)?
+            }
+            Some(v) => {
+                return Err(Error::StorageError(format!(
+                    "the database has format {:?}; this connreq reads {FORMAT:?}",
+                    String::from_utf8_lossy(&v)
+                )));
+            }
+            None => {
+                let foreign = db
+                    .tree_names()
+                    .iter()
+                    .any(|n| n.as_ref() != b"__sled__default" && n.as_ref() != LOG_TREE);
+                if !db.is_empty() || !log.is_empty() || foreign {
+                    return Err(Error::StorageError("not a connreq database (no format record)".into()));
+                }
+                if !fresh {
+                    // Databases are created whole (see `create`), so a database without
+                    // its format record is damaged beyond what sled's recovery could read.
+                    // Never start afresh over it.
+                    return Err(Error::StorageError(
+                        "the database is damaged: its files hold no readable connreq records".into(),
+                    ));
+                }
+                let policy = options.policy.clone().unwrap_or_else(Policy::standard);
+                policy.validate()?;
+                let mut batch = sled::Batch::default();
+                batch.insert(POLICY_KEY, codec::encode_policy(&policy)?);
+                batch.insert(FORMAT_KEY, FORMAT.as_bytes());
+                db.apply_batch(batch).map_err(storage("cannot create the database"))?;
+                db.flush().map_err(storage("cannot create the database"))?;
+                policy
+            }
+        };
+        let model = replay(&initial_policy, &log)?;
+        let store = Self {
+            inner: RwLock::new(Inner { model, open: Some(Open { db, log }), initial_policy }),
+            durability: options.durability,
+            mail_from: options.mail_from,
+            path,
+        };
+        if let Some(policy) = options.policy
+            && policy != *store.read_inner()?.model.policy()
+        {
+            store.execute(Command::ChangePolicy { policy }, now())?;
+        }
+        Ok(store)
+    }
+
+    fn read_inner(&self) -> Result<RwLockReadGuard<'_, Inner>, Error> {
+        let guard = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        if guard.open.is_none() {
+            return Err(Error::StorageError("the database is closed".into()));
+        }
+        Ok(guard)
+    }
+
+    fn write_inner(&self) -> Result<RwLockWriteGuard<'_, Inner>, Error> {
+        let guard = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        if guard.open.is_none() {
+            return Err(Error::StorageError("the database is closed".into()));
+        }
+        Ok(guard)
+    }
+
+    /// The directory of the database (`None` for a temporary one).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Makes every command that returned before this call durable.
+    pub fn flush(&self) -> Result<(), Error> {
+        let db = self.read_inner()?.open.as_ref().map(|o| o.db.clone());
+        if let Some(db) = db {
+            db.flush().map_err(storage("cannot flush the database"))?;
+        }
+        Ok(())
+    }
+
+    /// Flushes and closes the database, releasing its lock. Later calls raise
+    /// `StorageError`. Closing twice is fine.
+    pub fn close(&self) -> Result<(), Error> {
+        let mut guard = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(open) = guard.open.take() {
+            open.db.flush().map_err(storage("cannot flush the database"))?;
+            drop(open);
+            if let Some(path) = &self.path {
+                wait_for_release(path);
+            }
+        }
+        Ok(())
+    }
+
+    /// Bytes the database takes on disk.
+    pub fn size_on_disk(&self) -> Result<u64, Error> {
+        let inner = self.read_inner()?;
+        let db = &inner.open.as_ref().map(|o| &o.db);
+        db.map_or(Ok(0), |d| d.size_on_disk().map_err(storage("cannot measure the database")))
+    }
+
+    /// Verifies every invariant of the model and that the state rebuilt from the
+    /// stored log equals the live state. Returns the problems found (empty when
+    /// sound); `Err` only when the database cannot be read at all.
+    pub fn check(&self) -> Result<Vec<String>, Error> {
+        let inner = self.read_inner()?;
+        let mut problems = inner.model.invariant_violations();
+        let log = &inner.open.as_ref().map(|o| o.log.clone());
+        if let Some(log) = log {
+            match replay(&inner.initial_policy, log) {
+                Err(e) => problems.push(e.to_string()),
+                Ok(rebuilt) => problems.extend(differences(&rebuilt, &inner.model)),
+            }
+        }
+        Ok(problems)
+    }
+
+    /// The raw events with `seq > since` (typed bodies), at most `limit`.
+    pub fn raw_events(&self, since: Seq, limit: Option<usize>) -> Result<Vec<Event>, Error> {
+        let inner = self.read_inner()?;
+        let Some(open) = &inner.open else { return Ok(Vec::new()) };
+        let limit = limit.unwrap_or(usize::MAX);
+        let mut out = Vec::new();
+        if limit == 0 {
+            return Ok(out);
+        }
+        let first = Seq(since.0.saturating_add(1));
+        let start = match open.log.range(..=codec::key(first)).next_back() {
+            Some(item) => item.map_err(storage("cannot read the event log"))?.0,
+            None => return Ok(out),
+        };
+        for item in open.log.range(start..) {
+            let (k, v) = item.map_err(storage("cannot read the event log"))?;
+            for e in codec::decode(&k, &v)? {
+                if e.seq > since {
+                    out.push(e);
+                    if out.len() >= limit {
+                        return Ok(out);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Sends the emails due at `at` over SMTP (`smtp://HOST:PORT`), marking each
+    /// sent as soon as the server takes it. A server that fails leaves the rest
+    /// unsent for a later run; a second run never sends an email twice.
+    pub fn dispatch(&self, smtp_url: &str, at: Timestamp) -> Result<DispatchReport, Error> {
+        let mailer = Mailer::new(smtp_url, &self.mail_from)?;
+        let due = self.pending_emails(Some(at))?;
+        let mut report = DispatchReport::default();
+        for (i, email) in due.iter().enumerate() {
+            match mailer.send(email) {
+                Ok(()) => {
+                    self.mark_emails_sent(&[email.id], at)?;
+                    report.sent += 1;
+                }
+                Err(Error::InvalidInput(why)) => report.rejected.push((email.id, why)),
+                Err(e) => {
+                    report.deferred = (due.len() - i) as u64;
+                    report.error = Some(e.to_string());
+                    break;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// `dispatch_emails(smtp_url, at)`: how many emails were sent. If the server
+    /// failed, raises `MailError` saying how many were sent before it did.
+    pub fn dispatch_emails(&self, smtp_url: &str, at: Timestamp) -> Result<u64, Error> {
+        let report = self.dispatch(smtp_url, at)?;
+        match report.error {
+            Some(e) => Err(Error::MailError(format!(
+                "{e}; {} sent before the failure, {} left for a later dispatch",
+                report.sent, report.deferred
+            ))),
+            None => Ok(report.sent),
+        }
+    }
+}
+
+/// Where two models differ, in words.
+fn differences(rebuilt: &Model, live: &Model) -> Vec<String> {
+    if rebuilt == live {
+        return Vec::new();
+    }
+    let (a, b) = (rebuilt.state(), live.state());
+    let mut out = Vec::new();
+    let mut cmp = |name: &str, same: bool| {
+        if !same {
+            out.push(format!("the {name} rebuilt from the event log differ from the live state"));
+        }
+    };
+    cmp("policy", rebuilt.policy() == live.policy());
+    cmp("members", a.members == b.members);
+    cmp("requests", a.requests == b.requests);
+    cmp("open requests", a.open_pairs == b.open_pairs && a.open_by_age == b.open_by_age);
+    cmp("blocks", a.blocks == b.blocks && a.dont_know == b.dont_know);
+    cmp("notifications", a.notifications == b.notifications);
+    cmp("emails", a.emails == b.emails && a.unsent == b.unsent);
+    cmp("flags", a.flags == b.flags && a.moderation == b.moderation);
+    cmp("event numbers", a.last_seq == b.last_seq);
+    if out.is_empty() {
+        out.push("the state rebuilt from the event log differs from the live state".into());
+    }
+    out
+}
+
+impl Network for Store {
+    fn execute(&self, command: Command, at: Timestamp) -> Result<Outcome, Error> {
+        let mut inner = self.write_inner()?;
+        let decided = inner.model.decide(&command, at)?;
+        if let (Some(first), Some(open)) = (decided.events.first(), &inner.open) {
+            let bytes = codec::encode(&decided.events)?;
+            open.log.insert(codec::key(first.seq), bytes).map_err(storage("cannot write the event"))?;
+            inner.model.apply(&decided.events);
+        }
+        let flush = match (self.durability, &inner.open) {
+            (Durability::EveryCommand, Some(open)) if !decided.events.is_empty() => Some(open.db.clone()),
+            _ => None,
+        };
+        drop(inner);
+        if let Some(db) = flush {
+            db.flush().map_err(storage("cannot flush the database"))?;
+        }
+        Ok(decided.outcome)
+    }
+
+    fn read<R>(&self, query: impl FnOnce(&Model) -> R) -> Result<R, Error> {
+        let inner = self.read_inner()?;
+        Ok(query(&inner.model))
+    }
+
+    fn events(&self, since: Seq, limit: Option<usize>) -> Result<Vec<EventRecord>, Error> {
+        let events = self.raw_events(since, limit)?;
+        let inner = self.read_inner()?;
+        let state = inner.model.state();
+        Ok(events
+            .iter()
+            .map(|e| {
+                e.record(|id| {
+                    state.request(id).map_or((MemberId(0), MemberId(0)), |r| (r.sender, r.recipient))
+                })
+            })
+            .collect())
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).field("durability", &self.durability).finish()
+    }
+}

@@ -1,0 +1,40 @@
+//! Helpers shared by the store's integration tests.
+#![allow(dead_code)]
+
+use connreq_core::testing::Scenario;
+use connreq_core::{MemberId, Model, Network, Seq};
+
+/// Every query a member or operator can make, for every member of the pool,
+/// rendered so two networks can be compared with `assert_eq!`.
+pub fn views(net: &impl Network, pool: u64) -> Vec<String> {
+    let mut out = Vec::new();
+    for i in 1..=pool {
+        let m = MemberId(i);
+        out.push(format!("sent {i}: {:?}", net.sent(m, None)));
+        out.push(format!("received {i}: {:?}", net.received(m, None)));
+        out.push(format!("connections {i}: {:?}", net.connections(m)));
+        out.push(format!("notifications {i}: {:?}", net.notifications(m, false)));
+        out.push(format!("standing {i}: {:?}", net.standing(m)));
+        out.push(format!("profile {i}: {:?}", net.public_profile(m)));
+        for j in 1..=pool {
+            out.push(format!("mutual {i} {j}: {:?}", net.mutual_connections(m, MemberId(j))));
+            out.push(format!("blocked {i} {j}: {:?}", net.is_blocked(m, MemberId(j))));
+        }
+    }
+    out.push(format!("emails: {:?}", net.pending_emails(None)));
+    out.push(format!("queue: {:?}", net.review_queue()));
+    out.push(format!("stats: {:?}", net.stats()));
+    out.push(format!("events: {:?}", net.events(Seq(0), None)));
+    out
+}
+
+/// The largest member id a scenario registers.
+pub fn pool(scenario: &Scenario) -> u64 {
+    scenario.steps.iter().take_while(|s| matches!(s.command, connreq_core::Command::Register { .. })).count()
+        as u64
+}
+
+/// The whole model of a network.
+pub fn model(net: &impl Network) -> Model {
+    net.read(Model::clone).expect("readable")
+}

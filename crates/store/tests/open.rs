@@ -1,0 +1,215 @@
+//! Opening databases: new, reopened, and every kind of path that is not a
+//! sound connreq database. Each gives `StorageError` naming what is wrong,
+//! never a panic.
+
+use connreq_core::{Error, Event, EventBody, MemberId, Network, Policy, RequestId, Seq, Timestamp};
+use connreq_store::{OpenOptions, Store};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+
+const T: Timestamp = Timestamp(1_790_000_000_000);
+
+fn storage_error(result: Result<Store, Error>) -> String {
+    match result {
+        Err(Error::StorageError(message)) => message,
+        Err(other) => panic!("expected StorageError, got {other:?}"),
+        Ok(_) => panic!("expected StorageError, the database opened"),
+    }
+}
+
+fn populated(path: &std::path::Path) {
+    let store = Store::open(path, Policy::standard()).unwrap();
+    store.register(MemberId(1), Some("a@example.com"), None, T).unwrap();
+    store.register(MemberId(2), None, None, T).unwrap();
+    store.send(MemberId(1), MemberId(2), Some("hi"), None, T).unwrap();
+    store.close().unwrap();
+}
+
+/// Writes a raw record into the log of a closed database.
+fn put_raw(path: &std::path::Path, key: u64, value: &[u8]) {
+    let db = sled::open(path).unwrap();
+    db.open_tree("log").unwrap().insert(key.to_be_bytes(), value).unwrap();
+    db.flush().unwrap();
+}
+
+#[test]
+fn a_path_that_is_a_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("notes.txt");
+    std::fs::write(&file, "hello").unwrap();
+    let message = storage_error(Store::open(&file, Policy::standard()));
+    assert!(message.contains("is a file"), "{message}");
+}
+
+#[test]
+fn a_directory_of_other_files_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("thesis.tex"), "chapter 1").unwrap();
+    let message = storage_error(Store::open(dir.path(), Policy::standard()));
+    assert!(message.contains("not a connreq database"), "{message}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn a_sled_database_of_another_program_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sled::open(dir.path()).unwrap();
+    db.insert(b"some", b"thing").unwrap();
+    drop(db);
+    let message = storage_error(Store::open(dir.path(), Policy::standard()));
+    assert!(message.contains("not a connreq database"), "{message}");
+}
+
+#[test]
+fn another_format_version_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path());
+    let db = sled::open(dir.path()).unwrap();
+    db.insert(b"format", b"connreq-store/999".to_vec()).unwrap();
+    drop(db);
+    let message = storage_error(Store::open(dir.path(), Policy::standard()));
+    assert!(message.contains("connreq-store/999") && message.contains(connreq_store::FORMAT), "{message}");
+}
+
+#[test]
+fn a_damaged_log_record_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path());
+    put_raw(dir.path(), 4, b"\xff\xff\xff garbage");
+    let message = storage_error(Store::open(dir.path(), Policy::standard()));
+    assert!(message.contains("damaged event record"), "{message}");
+}
+
+#[test]
+fn a_gap_in_the_log_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path());
+    let event = Event { seq: Seq(9), at: T, body: EventBody::InvitationIgnored { request: RequestId(1) } };
+    put_raw(dir.path(), 9, &postcard::to_allocvec(&vec![event]).unwrap());
+    let message = storage_error(Store::open(dir.path(), Policy::standard()));
+    assert!(message.contains("expected event 4"), "{message}");
+}
+
+#[test]
+fn a_record_that_contradicts_the_log_is_refused_without_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path());
+    let event = Event { seq: Seq(4), at: T, body: EventBody::InvitationAccepted { request: RequestId(77) } };
+    put_raw(dir.path(), 4, &postcard::to_allocvec(&vec![event]).unwrap());
+    let message = storage_error(Store::open(dir.path(), Policy::standard()));
+    assert!(message.contains("event 4 cannot be applied"), "{message}");
+}
+
+#[test]
+fn damaged_database_files_give_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path());
+    let db_file = dir.path().join("db");
+    let mut bytes = std::fs::read(&db_file).unwrap();
+    for (i, b) in bytes.iter_mut().enumerate() {
+        if i % 7 == 3 {
+            *b ^= 0x5a;
+        }
+    }
+    std::fs::write(&db_file, bytes).unwrap();
+    let message = storage_error(Store::open(dir.path(), Policy::standard()));
+    assert!(!message.is_empty());
+}
+
+#[test]
+fn everything_reads_back_after_close_and_open() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path());
+    let store = Store::open(dir.path(), Policy::standard()).unwrap();
+    let sent = store.sent(MemberId(1), None).unwrap();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].note.as_deref(), Some("hi"));
+    assert_eq!(store.notifications(MemberId(2), false).unwrap().len(), 1);
+    assert_eq!(store.events(Seq(0), None).unwrap().len(), 3);
+    assert_eq!(store.check().unwrap(), Vec::<String>::new());
+}
+
+#[test]
+fn a_different_policy_is_recorded_as_a_policy_change() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path());
+    let store = Store::open(dir.path(), Policy::linkedin()).unwrap();
+    assert_eq!(store.policy().unwrap(), Policy::linkedin());
+    let events = store.events(Seq(3), None).unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, "policy_changed");
+    store.close().unwrap();
+    // Opening without a policy keeps the database's own.
+    let store = Store::open_with(dir.path(), OpenOptions::default()).unwrap();
+    assert_eq!(store.policy().unwrap(), Policy::linkedin());
+    assert_eq!(store.events(Seq(0), None).unwrap().len(), 4);
+    assert_eq!(store.check().unwrap(), Vec::<String>::new());
+}
+
+#[test]
+fn the_same_policy_records_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path());
+    let store = Store::open(dir.path(), Policy::standard()).unwrap();
+    assert_eq!(store.events(Seq(0), None).unwrap().len(), 3);
+}
+
+#[test]
+fn an_invalid_policy_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let bad = Policy { max_note_chars: 0, ..Policy::standard() };
+    assert!(matches!(Store::open(&path, bad), Err(Error::InvalidInput(_))));
+    let store = Store::open(&path, Policy::linkedin()).unwrap();
+    assert_eq!(store.policy().unwrap(), Policy::linkedin());
+}
+
+#[test]
+fn a_closed_store_says_so() {
+    let store = Store::temporary(Policy::standard()).unwrap();
+    store.close().unwrap();
+    store.close().unwrap();
+    match store.register(MemberId(1), None, None, T) {
+        Err(Error::StorageError(m)) => assert!(m.contains("closed"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(store.stats(), Err(Error::StorageError(_))));
+}
+
+/// The child half of the next test: opens the database named by the
+/// environment, says so, and holds it until its input closes.
+#[test]
+fn child_holding_a_database_open() {
+    let Ok(path) = std::env::var("CONNREQ_HOLD_DB") else { return };
+    let _store = Store::open(&path, Policy::standard()).unwrap();
+    println!("opened");
+    std::io::stdout().flush().unwrap();
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
+}
+
+#[test]
+fn a_database_open_in_another_process_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path());
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_holding_a_database_open", "--nocapture", "--test-threads=1"])
+        .env("CONNREQ_HOLD_DB", dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("opened") {
+        line.clear();
+        assert!(out.read_line(&mut line).unwrap() > 0, "the child exited before opening");
+    }
+    let message = storage_error(Store::open(dir.path(), Policy::standard()));
+    assert!(message.contains("another process"), "{message}");
+    drop(child.stdin.take());
+    child.wait().unwrap();
+    // Once it is gone, the database opens and is sound.
+    let store = Store::open(dir.path(), Policy::standard()).unwrap();
+    assert_eq!(store.check().unwrap(), Vec::<String>::new());
+}
