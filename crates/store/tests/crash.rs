@@ -1,0 +1,123 @@
+//! Crash safety: a child process runs random commands on a database and
+//! reports each point it knows to be durable; the test kills it with SIGKILL
+//! at a random moment, reopens the database, runs `check()`, and verifies that
+//! everything acknowledged as durable is there and that the log is exactly a
+//! prefix of what the same commands produce in the reference model.
+//!
+//! `CONNREQ_CRASH_ROUNDS` sets the number of kill points (default 24 in CI;
+//! 200 for the full run recorded in docs/RELIABILITY.md).
+
+use connreq_core::testing::{Scenario, scenario};
+use connreq_core::{MemoryNetwork, Network, Seq};
+use connreq_store::{Durability, OpenOptions, Store};
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+
+fn scenario_for(seed: u64) -> Scenario {
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &bytes);
+    let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+    scenario(12, 4000).new_tree(&mut runner).unwrap().current()
+}
+
+fn durability(seed: u64) -> Durability {
+    if seed % 3 == 0 { Durability::EveryCommand } else { Durability::Background }
+}
+
+/// The child half: runs the scenario of `CONNREQ_CRASH_SEED` on the database in
+/// `CONNREQ_CRASH_DIR`, printing `durable N` whenever event N is known durable.
+#[test]
+fn child_running_commands_until_killed() {
+    let (Ok(dir), Ok(seed)) = (std::env::var("CONNREQ_CRASH_DIR"), std::env::var("CONNREQ_CRASH_SEED"))
+    else {
+        return;
+    };
+    let seed: u64 = seed.parse().unwrap();
+    let sc = scenario_for(seed);
+    let options = OpenOptions {
+        policy: Some(sc.policy.clone()),
+        durability: durability(seed),
+        flush_every_ms: 20,
+        ..OpenOptions::default()
+    };
+    let store = Store::open_with(&dir, options).unwrap();
+    let mut out = std::io::stdout().lock();
+    let every_command = durability(seed) == Durability::EveryCommand;
+    for (i, (step, at)) in sc.steps.iter().zip(sc.times()).enumerate() {
+        let _ = store.execute(step.command.clone(), at);
+        if every_command || i % 25 == 24 {
+            if !every_command {
+                store.flush().unwrap();
+            }
+            let last = store.stats().unwrap().events;
+            writeln!(out, "durable {last}").unwrap();
+            out.flush().unwrap();
+        }
+    }
+    writeln!(out, "done").unwrap();
+}
+
+/// Runs one kill round; returns whether the child was killed before it finished.
+fn run_round(seed: u64) -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let sc = scenario_for(seed);
+    // A random number of progress lines before the kill.
+    let lines_before_kill = 1 + (seed.wrapping_mul(2_654_435_761) >> 7) % 40;
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_running_commands_until_killed", "--nocapture", "--test-threads=1"])
+        .env("CONNREQ_CRASH_DIR", &path)
+        .env("CONNREQ_CRASH_SEED", seed.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let (mut durable, mut seen) = (0u64, 0u64);
+    let mut line = String::new();
+    let mut finished = false;
+    while seen < lines_before_kill {
+        line.clear();
+        if reader.read_line(&mut line).unwrap() == 0 || line.starts_with("done") {
+            finished = true;
+            break;
+        }
+        if let Some(n) = line.trim().strip_prefix("durable ") {
+            durable = n.parse().unwrap();
+            seen += 1;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let store = Store::open_with(&path, OpenOptions::default())
+        .unwrap_or_else(|e| panic!("seed {seed}: the database does not reopen after a kill: {e}"));
+    assert_eq!(store.check().unwrap(), Vec::<String>::new(), "seed {seed}");
+    let stored = store.raw_events(Seq(0), None).unwrap();
+    assert!(
+        stored.len() as u64 >= durable,
+        "seed {seed}: {durable} events were durable but only {} survived",
+        stored.len()
+    );
+    // What survived is exactly the start of what the commands produce.
+    let memory = MemoryNetwork::new(sc.policy.clone()).unwrap();
+    for (step, at) in sc.steps.iter().zip(sc.times()) {
+        if memory.stats().unwrap().events >= stored.len() as u64 {
+            break;
+        }
+        let _ = memory.execute(step.command.clone(), at);
+    }
+    let expected = memory.log();
+    assert_eq!(&expected[..stored.len()], &stored[..], "seed {seed}: the surviving log is not a prefix");
+    !finished
+}
+
+#[test]
+fn a_killed_process_loses_nothing_it_flushed_and_leaves_a_sound_database() {
+    let rounds: u64 = std::env::var("CONNREQ_CRASH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(24);
+    let killed = (1..=rounds).filter(|seed| run_round(*seed)).count() as u64;
+    assert!(killed * 2 >= rounds, "only {killed} of {rounds} children were killed mid-run");
+}
