@@ -24,7 +24,7 @@ fn scenario_for(seed: u64) -> Scenario {
 }
 
 fn durability(seed: u64) -> Durability {
-    if seed % 3 == 0 { Durability::EveryCommand } else { Durability::Background }
+    if seed.is_multiple_of(3) { Durability::EveryCommand } else { Durability::Background }
 }
 
 /// The child half: runs the scenario of `CONNREQ_CRASH_SEED` on the database in
