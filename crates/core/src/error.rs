@@ -78,7 +78,7 @@ pub enum Error {
     RateLimited {
         /// The policy's limit.
         limit: u32,
-        /// When the oldest send in the window leaves it.
+        /// When enough sends have left the window for one more send.
         until: Timestamp,
     },
     /// The sender's last request to this member was withdrawn or declined too recently.

@@ -41,7 +41,9 @@ id_type!(
     "notification"
 );
 id_type!(
-    /// A queued email. Every email belongs to exactly one notification and shares its number.
+    /// A queued email, numbered from 1 in the order emails are queued. Every email carries
+    /// exactly one notification, but notifications without an email (expiry, members without
+    /// an address) mean the two numbers differ.
     EmailId,
     "email"
 );

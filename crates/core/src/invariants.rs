@@ -70,8 +70,8 @@ impl Model {
                 if s.open_pairs.get(&(r.sender, r.recipient)) != Some(&id) {
                     say(format!("{id} is open but not indexed as the open request of its pair"));
                 }
-                if !s.open_by_age.contains(&(r.created_at, id)) {
-                    say(format!("{id} is open but missing from the expiry index"));
+                if i < s.oldest_open {
+                    say(format!("{id} is open but the expiry scan starts after it"));
                 }
                 if s.connected(r.sender, r.recipient) {
                     say(format!("{id} is open between connected members"));
@@ -90,16 +90,22 @@ impl Model {
         if by_state != s.by_state {
             say("requests by state do not match the counters".into());
         }
-        if open != s.open_pairs.len() || open != s.open_by_age.len() {
-            say(format!(
-                "{open} requests are open but the indexes hold {} and {}",
-                s.open_pairs.len(),
-                s.open_by_age.len()
-            ));
+        if open != s.open_pairs.len() {
+            say(format!("{open} requests are open but the pair index holds {}", s.open_pairs.len()));
+        }
+        if s.requests.get(s.oldest_open).is_some_and(|r| !r.state.is_open()) {
+            say("the expiry scan starts at a closed request".into());
+        }
+        let unread: u64 = s.members.values().map(|m| m.unread).sum();
+        if unread != s.notifications.iter().filter(|n| !n.read).count() as u64 {
+            say("unread counts do not match the notifications".into());
         }
         let unsent = s.emails.iter().filter(|e| e.sent_at.is_none()).count();
-        if unsent != s.unsent.len() {
-            say(format!("{unsent} emails are unsent but the outbox holds {}", s.unsent.len()));
+        if unsent as u64 != s.unsent {
+            say(format!("{unsent} emails are unsent but the outbox counts {}", s.unsent));
+        }
+        if s.emails[..s.oldest_unsent.min(s.emails.len())].iter().any(|e| e.sent_at.is_none()) {
+            say("an unsent email lies before the outbox scan".into());
         }
         for (i, n) in s.notifications.iter().enumerate() {
             if s.request(n.request).is_none() || !s.members.contains_key(&n.member) {

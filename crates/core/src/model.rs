@@ -262,11 +262,15 @@ impl Model {
                 };
                 let cutoff = b.at.minus(ttl);
                 let mut n = 0;
-                for (created, request) in &self.state.open_by_age {
-                    if *created >= cutoff {
+                let from = self.state.oldest_open;
+                for (i, r) in self.state.requests.iter().enumerate().skip(from) {
+                    let request = &RequestId(i as u64 + 1);
+                    if r.created_at >= cutoff {
                         break;
                     }
-                    let r = &self.state.requests[request.0 as usize - 1];
+                    if !r.state.is_open() {
+                        continue;
+                    }
                     let seq = b.push(EventBody::InvitationExpired { request: *request });
                     moderation::after_outcome(self, b, r.sender, *request, false, seq);
                     n += 1;
@@ -426,8 +430,11 @@ impl Model {
         if let Some(limit) = self.policy.weekly_invite_limit {
             let recent = self.sends_since(s, b.at.minus(WEEK));
             if recent.len() >= limit as usize {
-                let oldest = self.state.requests[recent[0].0 as usize - 1].created_at;
-                return Err(Error::RateLimited { limit, until: oldest.plus(WEEK) });
+                // The send that must leave the window before one more fits in it (not
+                // always the oldest: the policy may have lowered the limit since).
+                let blocking = recent[recent.len() - limit as usize];
+                let sent_at = self.state.requests[blocking.0 as usize - 1].created_at;
+                return Err(Error::RateLimited { limit, until: sent_at.plus(WEEK) });
             }
         }
         if let Some(cooldown) = self.policy.resend_cooldown

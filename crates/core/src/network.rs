@@ -202,6 +202,11 @@ pub trait Network {
         self.read(|m| m.notifications(member, unread_only))?
     }
 
+    /// How many of a member's notifications are unread (the badge count).
+    fn unread_count(&self, member: MemberId) -> Result<u64, Error> {
+        self.read(|m| m.unread_count(member))?
+    }
+
     /// `pending_emails(due_before)`.
     fn pending_emails(&self, due_before: Option<Timestamp>) -> Result<Vec<Email>, Error> {
         self.read(|m| m.pending_emails(due_before))

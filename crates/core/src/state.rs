@@ -11,6 +11,12 @@ use crate::text::EmailAddress;
 use crate::time::Timestamp;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+/// The hash map of the state: foldhash, several times faster than SipHash on
+/// small keys, still seeded per process.
+pub type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+/// The hash set of the state.
+pub type Set<K> = HashSet<K, foldhash::fast::RandomState>;
+
 /// A registered member.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Member {
@@ -21,7 +27,7 @@ pub struct Member {
     /// Who may invite this member.
     pub setting: InvitationSetting,
     /// Lowercased imported contact addresses.
-    pub contacts: Option<Box<HashSet<String>>>,
+    pub contacts: Option<Box<Set<String>>>,
     /// Moderation standing.
     pub standing: Standing,
     /// Connections, sorted by id.
@@ -32,6 +38,8 @@ pub struct Member {
     pub received: Vec<RequestId>,
     /// In-app notifications, oldest first.
     pub notifications: Vec<NotificationId>,
+    /// How many of them are unread.
+    pub unread: u64,
 }
 
 #[allow(clippy::derivable_impls)] // the enum is declared by a macro shared with types that have no default
@@ -114,6 +122,8 @@ pub struct NotificationRecord {
     pub created_at: Timestamp,
     /// Whether the member has read it.
     pub read: bool,
+    /// The email that carries it, if one was queued.
+    pub email: Option<EmailId>,
 }
 
 /// A queued email, one per notification; subject and body are rendered on demand.
@@ -198,33 +208,36 @@ pub struct State {
     /// The last event's time: the log's clock never runs backwards.
     pub last_at: LogClock,
     /// Members by id.
-    pub members: HashMap<MemberId, Member>,
+    pub members: Map<MemberId, Member>,
     /// Requests; request `n` is at index `n - 1`.
     pub requests: Vec<RequestRecord>,
     /// Open requests by (sender, recipient).
-    pub open_pairs: HashMap<(MemberId, MemberId), RequestId>,
-    /// Open requests by creation time, for expiry.
-    pub open_by_age: BTreeSet<(Timestamp, RequestId)>,
+    pub open_pairs: Map<(MemberId, MemberId), RequestId>,
+    /// Index (0-based) of the oldest request that may still be open: every
+    /// request before it is closed. Ids follow creation time (the log's clock
+    /// never runs backwards), so expiry scans forward from here.
+    pub oldest_open: usize,
     /// Blocks: (blocker, blocked).
-    pub blocks: HashSet<(MemberId, MemberId)>,
+    pub blocks: Set<(MemberId, MemberId)>,
     /// "I don't know this person" reports: (reporter, reported).
-    pub dont_know: HashSet<(MemberId, MemberId)>,
+    pub dont_know: Set<(MemberId, MemberId)>,
     /// Withdrawal and decline history by (sender, recipient).
-    pub pairs: HashMap<(MemberId, MemberId), PairHistory>,
+    pub pairs: Map<(MemberId, MemberId), PairHistory>,
     /// Notifications; notification `n` is at index `n - 1`.
     pub notifications: Vec<NotificationRecord>,
     /// Emails; `emails[i]` carries the notification `emails[i].notification`.
     pub emails: Vec<EmailRecord>,
-    /// Email index by notification id.
-    pub email_of: HashMap<NotificationId, EmailId>,
-    /// Unsent emails by due time.
-    pub unsent: BTreeSet<(Timestamp, EmailId)>,
+    /// Index (0-based) of the oldest email that may be unsent: every email
+    /// before it was sent.
+    pub oldest_unsent: usize,
+    /// How many emails are unsent.
+    pub unsent: u64,
     /// Flags; flag `n` is at index `n - 1`.
     pub flags: Vec<FlagRecord>,
     /// Open flags, in the order they were opened.
     pub open_flags: BTreeSet<FlagId>,
     /// Moderation memory by member.
-    pub moderation: HashMap<MemberId, ModerationRecord>,
+    pub moderation: Map<MemberId, ModerationRecord>,
     /// Number of connections (each pair once).
     pub connection_pairs: u64,
     /// Requests by true state, indexed like [`RequestState::ALL`].
@@ -296,14 +309,16 @@ impl State {
     fn set_request_state(&mut self, id: RequestId, to: RequestState, at: Timestamp) {
         let r = self.request_mut(id);
         let from = r.state;
-        let (sender, recipient, created) = (r.sender, r.recipient, r.created_at);
+        let (sender, recipient) = (r.sender, r.recipient);
         r.state = to;
         r.updated_at = at;
         self.by_state[state_index(from)] -= 1;
         self.by_state[state_index(to)] += 1;
         if from.is_open() && !to.is_open() {
             self.open_pairs.remove(&(sender, recipient));
-            self.open_by_age.remove(&(created, id));
+            while self.requests.get(self.oldest_open).is_some_and(|r| !r.state.is_open()) {
+                self.oldest_open += 1;
+            }
         }
     }
 
@@ -346,17 +361,21 @@ impl State {
             actor,
             created_at: at,
             read: false,
+            email: None,
         });
         let Some(m) = self.members.get_mut(&member) else {
             return;
         };
         m.notifications.push(id);
+        m.unread += 1;
         if kind != NotificationKind::InvitationExpired && m.email.is_some() {
             let email = EmailId(self.emails.len() as u64 + 1);
             let due_at = at.plus(policy.email_delay);
             self.emails.push(EmailRecord { notification: id, due_at, sent_at: None });
-            self.email_of.insert(id, email);
-            self.unsent.insert((due_at, email));
+            self.unsent += 1;
+            if let Some(n) = self.notifications.last_mut() {
+                n.email = Some(email);
+            }
         }
     }
 
@@ -433,7 +452,6 @@ impl State {
                 });
                 self.by_state[state_index(RequestState::Pending)] += 1;
                 self.open_pairs.insert((*sender, *recipient), *request);
-                self.open_by_age.insert((at, *request));
                 if let Some(m) = self.members.get_mut(sender) {
                     m.sent.push(*request);
                 }
@@ -558,17 +576,27 @@ impl State {
                     m.standing = *to;
                 }
             }
-            EventBody::NotificationsRead { ids, .. } => {
+            EventBody::NotificationsRead { member, ids } => {
+                let mut read = 0;
                 for id in ids {
                     if let Some(n) = self.notifications.get_mut(id.0 as usize - 1) {
+                        read += u64::from(!n.read);
                         n.read = true;
                     }
+                }
+                if let Some(m) = self.members.get_mut(member) {
+                    m.unread -= read;
                 }
             }
             EventBody::EmailSent { email, .. } => {
                 if let Some(e) = self.emails.get_mut(email.0 as usize - 1) {
-                    self.unsent.remove(&(e.due_at, *email));
+                    if e.sent_at.is_none() {
+                        self.unsent -= 1;
+                    }
                     e.sent_at = Some(at);
+                    while self.emails.get(self.oldest_unsent).is_some_and(|e| e.sent_at.is_some()) {
+                        self.oldest_unsent += 1;
+                    }
                 }
             }
             EventBody::PolicyChanged { policy: new } => {

@@ -54,7 +54,7 @@ pub struct Notification {
 /// A queued or sent email.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Email {
-    /// Its id (the id of the notification it carries).
+    /// Its id (emails are numbered on their own, not by the notification they carry).
     pub id: EmailId,
     /// To whom.
     pub member: MemberId,
@@ -234,6 +234,11 @@ impl Model {
             .collect())
     }
 
+    /// How many of a member's notifications are unread (the badge count).
+    pub fn unread_count(&self, member: MemberId) -> Result<u64, Error> {
+        Ok(self.member(member)?.unread)
+    }
+
     /// The email with this id, rendered.
     pub fn email(&self, id: EmailId) -> Result<Email, Error> {
         let state = self.state();
@@ -260,12 +265,17 @@ impl Model {
     /// `pending_emails(due_before)`: unsent emails due at or before the time
     /// (all unsent when `None`), by due time.
     pub fn pending_emails(&self, due_before: Option<Timestamp>) -> Vec<Email> {
-        self.state()
-            .unsent
+        let s = self.state();
+        let mut due: Vec<(Timestamp, EmailId)> = s.emails[s.oldest_unsent.min(s.emails.len())..]
             .iter()
-            .take_while(|(due, _)| due_before.is_none_or(|t| *due <= t))
-            .filter_map(|(_, id)| self.email(*id).ok())
-            .collect()
+            .enumerate()
+            .filter(|(_, e)| e.sent_at.is_none() && due_before.is_none_or(|t| e.due_at <= t))
+            .map(|(i, e)| (e.due_at, EmailId((s.oldest_unsent + i) as u64 + 1)))
+            .collect();
+        // Ids follow creation time; a shorter email delay after a policy change is
+        // the only way due times can fall out of id order.
+        due.sort_unstable();
+        due.into_iter().filter_map(|(_, id)| self.email(id).ok()).collect()
     }
 
     /// `standing(member)`.
@@ -325,7 +335,7 @@ impl Model {
                 .map(|(i, st)| (st.as_str(), s.by_standing[i]))
                 .collect(),
             open_flags: s.open_flags.len() as u64,
-            unsent_emails: s.unsent.len() as u64,
+            unsent_emails: s.unsent,
             events: s.last_seq.0,
         }
     }

@@ -439,10 +439,10 @@ fn differences(rebuilt: &Model, live: &Model) -> Vec<String> {
     cmp("policy", rebuilt.policy() == live.policy());
     cmp("members", a.members == b.members);
     cmp("requests", a.requests == b.requests);
-    cmp("open requests", a.open_pairs == b.open_pairs && a.open_by_age == b.open_by_age);
+    cmp("open requests", a.open_pairs == b.open_pairs && a.oldest_open == b.oldest_open);
     cmp("blocks", a.blocks == b.blocks && a.dont_know == b.dont_know);
     cmp("notifications", a.notifications == b.notifications);
-    cmp("emails", a.emails == b.emails && a.unsent == b.unsent);
+    cmp("emails", a.emails == b.emails && a.unsent == b.unsent && a.oldest_unsent == b.oldest_unsent);
     cmp("flags", a.flags == b.flags && a.moderation == b.moderation);
     cmp("event numbers", a.last_seq == b.last_seq);
     if out.is_empty() {
