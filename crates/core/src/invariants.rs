@@ -32,9 +32,6 @@ impl Model {
                     say(format!("{id} and {other} are connected across a block"));
                 }
             }
-            if m.connections.len() > self.policy().max_connections as usize {
-                say(format!("{id} has more connections than the policy allows"));
-            }
             for (list, as_sender) in [(&m.sent, true), (&m.received, false)] {
                 for rid in list {
                     match s.request(*rid) {
