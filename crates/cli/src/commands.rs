@@ -1,0 +1,455 @@
+//! The commands that operate on a database, generic over the backend. Each
+//! returns an [`Output`]: text for a person and JSON for a script.
+
+use crate::cli::{Command, EventFormat};
+use crate::db::Backend;
+use crate::time::now;
+use connreq_core::{
+    Error, EventRecord, Flag, FlagId, MemberId, Notification, Request, RequestId, Seq, Stats, Timestamp,
+};
+use serde_json::{Value, json};
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+/// What a command printed: text for a person, JSON for `--json`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Output {
+    /// Human-readable, ends with a newline.
+    pub text: String,
+    /// Machine-readable.
+    pub json: Value,
+}
+
+impl Output {
+    fn new(text: impl Into<String>, json: Value) -> Self {
+        let mut text = text.into();
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        Self { text, json }
+    }
+}
+
+/// Why a command failed.
+#[derive(Debug)]
+pub enum CliError {
+    /// The network refused (exit code 1).
+    Connreq(Error),
+    /// Something else went wrong, said in words (exit code 1).
+    Failed(String),
+    /// Output or input failed.
+    Io(io::Error),
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CliError::Connreq(e) => write!(f, "{e}"),
+            CliError::Failed(m) => f.write_str(m),
+            CliError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl From<Error> for CliError {
+    fn from(e: Error) -> Self {
+        CliError::Connreq(e)
+    }
+}
+
+impl From<io::Error> for CliError {
+    fn from(e: io::Error) -> Self {
+        CliError::Io(e)
+    }
+}
+
+/// A timestamp as RFC 3339 text.
+pub fn time_json(t: Timestamp) -> Value {
+    Value::String(t.to_string())
+}
+
+/// A request as JSON.
+pub fn request_json(r: &Request) -> Value {
+    json!({
+        "id": r.id.0,
+        "sender": r.sender.0,
+        "recipient": r.recipient.0,
+        "note": r.note,
+        "state": r.state.as_str(),
+        "created_at": time_json(r.created_at),
+        "updated_at": time_json(r.updated_at),
+        "message": r.message,
+    })
+}
+
+/// A notification as JSON.
+pub fn notification_json(n: &Notification) -> Value {
+    json!({
+        "id": n.id.0,
+        "member": n.member.0,
+        "kind": n.kind.as_str(),
+        "request_id": n.request_id.0,
+        "actor": n.actor.0,
+        "created_at": time_json(n.created_at),
+        "text": n.text,
+        "read": n.read,
+    })
+}
+
+/// A flag as JSON.
+pub fn flag_json(f: &Flag) -> Value {
+    json!({
+        "id": f.id.0,
+        "member": f.member.0,
+        "rule": f.rule.as_str(),
+        "evidence": f.evidence.iter().map(|s| s.0).collect::<Vec<_>>(),
+        "created_at": time_json(f.created_at),
+        "status": f.status.as_str(),
+    })
+}
+
+/// Stats as JSON.
+pub fn stats_json(s: &Stats) -> Value {
+    json!({
+        "requests": s.requests,
+        "connections": s.connections,
+        "members": s.members,
+        "open_flags": s.open_flags,
+        "unsent_emails": s.unsent_emails,
+        "events": s.events,
+    })
+}
+
+/// An event as JSON (`detail` parsed into an object when it is one).
+pub fn event_json(e: &EventRecord) -> Value {
+    let detail = serde_json::from_str::<Value>(&e.detail).unwrap_or_else(|_| Value::String(e.detail.clone()));
+    json!({
+        "seq": e.seq.0,
+        "at": time_json(e.at),
+        "kind": e.kind,
+        "actor": e.actor.map(|m| m.0),
+        "subject": e.subject.map(|m| m.0),
+        "request_id": e.request_id.map(|r| r.0),
+        "detail": detail,
+    })
+}
+
+fn request_line(r: &Request) -> String {
+    let mut s = format!("{}  {} -> {}  {}  sent {}", r.id, r.sender, r.recipient, r.state, r.created_at);
+    if r.updated_at != r.created_at {
+        let _ = write!(s, "  updated {}", r.updated_at);
+    }
+    if let Some(n) = &r.note {
+        let _ = write!(s, "\n    note: {}", n.replace('\n', "\n          "));
+    }
+    if let Some(m) = &r.message {
+        let _ = write!(s, "\n    message: {}", m.replace('\n', "\n             "));
+    }
+    s
+}
+
+fn requests_output(list: &[Request], empty: &str) -> Output {
+    let text = if list.is_empty() {
+        empty.to_owned()
+    } else {
+        list.iter().map(request_line).collect::<Vec<_>>().join("\n")
+    };
+    Output::new(text, Value::Array(list.iter().map(request_json).collect()))
+}
+
+fn flag_line(f: &Flag) -> String {
+    let evidence = f.evidence.iter().map(|s| s.0.to_string()).collect::<Vec<_>>().join(", ");
+    format!(
+        "{}  {}  {}  {}  opened {}  (evidence: events {evidence})",
+        f.id, f.member, f.rule, f.status, f.created_at
+    )
+}
+
+/// The request as `viewer` sees it: their sent or received view, else the operator's.
+fn seen_by<N: Backend>(net: &N, viewer: MemberId, id: RequestId) -> Result<Request, Error> {
+    let seen = net.sent(viewer, None)?.into_iter().chain(net.received(viewer, None)?).find(|r| r.id == id);
+    match seen {
+        Some(r) => Ok(r),
+        None => net.request(id),
+    }
+}
+
+fn at_or_now(at: Option<Timestamp>) -> Timestamp {
+    at.unwrap_or_else(now)
+}
+
+/// Runs one database command. `simulate` and `batch` are handled by the caller;
+/// `events` writes straight to `out` and returns `None`.
+pub fn execute<N: Backend>(
+    net: &N,
+    command: &Command,
+    out: &mut dyn Write,
+) -> Result<Option<Output>, CliError> {
+    let m = |id: u64| MemberId(id);
+    let output = match command {
+        Command::Simulate { .. } | Command::Batch { .. } => {
+            return Err(CliError::Failed("this command cannot run here".into()));
+        }
+        Command::Register { member, email, name, at } => {
+            net.register(m(*member), email.as_deref(), name.as_deref(), at_or_now(at.at))?;
+            Output::new(format!("registered {}", m(*member)), json!({ "member": member, "registered": true }))
+        }
+        Command::Setting { member, setting, at } => {
+            net.set_invitation_setting(m(*member), *setting, at_or_now(at.at))?;
+            Output::new(
+                format!("{}'s invitation setting is now {setting}", m(*member)),
+                json!({ "member": member, "setting": setting.as_str() }),
+            )
+        }
+        Command::ImportContacts { member, emails, at } => {
+            let list: Vec<&str> = emails.iter().map(String::as_str).collect();
+            net.import_contacts(m(*member), &list, at_or_now(at.at))?;
+            Output::new(
+                format!("imported {} contact address(es) for {}", list.len(), m(*member)),
+                json!({ "member": member, "imported": list.len() }),
+            )
+        }
+        Command::Send { sender, recipient, note, email, at } => {
+            let id =
+                net.send(m(*sender), m(*recipient), note.as_deref(), email.as_deref(), at_or_now(at.at))?;
+            let r = net.request(id)?;
+            let text = if r.sender == m(*sender) {
+                format!("{id} sent from {} to {}", r.sender, r.recipient)
+            } else {
+                format!(
+                    "{} had already invited {}: {id} accepted instead; you are connected",
+                    r.sender, r.recipient
+                )
+            };
+            Output::new(text, request_json(&seen_by(net, m(*sender), id)?))
+        }
+        Command::Accept { recipient, request, at } => {
+            let id = RequestId(*request);
+            net.accept(m(*recipient), id, at_or_now(at.at))?;
+            let r = seen_by(net, m(*recipient), id)?;
+            Output::new(
+                format!("{id} accepted: {} and {} are connected", r.sender, r.recipient),
+                request_json(&r),
+            )
+        }
+        Command::Ignore { recipient, request, at } => {
+            let id = RequestId(*request);
+            net.ignore(m(*recipient), id, at_or_now(at.at))?;
+            let r = seen_by(net, m(*recipient), id)?;
+            Output::new(format!("{id} ignored (archived; {} is not told)", r.sender), request_json(&r))
+        }
+        Command::Decline { recipient, request, message, at } => {
+            let id = RequestId(*request);
+            net.decline(m(*recipient), id, message.as_deref(), at_or_now(at.at))?;
+            Output::new(format!("{id} declined"), request_json(&seen_by(net, m(*recipient), id)?))
+        }
+        Command::Withdraw { sender, request, message, at } => {
+            let id = RequestId(*request);
+            net.withdraw(m(*sender), id, message.as_deref(), at_or_now(at.at))?;
+            Output::new(format!("{id} withdrawn"), request_json(&seen_by(net, m(*sender), id)?))
+        }
+        Command::Block { blocker, blocked, at } => {
+            net.block(m(*blocker), m(*blocked), at_or_now(at.at))?;
+            Output::new(
+                format!("{} blocked {}", m(*blocker), m(*blocked)),
+                json!({ "blocker": blocker, "blocked": blocked, "blocking": true }),
+            )
+        }
+        Command::Unblock { blocker, blocked, at } => {
+            net.unblock(m(*blocker), m(*blocked), at_or_now(at.at))?;
+            Output::new(
+                format!("{} unblocked {}", m(*blocker), m(*blocked)),
+                json!({ "blocker": blocker, "blocked": blocked, "blocking": false }),
+            )
+        }
+        Command::Report { reporter, reported, reason, request, at } => {
+            net.report(m(*reporter), m(*reported), *reason, request.map(RequestId), at_or_now(at.at))?;
+            Output::new(
+                format!("{} reported {} ({reason})", m(*reporter), m(*reported)),
+                json!({ "reporter": reporter, "reported": reported, "reason": reason.as_str(), "request_id": request }),
+            )
+        }
+        Command::Inbox { member, unread, mark_read, at } => {
+            let list = net.notifications(m(*member), *unread)?;
+            let mut text = if list.is_empty() {
+                format!("no {}notifications for {}", if *unread { "unread " } else { "" }, m(*member))
+            } else {
+                list.iter()
+                    .map(|n| {
+                        format!(
+                            "{}  {}  {}  from {}{}\n    {}",
+                            n.id,
+                            n.created_at,
+                            n.kind,
+                            n.actor,
+                            if n.read { "" } else { "  [unread]" },
+                            n.text.replace('\n', "\n    ")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            let unread_ids: Vec<_> = list.iter().filter(|n| !n.read).map(|n| n.id).collect();
+            if *mark_read && !unread_ids.is_empty() {
+                net.mark_read(m(*member), &unread_ids, at_or_now(at.at))?;
+                let _ = write!(text, "\nmarked {} notification(s) read", unread_ids.len());
+            }
+            Output::new(text, Value::Array(list.iter().map(notification_json).collect()))
+        }
+        Command::Sent { member, state } => {
+            requests_output(&net.sent(m(*member), *state)?, &format!("{} has sent no requests", m(*member)))
+        }
+        Command::Received { member, state } => requests_output(
+            &net.received(m(*member), *state)?,
+            &format!("{} has received no requests", m(*member)),
+        ),
+        Command::Request { request } => {
+            let r = net.request(RequestId(*request))?;
+            Output::new(request_line(&r), request_json(&r))
+        }
+        Command::Connections { member } => {
+            let list = net.connections(m(*member))?;
+            let ids: Vec<u64> = list.iter().map(|c| c.0).collect();
+            let text = if ids.is_empty() {
+                format!("{} has no connections", m(*member))
+            } else {
+                let shown = ids.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+                format!("{} has {} connection(s): {shown}", m(*member), ids.len())
+            };
+            Output::new(text, json!({ "member": member, "connections": ids }))
+        }
+        Command::Standing { member } => {
+            let standing = net.standing(m(*member))?;
+            let flags = net.read(|model| model.flags_of(m(*member)))?;
+            let mut text = format!("{}: {standing}", m(*member));
+            for f in &flags {
+                let _ = write!(text, "\n  {}", flag_line(f));
+            }
+            Output::new(
+                text,
+                json!({
+                    "member": member,
+                    "standing": standing.as_str(),
+                    "flags": flags.iter().map(flag_json).collect::<Vec<_>>(),
+                }),
+            )
+        }
+        Command::Review => {
+            let queue = net.review_queue()?;
+            let text = if queue.is_empty() {
+                "the review queue is empty".to_owned()
+            } else {
+                queue.iter().map(flag_line).collect::<Vec<_>>().join("\n")
+            };
+            Output::new(text, Value::Array(queue.iter().map(flag_json).collect()))
+        }
+        Command::Resolve { flag, decision, at } => {
+            let id = FlagId(*flag);
+            net.resolve_flag(id, *decision, at_or_now(at.at))?;
+            let f = net.read(|model| model.flag(id))??;
+            let standing = net.standing(f.member)?;
+            Output::new(
+                format!("{id} resolved ({decision}): {} is now {standing}", f.member),
+                json!({ "flag": flag_json(&f), "member": f.member.0, "standing": standing.as_str() }),
+            )
+        }
+        Command::Expire { at } => {
+            let n = net.expire(at_or_now(at.at))?;
+            Output::new(format!("expired {n} request(s)"), json!({ "expired": n }))
+        }
+        Command::Stats => {
+            let s = net.stats()?;
+            let line = |map: &std::collections::BTreeMap<&str, u64>| {
+                map.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+            };
+            let text = format!(
+                "requests: {}\nconnections: {}\nmembers: {}\nopen flags: {}\nunsent emails: {}\nevents: {}",
+                line(&s.requests),
+                s.connections,
+                line(&s.members),
+                s.open_flags,
+                s.unsent_emails,
+                s.events
+            );
+            Output::new(text, stats_json(&s))
+        }
+        Command::Events { format, since, limit } => {
+            write_events(net, *format, Seq(*since), *limit, out)?;
+            return Ok(None);
+        }
+        Command::Check => {
+            let problems = net.check()?;
+            if !problems.is_empty() {
+                for p in &problems {
+                    writeln!(out, "{p}")?;
+                }
+                return Err(CliError::Failed(format!("the database has {} problem(s)", problems.len())));
+            }
+            Output::new("the database is sound", json!({ "problems": [] }))
+        }
+        Command::Dispatch { smtp, at } => {
+            let sent = net.dispatch(smtp, at_or_now(at.at))?;
+            Output::new(format!("sent {sent} email(s)"), json!({ "sent": sent }))
+        }
+    };
+    Ok(Some(output))
+}
+
+/// A CSV field, quoted when it needs to be.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
+}
+
+/// Streams the event log in pages.
+fn write_events<N: Backend>(
+    net: &N,
+    format: EventFormat,
+    since: Seq,
+    limit: Option<usize>,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    const PAGE: usize = 10_000;
+    if format == EventFormat::Csv {
+        writeln!(out, "seq,at,kind,actor,subject,request_id,detail")?;
+    }
+    let mut after = since;
+    let mut left = limit.unwrap_or(usize::MAX);
+    while left > 0 {
+        let page = net.events(after, Some(PAGE.min(left)))?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        left -= page.len();
+        for e in &page {
+            match format {
+                EventFormat::Ndjson => writeln!(out, "{}", event_json(e))?,
+                EventFormat::Csv => {
+                    let opt = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
+                    writeln!(
+                        out,
+                        "{},{},{},{},{},{},{}",
+                        e.seq.0,
+                        e.at,
+                        e.kind,
+                        opt(e.actor.map(|m| m.0)),
+                        opt(e.subject.map(|m| m.0)),
+                        opt(e.request_id.map(|r| r.0)),
+                        csv_field(&e.detail)
+                    )?
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_only_when_needed() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field(r#"{"a":1,"b":"x"}"#), r#""{""a"":1,""b"":""x""}""#);
+        assert_eq!(csv_field("a\nb"), "\"a\nb\"");
+    }
+}

@@ -1,0 +1,246 @@
+//! # connreq-cli
+//!
+//! The `connreq` command line as a library: [`run`] takes the arguments (the
+//! program name first, as [`std::env::args`] gives them) and returns the exit
+//! code, so the binary and the Python package share one entry point.
+//!
+//! * `connreq simulate` drives a seeded population through simulated time and
+//!   reports what moderation caught against the planted abusers ([`sim`]).
+//! * Member commands (`register`, `send`, `accept`, … `review`, `resolve`)
+//!   operate on the database at `--db`, each with an optional `--at`.
+//! * `check`, `events`, `stats`, `dispatch` inspect and serve the database;
+//!   `batch` runs many commands against one database.
+//!
+//! Output is text for a person, or JSON with `--json`. Errors print
+//! `error: <message>` on standard error; the exit code is 1 for a connreq
+//! error and 2 for bad arguments.
+
+#![warn(missing_docs)]
+
+pub mod batch;
+pub mod cli;
+pub mod commands;
+pub mod db;
+pub mod sim;
+pub mod time;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use commands::{CliError, Output, execute};
+use connreq_core::Error;
+use db::{Backend, DEFAULT_DB_PATH, open_db};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+/// Exit code for a connreq error (or any failure that is not a usage error).
+pub const EXIT_ERROR: i32 = 1;
+/// Exit code for bad arguments, as clap uses it.
+pub const EXIT_USAGE: i32 = 2;
+
+/// Runs the command line `args` (program name first) with the process's
+/// standard output and error; returns the exit code.
+pub fn run(args: Vec<String>) -> i32 {
+    let stdout = io::stdout();
+    let stderr = io::stderr();
+    run_with(args, &mut stdout.lock(), &mut stderr.lock())
+}
+
+/// [`run`] with the output streams given (for tests and embedding).
+pub fn run_with(args: Vec<String>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let text = e.render().to_string();
+            let _ =
+                if e.use_stderr() { err.write_all(text.as_bytes()) } else { out.write_all(text.as_bytes()) };
+            return e.exit_code();
+        }
+    };
+    match main_command(cli, out, err) {
+        Ok(code) => code,
+        Err(CliError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            EXIT_ERROR
+        }
+    }
+}
+
+fn print(out: &mut dyn Write, output: &Output, json: bool) -> Result<(), CliError> {
+    if json {
+        writeln!(out, "{}", output.json)?;
+    } else {
+        out.write_all(output.text.as_bytes())?;
+    }
+    Ok(())
+}
+
+fn main_command(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, CliError> {
+    let path = cli.db.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DB_PATH));
+    match &cli.command {
+        Command::Simulate { members, days, seed, replace } => {
+            if *replace {
+                remove_database(&path)?;
+            }
+            let config = sim::SimConfig {
+                members: *members,
+                days: *days,
+                seed: *seed,
+                policy: cli.policy.unwrap_or_default(),
+            };
+            simulate(&path, &config, cli.json, out)?;
+            Ok(0)
+        }
+        Command::Batch { file, keep_going } => {
+            let db = open_db(&path, cli.policy.map(|p| p.policy()))?;
+            let code = match file {
+                Some(f) => {
+                    let file = std::fs::File::open(f)
+                        .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", f.display())))?;
+                    run_batch(&db, io::BufReader::new(file), cli.json, *keep_going, out, err)?
+                }
+                None => run_batch(&db, io::stdin().lock(), cli.json, *keep_going, out, err)?,
+            };
+            db.flush()?;
+            Ok(code)
+        }
+        command => {
+            if reads_only(command) && !path.exists() {
+                return Err(CliError::Failed(format!(
+                    "there is no database at {} (run `connreq simulate` or `connreq register` first, or pass --db)",
+                    path.display()
+                )));
+            }
+            let db = open_db(&path, cli.policy.map(|p| p.policy()))?;
+            let result = execute(&db, command, out);
+            db.flush()?;
+            if let Some(output) = result? {
+                print(out, &output, cli.json)?;
+            }
+            Ok(0)
+        }
+    }
+}
+
+/// Commands that only read or maintain an existing database: they never create one.
+fn reads_only(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Inbox { .. }
+            | Command::Sent { .. }
+            | Command::Received { .. }
+            | Command::Request { .. }
+            | Command::Connections { .. }
+            | Command::Standing { .. }
+            | Command::Review
+            | Command::Stats
+            | Command::Events { .. }
+            | Command::Check
+            | Command::Dispatch { .. }
+    )
+}
+
+/// Deletes the connreq database at `path` (and only a connreq database).
+fn remove_database(path: &Path) -> Result<(), CliError> {
+    if !path.exists() {
+        return Ok(());
+    }
+    // Opening proves it is a connreq database (and that no other process has it).
+    drop(open_db(path, None)?);
+    std::fs::remove_dir_all(path)
+        .map_err(|e| CliError::Failed(format!("cannot delete {}: {e}", path.display())))
+}
+
+fn simulate(path: &Path, config: &sim::SimConfig, json: bool, out: &mut dyn Write) -> Result<(), CliError> {
+    let db = open_db(path, Some(config.policy.policy()))?;
+    let progress = if json || !io::stderr().is_terminal() {
+        ProgressBar::hidden()
+    } else {
+        let bar = ProgressBar::new(u64::from(config.days));
+        if let Ok(style) =
+            ProgressStyle::with_template("simulating day {pos}/{len} {wide_bar} {elapsed_precise} · {msg}")
+        {
+            bar.set_style(style);
+        }
+        bar
+    };
+    let report = sim::simulate(&db, config, &progress, || {
+        db.flush()?;
+        Ok::<u64, Error>(db::db_bytes(path))
+    })?;
+    if json {
+        let text = serde_json::to_string(&report).map_err(|e| CliError::Failed(e.to_string()))?;
+        writeln!(out, "{text}")?;
+    } else {
+        out.write_all(sim::report::render(&report).as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Runs commands from `input`, one per line, against `db`. Returns the exit
+/// code: 0 if every line succeeded, else that of the worst failure (2 for a
+/// line that does not parse, 1 for a command that failed).
+pub fn run_batch<N: Backend>(
+    db: &N,
+    input: impl BufRead,
+    json: bool,
+    keep_going: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<i32, CliError> {
+    let mut worst = 0;
+    for (n, line) in input.lines().enumerate() {
+        let line = line.map_err(|e| CliError::Failed(format!("cannot read line {}: {e}", n + 1)))?;
+        if batch::is_blank(&line) {
+            continue;
+        }
+        let code = match batch_line(db, &line, json, out) {
+            Ok(()) => 0,
+            Err((code, CliError::Io(e))) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(code),
+            Err((code, e)) => {
+                writeln!(err, "error: line {}: {e}", n + 1)?;
+                code
+            }
+        };
+        worst = worst.max(code);
+        if code != 0 && !keep_going {
+            break;
+        }
+    }
+    Ok(worst)
+}
+
+fn batch_line<N: Backend>(
+    db: &N,
+    line: &str,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), (i32, CliError)> {
+    let usage = |m: String| (EXIT_USAGE, CliError::Failed(m));
+    let words = batch::split_line(line).map_err(usage)?;
+    let args = std::iter::once("connreq".to_owned()).chain(words);
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help or --version inside a batch: print it and go on.
+            return out.write_all(e.render().to_string().as_bytes()).map_err(|e| (EXIT_ERROR, e.into()));
+        }
+        Err(e) => {
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("bad arguments");
+            return Err(usage(first.strip_prefix("error: ").unwrap_or(first).to_owned()));
+        }
+    };
+    if cli.db.is_some() || cli.policy.is_some() {
+        return Err(usage("--db and --policy cannot be given inside a batch".into()));
+    }
+    if !cli.command.allowed_in_batch() {
+        return Err(usage("simulate and batch cannot run inside a batch".into()));
+    }
+    let output = execute(db, &cli.command, out).map_err(|e| (EXIT_ERROR, e))?;
+    if let Some(output) = output {
+        print(out, &output, json || cli.json).map_err(|e| (EXIT_ERROR, e))?;
+    }
+    Ok(())
+}
