@@ -1,0 +1,220 @@
+//! The load driver of docs/PERFORMANCE.md: connreq on sled against the SQLite
+//! peer and sled's raw insert rate, on a database preloaded with (by default)
+//! 1,000,000 members and 5,000,000 requests, in one run.
+//!
+//! cargo run --release -p connreq-benches --bin load -- [--members N] [--requests N] [--ops N] [--dir PATH] [--skip-sqlite]
+
+use connreq_benches::sqlite_peer::SqlitePeer;
+use connreq_benches::workload::{Connreq, Mixed, Op, Target, load, preload};
+use connreq_core::{MemberId, Network, Policy, Timestamp};
+use connreq_store::{OpenOptions, Store};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+struct Args {
+    members: u64,
+    requests: u64,
+    ops: u64,
+    dir: PathBuf,
+    sqlite: bool,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        members: 1_000_000,
+        requests: 5_000_000,
+        ops: 300_000,
+        dir: std::env::temp_dir().join("connreq-load"),
+        sqlite: true,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        match flag.as_str() {
+            "--members" => a.members = value().parse().expect("--members N"),
+            "--requests" => a.requests = value().parse().expect("--requests N"),
+            "--ops" => a.ops = value().parse().expect("--ops N"),
+            "--dir" => a.dir = PathBuf::from(value()),
+            "--skip-sqlite" => a.sqlite = false,
+            other => panic!("unknown option {other}"),
+        }
+    }
+    a
+}
+
+fn dir_size(path: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(path) else { return 0 };
+    entries
+        .filter_map(Result::ok)
+        .map(|e| {
+            let m = e.metadata().unwrap();
+            if m.is_dir() { dir_size(&e.path()) } else { m.len() }
+        })
+        .sum()
+}
+
+fn status(field: &str) -> u64 {
+    let text = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    text.lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+struct Stream {
+    ops_per_sec: f64,
+    commands: Vec<Duration>,
+    queries: Vec<Duration>,
+}
+
+fn run_stream(target: &mut impl Target, members: u64, ops: u64, at: i64) -> Stream {
+    let mut stream = Mixed::new(members, 2, at);
+    let (mut commands, mut queries) = (Vec::new(), Vec::new());
+    let start = Instant::now();
+    for _ in 0..ops {
+        let t = Instant::now();
+        let op = stream.step(target);
+        let d = t.elapsed();
+        match op {
+            Op::Command => commands.push(d),
+            Op::Query => queries.push(d),
+        }
+    }
+    let elapsed = start.elapsed();
+    commands.sort_unstable();
+    queries.sort_unstable();
+    Stream { ops_per_sec: ops as f64 / elapsed.as_secs_f64(), commands, queries }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1e3)
+}
+
+fn main() {
+    let a = args();
+    let _ = std::fs::remove_dir_all(&a.dir);
+    std::fs::create_dir_all(&a.dir).unwrap();
+    println!("# connreq load: {} members, {} requests, {} mixed ops", a.members, a.requests, a.ops);
+    let t = Instant::now();
+    let data = preload(a.members, a.requests, 1);
+    println!("data set generated in {:.1} s", t.elapsed().as_secs_f64());
+
+    // 1. sled's raw sequential insert: the ceiling for this engine.
+    let raw_rate = {
+        let db = sled::Config::new().path(a.dir.join("raw")).cache_capacity(64 << 20).open().unwrap();
+        let tree = db.open_tree("log").unwrap();
+        let value = vec![7u8; 96];
+        let n = 300_000u64;
+        let t = Instant::now();
+        for k in 0..n {
+            tree.insert(k.to_be_bytes(), value.as_slice()).unwrap();
+        }
+        let rate = n as f64 / t.elapsed().as_secs_f64();
+        drop(tree);
+        drop(db);
+        let _ = std::fs::remove_dir_all(a.dir.join("raw"));
+        rate
+    };
+    println!("sled raw sequential insert: {raw_rate:.0} /s");
+
+    // 2. connreq on sled.
+    let path = a.dir.join("connreq");
+    let options = OpenOptions { policy: Some(Policy::standard()), ..OpenOptions::default() };
+    let store = Store::open_with(&path, options.clone()).unwrap();
+    let t = Instant::now();
+    let at = load(&mut Connreq(&store), a.members, &data);
+    let preload_secs = t.elapsed().as_secs_f64();
+    let events_after_preload = store.stats().unwrap().events;
+    println!("connreq preload: {preload_secs:.1} s ({events_after_preload} events)");
+    let s = run_stream(&mut Connreq(&store), a.members, a.ops, at);
+    println!(
+        "connreq mixed: {:.0} ops/s; commands p50 {} p99 {}; queries p50 {} p99 {}",
+        s.ops_per_sec,
+        ms(percentile(&s.commands, 0.5)),
+        ms(percentile(&s.commands, 0.99)),
+        ms(percentile(&s.queries, 0.5)),
+        ms(percentile(&s.queries, 0.99))
+    );
+    // Durable-flush latency: one command, then flush(), a thousand times.
+    let mut flushes = Vec::new();
+    let mut at = at + 10_000_000;
+    for i in 0..1000u64 {
+        at += 1;
+        let _ = store.send(MemberId(1 + i), MemberId(a.members - i), None, None, Timestamp(at));
+        let t = Instant::now();
+        store.flush().unwrap();
+        flushes.push(t.elapsed());
+    }
+    flushes.sort_unstable();
+    store.flush().unwrap();
+    let rss = status("VmRSS:");
+    let stats = store.stats().unwrap();
+    let requests: u64 = stats.requests.values().sum();
+    store.close().unwrap();
+    drop(store);
+    let disk = dir_size(&path);
+    println!(
+        "durable flush p50 {} p99 {}; disk {} bytes = {:.0} bytes/request; RSS {:.2} GiB",
+        ms(percentile(&flushes, 0.5)),
+        ms(percentile(&flushes, 0.99)),
+        disk,
+        disk as f64 / requests as f64,
+        rss as f64 / (1u64 << 30) as f64
+    );
+    let t = Instant::now();
+    let reopened = Store::open_with(&path, OpenOptions { policy: None, ..options }).unwrap();
+    let reopen_secs = t.elapsed().as_secs_f64();
+    assert_eq!(reopened.stats().unwrap().requests.values().sum::<u64>(), requests);
+    println!("reopen: {reopen_secs:.2} s");
+    drop(reopened);
+
+    // 3. The SQLite peer, same data, same stream.
+    let sqlite = if a.sqlite {
+        let mut peer = SqlitePeer::open(&a.dir.join("peer.sqlite")).unwrap();
+        let t = Instant::now();
+        let at = load(&mut peer, a.members, &data);
+        println!("sqlite preload: {:.1} s", t.elapsed().as_secs_f64());
+        let q = run_stream(&mut peer, a.members, a.ops, at);
+        println!(
+            "sqlite mixed: {:.0} ops/s; commands p50 {} p99 {}; queries p50 {} p99 {}",
+            q.ops_per_sec,
+            ms(percentile(&q.commands, 0.5)),
+            ms(percentile(&q.commands, 0.99)),
+            ms(percentile(&q.queries, 0.5)),
+            ms(percentile(&q.queries, 0.99))
+        );
+        Some(q.ops_per_sec)
+    } else {
+        None
+    };
+
+    println!("\n| measure | figure | target |\n|---|---|---|");
+    if let Some(q) = sqlite {
+        println!(
+            "| mixed stream vs SQLite peer | {:.0} vs {:.0} ops/s = {:.2}× | ≥ 2× |",
+            s.ops_per_sec,
+            q,
+            s.ops_per_sec / q
+        );
+    }
+    println!(
+        "| mixed stream vs sled raw insert | {:.0} vs {:.0} /s = {:.2} | ≥ 0.25 |",
+        s.ops_per_sec,
+        raw_rate,
+        s.ops_per_sec / raw_rate
+    );
+    println!("| command latency p99 | {} | reported |", ms(percentile(&s.commands, 0.99)));
+    println!("| durable flush p99 | {} | reported |", ms(percentile(&flushes, 0.99)));
+    println!("| disk per stored request | {:.0} bytes | ≤ 400 |", disk as f64 / requests as f64);
+    println!("| RSS after the stream | {:.2} GiB | ≤ 1.5 GiB |", rss as f64 / (1u64 << 30) as f64);
+    println!("| reopen | {reopen_secs:.2} s | ≤ 3 s |");
+    let _ = std::fs::remove_dir_all(&a.dir);
+}
