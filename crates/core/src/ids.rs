@@ -41,9 +41,8 @@ id_type!(
     "notification"
 );
 id_type!(
-    /// A queued email, numbered from 1 in the order emails are queued. Every email carries
-    /// exactly one notification, but notifications without an email (expiry, members without
-    /// an address) mean the two numbers differ.
+    /// A queued email. Every email carries exactly one notification and has its number;
+    /// notifications without an email (expiry, members without an address) leave gaps.
     EmailId,
     "email"
 );

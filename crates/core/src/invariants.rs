@@ -77,7 +77,7 @@ impl Model {
                     say(format!("{id} is open across a block"));
                 }
             }
-            if (r.state == RequestState::Cancelled) != r.cancelled.is_some() {
+            if (r.state == RequestState::Cancelled) != r.cancelled.get().is_some() {
                 say(format!("{id} is {} but its block record says otherwise", r.state));
             }
             if !s.members.contains_key(&r.sender) || !s.members.contains_key(&r.recipient) {
@@ -97,15 +97,15 @@ impl Model {
         if unread != s.notifications.iter().filter(|n| !n.read).count() as u64 {
             say("unread counts do not match the notifications".into());
         }
-        let unsent = s.emails.iter().filter(|e| e.sent_at.is_none()).count();
+        let unsent = s.notifications.iter().filter(|n| n.mail == crate::state::Mail::Unsent).count();
         if unsent as u64 != s.unsent {
             say(format!("{unsent} emails are unsent but the outbox counts {}", s.unsent));
         }
-        if s.emails[..s.oldest_unsent.min(s.emails.len())].iter().any(|e| e.sent_at.is_none()) {
+        if s.notifications.iter().take(s.oldest_unsent).any(|n| n.mail == crate::state::Mail::Unsent) {
             say("an unsent email lies before the outbox scan".into());
         }
         for (i, n) in s.notifications.iter().enumerate() {
-            if s.request(n.request).is_none() || !s.members.contains_key(&n.member) {
+            if s.request(n.request).is_none() || !s.members.contains_key(&s.notified(n).0) {
                 say(format!("notification {} points at nothing", i + 1));
             }
         }

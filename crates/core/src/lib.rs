@@ -28,6 +28,7 @@
 //! # Ok::<(), connreq_core::Error>(())
 //! ```
 
+pub mod chunked;
 pub mod command;
 pub mod error;
 pub mod event;

@@ -114,7 +114,7 @@ impl Model {
     }
 
     pub(crate) fn member(&self, id: MemberId) -> Result<&Member, Error> {
-        self.state.members.get(&id).ok_or(Error::UnknownMember(id))
+        self.state.members.get(&id).map(|m| &**m).ok_or(Error::UnknownMember(id))
     }
 
     pub(crate) fn request_of(&self, id: RequestId) -> Result<&RequestRecord, Error> {
@@ -228,7 +228,7 @@ impl Model {
                 let mut unread = Vec::new();
                 for id in ids {
                     match self.state.notification(*id) {
-                        Some(n) if n.member == *member => {
+                        Some(n) if self.state.notified(n).0 == *member => {
                             if !n.read && !unread.contains(id) {
                                 unread.push(*id);
                             }
@@ -250,8 +250,7 @@ impl Model {
                     }
                 }
                 for id in &marked {
-                    let e = &self.state.emails[id.0 as usize - 1];
-                    let member = self.state.notifications[e.notification.0 as usize - 1].member;
+                    let member = self.state.notified(&self.state.notifications[id.0 as usize - 1]).0;
                     b.push(EventBody::EmailSent { email: *id, member });
                 }
                 Ok(Outcome::Count(marked.len() as u64))
@@ -263,7 +262,7 @@ impl Model {
                 let cutoff = b.at.minus(ttl);
                 let mut n = 0;
                 let from = self.state.oldest_open;
-                for (i, r) in self.state.requests.iter().enumerate().skip(from) {
+                for (i, r) in self.state.requests.iter_from(from) {
                     let request = &RequestId(i as u64 + 1);
                     if r.created_at >= cutoff {
                         break;

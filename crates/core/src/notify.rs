@@ -22,8 +22,8 @@ pub fn notification_text(state: &State, policy: &Policy, n: &NotificationRecord)
     let Some(r) = state.request(n.request) else {
         return String::new();
     };
-    let actor = escape(&display_name(state, n.actor));
-    let age = n.created_at.millis().saturating_sub(r.created_at.millis());
+    let actor = escape(&display_name(state, state.notified(n).1));
+    let age = n.created_at(r).millis().saturating_sub(r.created_at.millis());
     let sent_on = if age > duration_ms(policy.date_context_after) {
         format!(" sent on {}", r.created_at.date())
     } else {
@@ -45,9 +45,9 @@ pub fn notification_text(state: &State, policy: &Policy, n: &NotificationRecord)
         }
     };
     let extra = match n.kind {
-        NotificationKind::InvitationReceived => r.note.as_deref().map(|note| ("Note", note)),
+        NotificationKind::InvitationReceived => r.note().map(|note| ("Note", note)),
         NotificationKind::InvitationDeclined | NotificationKind::InvitationWithdrawn => {
-            r.message.as_deref().map(|m| ("Message", m))
+            r.message().map(|m| ("Message", m))
         }
         _ => None,
     };
@@ -59,7 +59,7 @@ pub fn notification_text(state: &State, policy: &Policy, n: &NotificationRecord)
 
 /// The subject of the email that carries a notification. One line, escaped.
 pub fn email_subject(state: &State, n: &NotificationRecord) -> String {
-    let actor = escape_line(&display_name(state, n.actor));
+    let actor = escape_line(&display_name(state, state.notified(n).1));
     match n.kind {
         NotificationKind::InvitationReceived => format!("{actor} wants to connect"),
         NotificationKind::InvitationAccepted => format!("{actor} accepted your invitation"),
@@ -71,7 +71,7 @@ pub fn email_subject(state: &State, n: &NotificationRecord) -> String {
 
 /// The plain-text body of the email that carries a notification.
 pub fn email_body(state: &State, policy: &Policy, n: &NotificationRecord) -> String {
-    let greeting = escape_line(&display_name(state, n.member));
+    let greeting = escape_line(&display_name(state, state.notified(n).0));
     format!(
         "Hi {greeting},\n\n{}\n\nYou can see your invitations in the app.\n",
         notification_text(state, policy, n)

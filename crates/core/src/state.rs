@@ -1,5 +1,6 @@
 //! The state the events imply, and `apply`, the one function that changes it.
 
+use crate::chunked::Chunked;
 use crate::event::{Event, EventBody};
 use crate::ids::{EmailId, FlagId, MemberId, NotificationId, RequestId, Seq};
 pub use crate::kinds::RequestState;
@@ -56,41 +57,64 @@ impl Default for Standing {
     }
 }
 
-/// A stored request. The state shown to each party is derived by [`RequestRecord::shown_to`].
+/// The note and the withdraw/decline message of a request, boxed because most
+/// requests have neither.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RequestTexts {
+    /// The optional note.
+    pub note: Option<Box<str>>,
+    /// The optional withdraw or decline message.
+    pub message: Option<Box<str>>,
+}
+
+/// How a block cancelled a request: the state before it, and whether the
+/// sender was the member blocked. Packed in a byte (0: not cancelled by a block).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CancelMark(u8);
+
+impl CancelMark {
+    fn new(before: RequestState, sender_blocked: bool) -> Self {
+        Self(1 + ((state_index(before) as u8) << 1 | u8::from(sender_blocked)))
+    }
+
+    /// The state before the block and whether the sender was blocked, if a block cancelled it.
+    pub fn get(self) -> Option<(RequestState, bool)> {
+        let v = self.0.checked_sub(1)?;
+        Some((RequestState::ALL[(v >> 1) as usize], v & 1 == 1))
+    }
+}
+
+/// A stored request (56 bytes: millions are held in memory). The state shown to
+/// each party is derived by [`RequestRecord::shown_to`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct RequestRecord {
     /// Who sent it.
     pub sender: MemberId,
     /// Who received it.
     pub recipient: MemberId,
-    /// The true state.
-    pub state: RequestState,
-    /// When a block cancelled it: the state and update time before, and whether
-    /// the sender was the one blocked.
-    pub cancelled: Option<(RequestState, Timestamp, bool)>,
     /// When it was sent.
     pub created_at: Timestamp,
     /// When its state last changed.
     pub updated_at: Timestamp,
-    /// The optional note.
-    pub note: Option<Box<str>>,
-    /// The optional withdraw or decline message.
-    pub message: Option<Box<str>>,
     /// The `invitation_sent` event.
     pub seq: Seq,
+    /// Note and message, when there are any.
+    pub texts: Option<Box<RequestTexts>>,
+    /// The true state.
+    pub state: RequestState,
+    /// Set when a block cancelled it.
+    pub cancelled: CancelMark,
 }
 
 impl RequestRecord {
-    /// When the state last changed as the sender (`as_sender`) or the recipient sees it.
-    pub fn updated_seen_by(&self, as_sender: bool) -> Timestamp {
-        let shown = self.shown_to(as_sender);
-        if as_sender && shown == RequestState::Pending {
-            return self.created_at;
-        }
-        match self.cancelled {
-            Some((_, before_at, _)) if shown != self.state => before_at,
-            _ => self.updated_at,
-        }
+    /// The optional note.
+    pub fn note(&self) -> Option<&str> {
+        self.texts.as_ref().and_then(|t| t.note.as_deref())
+    }
+
+    /// The optional withdraw or decline message.
+    pub fn message(&self) -> Option<&str> {
+        self.texts.as_ref().and_then(|t| t.message.as_deref())
     }
 
     /// The state as the sender (`as_sender`) or the recipient sees it: the sender
@@ -98,7 +122,7 @@ impl RequestRecord {
     /// request had before the block.
     pub fn shown_to(&self, as_sender: bool) -> RequestState {
         let mut state = self.state;
-        if let (RequestState::Cancelled, Some((before, _, sender_blocked))) = (state, self.cancelled)
+        if let (RequestState::Cancelled, Some((before, sender_blocked))) = (state, self.cancelled.get())
             && sender_blocked == as_sender
         {
             state = before;
@@ -107,33 +131,65 @@ impl RequestRecord {
     }
 }
 
-/// A stored in-app notification; its text is rendered when it is read.
+/// A stored in-app notification (24 bytes); its text is rendered when it is
+/// read, and who it is for and about follow from its request and kind.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NotificationRecord {
-    /// Whose inbox.
-    pub member: MemberId,
-    /// What about.
-    pub kind: NotificationKind,
     /// The request concerned.
     pub request: RequestId,
-    /// The other member.
-    pub actor: MemberId,
-    /// When.
-    pub created_at: Timestamp,
+    /// What about.
+    pub kind: NotificationKind,
     /// Whether the member has read it.
     pub read: bool,
     /// The email that carries it, if one was queued.
-    pub email: Option<EmailId>,
+    pub mail: Mail,
+    /// When its email was handed to a mail server (meaningful when `mail` is `Sent`).
+    pub sent_at: Timestamp,
 }
 
-/// A queued email, one per notification; subject and body are rendered on demand.
-#[derive(Clone, Debug, PartialEq)]
+/// Whether a notification is carried by an email, and whether it went out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mail {
+    /// No email (expiry, or a member without an address).
+    None,
+    /// Queued, not yet handed to a mail server.
+    Unsent,
+    /// Handed to a mail server.
+    Sent,
+}
+
+impl NotificationRecord {
+    /// (whose inbox, the other member) for a notification about request `r`.
+    pub fn parties(&self, r: &RequestRecord) -> (MemberId, MemberId) {
+        match self.kind {
+            NotificationKind::InvitationReceived | NotificationKind::InvitationWithdrawn => {
+                (r.recipient, r.sender)
+            }
+            NotificationKind::InvitationAccepted
+            | NotificationKind::InvitationDeclined
+            | NotificationKind::InvitationExpired => (r.sender, r.recipient),
+        }
+    }
+
+    /// When it was created: a request's notifications are made when it is sent
+    /// and when it closes (accepted, declined, withdrawn, expired), and a
+    /// closed request never changes again.
+    pub fn created_at(&self, r: &RequestRecord) -> Timestamp {
+        match self.kind {
+            NotificationKind::InvitationReceived => r.created_at,
+            _ => r.updated_at,
+        }
+    }
+}
+
+/// A queued email. An email carries exactly one notification and has its id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EmailRecord {
-    /// The notification it carries.
+    /// The notification it carries (the same number as the email).
     pub notification: NotificationId,
     /// When it is due.
     pub due_at: Timestamp,
-    /// When it was handed to the mail server.
+    /// When it was handed to a mail server.
     pub sent_at: Option<Timestamp>,
 }
 
@@ -208,9 +264,9 @@ pub struct State {
     /// The last event's time: the log's clock never runs backwards.
     pub last_at: LogClock,
     /// Members by id.
-    pub members: Map<MemberId, Member>,
+    pub members: Map<MemberId, Box<Member>>,
     /// Requests; request `n` is at index `n - 1`.
-    pub requests: Vec<RequestRecord>,
+    pub requests: Chunked<RequestRecord>,
     /// Open requests by (sender, recipient).
     pub open_pairs: Map<(MemberId, MemberId), RequestId>,
     /// Index (0-based) of the oldest request that may still be open: every
@@ -224,11 +280,15 @@ pub struct State {
     /// Withdrawal and decline history by (sender, recipient).
     pub pairs: Map<(MemberId, MemberId), PairHistory>,
     /// Notifications; notification `n` is at index `n - 1`.
-    pub notifications: Vec<NotificationRecord>,
-    /// Emails; `emails[i]` carries the notification `emails[i].notification`.
-    pub emails: Vec<EmailRecord>,
-    /// Index (0-based) of the oldest email that may be unsent: every email
-    /// before it was sent.
+    pub notifications: Chunked<NotificationRecord>,
+    /// The email delay in force from each notification index on (an entry is
+    /// added when the policy's delay changes), so due times can be derived.
+    pub email_delays: Vec<(usize, std::time::Duration)>,
+    /// Update times from before a block, for requests a block cancelled: the
+    /// blocked member's views keep showing them.
+    pub before_block: Map<RequestId, Timestamp>,
+    /// Index (0-based) of the oldest notification whose email may be unsent:
+    /// every email before it was sent.
     pub oldest_unsent: usize,
     /// How many emails are unsent.
     pub unsent: u64,
@@ -266,6 +326,26 @@ impl State {
         &mut self.requests[id.0 as usize - 1]
     }
 
+    /// (whose inbox, the other member) of a notification.
+    pub fn notified(&self, n: &NotificationRecord) -> (MemberId, MemberId) {
+        self.request(n.request).map_or((MemberId(0), MemberId(0)), |r| n.parties(r))
+    }
+
+    /// When request `id` last changed as the sender (`as_sender`) or the recipient sees it.
+    pub fn updated_seen_by(&self, id: RequestId, as_sender: bool) -> Timestamp {
+        let Some(r) = self.request(id) else { return Timestamp(0) };
+        let shown = r.shown_to(as_sender);
+        if as_sender && shown == RequestState::Pending {
+            return r.created_at;
+        }
+        if shown != r.state
+            && let Some(before) = self.before_block.get(&id)
+        {
+            return *before;
+        }
+        r.updated_at
+    }
+
     /// The flag with this id.
     pub fn flag(&self, id: FlagId) -> Option<&FlagRecord> {
         usize::try_from(id.0).ok()?.checked_sub(1).and_then(|i| self.flags.get(i))
@@ -276,9 +356,24 @@ impl State {
         usize::try_from(id.0).ok()?.checked_sub(1).and_then(|i| self.notifications.get(i))
     }
 
-    /// The email with this id.
-    pub fn email(&self, id: EmailId) -> Option<&EmailRecord> {
-        usize::try_from(id.0).ok()?.checked_sub(1).and_then(|i| self.emails.get(i))
+    /// The email with this id (the id of the notification it carries).
+    pub fn email(&self, id: EmailId) -> Option<EmailRecord> {
+        let index = usize::try_from(id.0).ok()?.checked_sub(1)?;
+        let n = self.notifications.get(index)?;
+        if n.mail == Mail::None {
+            return None;
+        }
+        let delay = self
+            .email_delays
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= index)
+            .map_or(Default::default(), |d| d.1);
+        Some(EmailRecord {
+            notification: NotificationId(id.0),
+            due_at: self.request(n.request).map_or(Timestamp(0), |r| n.created_at(r)).plus(delay),
+            sent_at: (n.mail == Mail::Sent).then_some(n.sent_at),
+        })
     }
 
     /// Whether `a` and `b` are connected.
@@ -350,32 +445,29 @@ impl State {
         member: MemberId,
         kind: NotificationKind,
         request: RequestId,
-        actor: MemberId,
         at: Timestamp,
     ) {
         let id = NotificationId(self.notifications.len() as u64 + 1);
+        let index = self.notifications.len();
         self.notifications.push(NotificationRecord {
-            member,
-            kind,
             request,
-            actor,
-            created_at: at,
+            kind,
             read: false,
-            email: None,
+            mail: Mail::None,
+            sent_at: Timestamp(0),
         });
+        debug_assert!(self.request(request).is_some_and(|r| self.notifications[index].created_at(r) == at));
         let Some(m) = self.members.get_mut(&member) else {
             return;
         };
         m.notifications.push(id);
         m.unread += 1;
         if kind != NotificationKind::InvitationExpired && m.email.is_some() {
-            let email = EmailId(self.emails.len() as u64 + 1);
-            let due_at = at.plus(policy.email_delay);
-            self.emails.push(EmailRecord { notification: id, due_at, sent_at: None });
-            self.unsent += 1;
-            if let Some(n) = self.notifications.last_mut() {
-                n.email = Some(email);
+            if self.email_delays.last().is_none_or(|(_, d)| *d != policy.email_delay) {
+                self.email_delays.push((index, policy.email_delay));
             }
+            self.notifications[index].mail = Mail::Unsent;
+            self.unsent += 1;
         }
     }
 
@@ -420,11 +512,11 @@ impl State {
                 self.by_standing[standing_index(Standing::Good)] += 1;
                 self.members.insert(
                     *member,
-                    Member {
+                    Box::new(Member {
                         email: email.clone(),
                         name: name.as_deref().map(Box::from),
                         ..Member::default()
-                    },
+                    }),
                 );
             }
             EventBody::InvitationSettingChanged { member, setting } => {
@@ -443,11 +535,12 @@ impl State {
                     sender: *sender,
                     recipient: *recipient,
                     state: RequestState::Pending,
-                    cancelled: None,
+                    cancelled: CancelMark::default(),
                     created_at: at,
                     updated_at: at,
-                    note: note.as_deref().map(Box::from),
-                    message: None,
+                    texts: note
+                        .as_deref()
+                        .map(|n| Box::new(RequestTexts { note: Some(n.into()), message: None })),
                     seq,
                 });
                 self.by_state[state_index(RequestState::Pending)] += 1;
@@ -458,7 +551,7 @@ impl State {
                 if let Some(m) = self.members.get_mut(recipient) {
                     m.received.push(*request);
                 }
-                self.notify(policy, *recipient, NotificationKind::InvitationReceived, *request, *sender, at);
+                self.notify(policy, *recipient, NotificationKind::InvitationReceived, *request, at);
             }
             EventBody::InvitationAccepted { request } => {
                 let was_ignored = self.requests[request.0 as usize - 1].state == RequestState::Ignored;
@@ -467,7 +560,7 @@ impl State {
                 let (s, rc) = (r.sender, r.recipient);
                 self.connect(s, rc);
                 self.record_outcome(policy, *request, true, was_ignored, seq);
-                self.notify(policy, s, NotificationKind::InvitationAccepted, *request, rc, at);
+                self.notify(policy, s, NotificationKind::InvitationAccepted, *request, at);
             }
             EventBody::InvitationIgnored { request } => {
                 self.set_request_state(*request, RequestState::Ignored, at);
@@ -477,24 +570,28 @@ impl State {
                 let was_ignored = self.requests[request.0 as usize - 1].state == RequestState::Ignored;
                 self.set_request_state(*request, RequestState::Declined, at);
                 let r = self.request_mut(*request);
-                r.message = message.as_deref().map(Box::from);
+                if let Some(m) = message {
+                    r.texts.get_or_insert_with(Default::default).message = Some(m.as_str().into());
+                }
                 let (s, rc) = (r.sender, r.recipient);
                 self.pairs.entry((s, rc)).or_default().last_closed = Some(at);
                 self.record_outcome(policy, *request, false, was_ignored, seq);
                 if policy.notify_on_decline {
-                    self.notify(policy, s, NotificationKind::InvitationDeclined, *request, rc, at);
+                    self.notify(policy, s, NotificationKind::InvitationDeclined, *request, at);
                 }
             }
             EventBody::InvitationWithdrawn { request, message } => {
                 self.set_request_state(*request, RequestState::Withdrawn, at);
                 let r = self.request_mut(*request);
-                r.message = message.as_deref().map(Box::from);
+                if let Some(m) = message {
+                    r.texts.get_or_insert_with(Default::default).message = Some(m.as_str().into());
+                }
                 let (s, rc) = (r.sender, r.recipient);
                 let pair = self.pairs.entry((s, rc)).or_default();
                 pair.withdrawals.push((at, seq));
                 pair.last_closed = Some(at);
                 if policy.notify_on_withdraw {
-                    self.notify(policy, rc, NotificationKind::InvitationWithdrawn, *request, s, at);
+                    self.notify(policy, rc, NotificationKind::InvitationWithdrawn, *request, at);
                 }
             }
             EventBody::InvitationExpired { request } => {
@@ -502,8 +599,8 @@ impl State {
                 self.set_request_state(*request, RequestState::Expired, at);
                 self.record_outcome(policy, *request, false, was_ignored, seq);
                 let r = &self.requests[request.0 as usize - 1];
-                let (s, rc) = (r.sender, r.recipient);
-                self.notify(policy, s, NotificationKind::InvitationExpired, *request, rc, at);
+                let s = r.sender;
+                self.notify(policy, s, NotificationKind::InvitationExpired, *request, at);
             }
             EventBody::InvitationCancelled { request, blocker } => {
                 let r = &self.requests[request.0 as usize - 1];
@@ -511,7 +608,8 @@ impl State {
                 self.set_request_state(*request, RequestState::Cancelled, at);
                 let r = self.request_mut(*request);
                 let sender_blocked = r.recipient == *blocker;
-                r.cancelled = Some((before, before_at, sender_blocked));
+                r.cancelled = CancelMark::new(before, sender_blocked);
+                self.before_block.insert(*request, before_at);
             }
             EventBody::ConnectionRemoved { member, other } => self.disconnect(*member, *other),
             EventBody::MemberBlocked { blocker, blocked } => {
@@ -589,12 +687,13 @@ impl State {
                 }
             }
             EventBody::EmailSent { email, .. } => {
-                if let Some(e) = self.emails.get_mut(email.0 as usize - 1) {
-                    if e.sent_at.is_none() {
-                        self.unsent -= 1;
-                    }
-                    e.sent_at = Some(at);
-                    while self.emails.get(self.oldest_unsent).is_some_and(|e| e.sent_at.is_some()) {
+                if let Some(n) = self.notifications.get_mut(email.0 as usize - 1)
+                    && n.mail == Mail::Unsent
+                {
+                    n.mail = Mail::Sent;
+                    n.sent_at = at;
+                    self.unsent -= 1;
+                    while self.notifications.get(self.oldest_unsent).is_some_and(|n| n.mail != Mail::Unsent) {
                         self.oldest_unsent += 1;
                     }
                 }

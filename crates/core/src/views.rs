@@ -54,7 +54,7 @@ pub struct Notification {
 /// A queued or sent email.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Email {
-    /// Its id (emails are numbered on their own, not by the notification they carry).
+    /// Its id: the id of the notification it carries.
     pub id: EmailId,
     /// To whom.
     pub member: MemberId,
@@ -120,11 +120,11 @@ fn view(id: RequestId, r: &RequestRecord, state: RequestState) -> Request {
         id,
         sender: r.sender,
         recipient: r.recipient,
-        note: r.note.as_deref().map(str::to_owned),
+        note: r.note().map(str::to_owned),
         state,
         created_at: r.created_at,
         updated_at: r.updated_at,
-        message: r.message.as_deref().map(str::to_owned),
+        message: r.message().map(str::to_owned),
     }
 }
 
@@ -152,7 +152,7 @@ impl Model {
                     return None;
                 }
                 let mut v = view(*id, r, shown);
-                v.updated_at = r.updated_seen_by(as_sender);
+                v.updated_at = self.state().updated_seen_by(*id, as_sender);
                 Some(v)
             })
             .collect())
@@ -220,13 +220,14 @@ impl Model {
                 if unread_only && n.read {
                     return None;
                 }
+                let (member, actor) = self.state().notified(n);
                 Some(Notification {
                     id: *id,
-                    member: n.member,
+                    member,
                     kind: n.kind,
                     request_id: n.request,
-                    actor: n.actor,
-                    created_at: n.created_at,
+                    actor,
+                    created_at: self.state().request(n.request).map_or(Timestamp(0), |r| n.created_at(r)),
                     text: notify::notification_text(self.state(), self.policy(), n),
                     read: n.read,
                 })
@@ -245,15 +246,16 @@ impl Model {
         let e = state.email(id).ok_or_else(|| Error::NotFound(id.to_string()))?;
         let n =
             state.notification(e.notification).ok_or_else(|| Error::NotFound(e.notification.to_string()))?;
+        let member = state.notified(n).0;
         let address = state
             .members
-            .get(&n.member)
+            .get(&member)
             .and_then(|m| m.email.as_ref())
             .map(|a| a.as_str().to_owned())
             .unwrap_or_default();
         Ok(Email {
             id,
-            member: n.member,
+            member,
             address,
             subject: notify::email_subject(state, n),
             body: notify::email_body(state, self.policy(), n),
@@ -266,11 +268,14 @@ impl Model {
     /// (all unsent when `None`), by due time.
     pub fn pending_emails(&self, due_before: Option<Timestamp>) -> Vec<Email> {
         let s = self.state();
-        let mut due: Vec<(Timestamp, EmailId)> = s.emails[s.oldest_unsent.min(s.emails.len())..]
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.sent_at.is_none() && due_before.is_none_or(|t| e.due_at <= t))
-            .map(|(i, e)| (e.due_at, EmailId((s.oldest_unsent + i) as u64 + 1)))
+        let from = s.oldest_unsent.min(s.notifications.len());
+        let mut due: Vec<(Timestamp, EmailId)> = s
+            .notifications
+            .iter_from(from)
+            .filter(|(_, n)| n.mail == crate::state::Mail::Unsent)
+            .filter_map(|(i, _)| s.email(EmailId(i as u64 + 1)))
+            .filter(|e| due_before.is_none_or(|t| e.due_at <= t))
+            .map(|e| (e.due_at, EmailId(e.notification.0)))
             .collect();
         // Ids follow creation time; a shorter email delay after a policy change is
         // the only way due times can fall out of id order.

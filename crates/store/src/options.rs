@@ -42,7 +42,7 @@ impl Default for OpenOptions {
             policy: None,
             durability: Durability::Background,
             flush_every_ms: 500,
-            cache_capacity: 64 * 1024 * 1024,
+            cache_capacity: 16 * 1024 * 1024,
             mail_from: "connreq <notifications@localhost>".to_owned(),
         }
     }

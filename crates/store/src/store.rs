@@ -61,9 +61,7 @@ fn storage(context: &str) -> impl Fn(sled::Error) -> Error + '_ {
             sled::Error::Io(io) if io.kind() == std::io::ErrorKind::PermissionDenied => {
                 "permission denied (the directory must be writable)".to_owned()
             }
-            sled::Error::Io(io) if io.to_string().contains("lock") => {
-                "it is open in another process".to_owned()
-            }
+            sled::Error::Io(io) if is_lock_error(io) => "it is open in another process".to_owned(),
             sled::Error::Corruption { .. } => format!("the database is damaged ({e})"),
             other => other.to_string(),
         };
@@ -114,11 +112,27 @@ fn open_sled(path: &Path, options: &OpenOptions) -> Result<sled::Db, Error> {
             Durability::Background => Some(options.flush_every_ms.max(1)),
             Durability::EveryCommand | Durability::Manual => None,
         });
-    catch_unwind(AssertUnwindSafe(|| config.open()))
-        .map_err(|p| {
+    // sled releases its file lock from background threads a moment after the
+    // last handle is dropped, so a database closed just now may still look
+    // locked: retry for up to two seconds before calling it taken.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    let mut pause = std::time::Duration::from_millis(1);
+    loop {
+        let result = catch_unwind(AssertUnwindSafe(|| config.open())).map_err(|p| {
             Error::StorageError(format!("{context}: the database is damaged ({})", panic_text(&*p)))
-        })?
-        .map_err(storage(&context))
+        })?;
+        match result {
+            Err(sled::Error::Io(e)) if is_lock_error(&e) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(std::time::Duration::from_millis(100));
+            }
+            other => return other.map_err(storage(&context)),
+        }
+    }
+}
+
+fn is_lock_error(e: &std::io::Error) -> bool {
+    e.to_string().contains("lock")
 }
 
 /// Creates a database atomically: it is written beside `path` and renamed into
@@ -442,7 +456,10 @@ fn differences(rebuilt: &Model, live: &Model) -> Vec<String> {
     cmp("open requests", a.open_pairs == b.open_pairs && a.oldest_open == b.oldest_open);
     cmp("blocks", a.blocks == b.blocks && a.dont_know == b.dont_know);
     cmp("notifications", a.notifications == b.notifications);
-    cmp("emails", a.emails == b.emails && a.unsent == b.unsent && a.oldest_unsent == b.oldest_unsent);
+    cmp(
+        "emails",
+        a.email_delays == b.email_delays && a.unsent == b.unsent && a.oldest_unsent == b.oldest_unsent,
+    );
     cmp("flags", a.flags == b.flags && a.moderation == b.moderation);
     cmp("event numbers", a.last_seq == b.last_seq);
     if out.is_empty() {

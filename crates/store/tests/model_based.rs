@@ -71,7 +71,12 @@ fn the_generated_scenarios_reach_every_state_flags_and_emails() {
             *by_state.entry(state).or_insert(0u64) += n;
         }
         flags += net.read(|m| m.state().flags.len() as u64).unwrap();
-        emails += net.read(|m| m.state().emails.len() as u64).unwrap();
+        emails += net
+            .read(|m| {
+                m.state().notifications.iter().filter(|n| n.mail != connreq_core::state::Mail::None).count()
+                    as u64
+            })
+            .unwrap();
     }
     for state in RequestState::ALL {
         assert!(by_state[state.as_str()] > 0, "no request ever {state}: {by_state:?}");
