@@ -618,6 +618,101 @@ impl SqlitePeer {
         Ok(usize::try_from(count).unwrap_or(usize::MAX))
     }
 
+    /// Loads `members` members and `requests` requests with their final
+    /// states directly as rows, in one transaction: the rows the commands
+    /// would have written (requests, connections, notifications, emails,
+    /// events), without running a command per row. For preloading a benchmark
+    /// database; the measured stream then runs through the commands.
+    pub fn bulk_load(
+        &mut self,
+        members: u64,
+        requests: &[crate::workload::Preload],
+        start: i64,
+    ) -> Result<i64, PeerError> {
+        use crate::workload::Fate;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let end = {
+            let mut member =
+                tx.prepare("INSERT INTO members (id, email, name, created_at) VALUES (?1, ?2, NULL, ?3)")?;
+            let mut event = tx.prepare(
+                "INSERT INTO events (at, kind, actor, subject, request_id, detail) VALUES (?1, ?2, ?3, ?4, ?5, '{}')",
+            )?;
+            for m in 1..=members {
+                member.execute(params![to_sql(m), format!("m{m}@example.com"), start])?;
+                event.execute(params![start, "member_registered", to_sql(m), None::<i64>, None::<i64>])?;
+            }
+            let mut request = tx.prepare(
+                "INSERT INTO requests (id, sender, recipient, note, state, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, NULL, ?4, ?5, ?5)",
+            )?;
+            let mut connection =
+                tx.prepare("INSERT INTO connections (a, b, created_at) VALUES (?1, ?2, ?3)")?;
+            let mut notice =
+                tx.prepare("INSERT INTO notifications (member, kind, request_id, actor, created_at, text) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+            let mut email = tx.prepare(
+                "INSERT INTO emails (member, address, subject, body, due_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            let mut at = start;
+            for (i, p) in requests.iter().enumerate() {
+                at += 1;
+                let id = i as u64 + 1;
+                let (s, r) = (p.sender, p.recipient);
+                let (state, follow) = match p.fate {
+                    Fate::Pending => ("pending", None),
+                    Fate::Ignored => ("ignored", Some(("invitation_ignored", None))),
+                    Fate::Accepted => {
+                        ("accepted", Some(("invitation_accepted", Some((s, r, "invitation_accepted")))))
+                    }
+                    Fate::Declined => {
+                        ("declined", Some(("invitation_declined", Some((s, r, "invitation_declined")))))
+                    }
+                    Fate::Withdrawn => {
+                        ("withdrawn", Some(("invitation_withdrawn", Some((r, s, "invitation_withdrawn")))))
+                    }
+                };
+                request.execute(params![to_sql(id), to_sql(s), to_sql(r), state, at])?;
+                event.execute(params![at, "invitation_sent", to_sql(s), to_sql(r), to_sql(id)])?;
+                let text = format!("Member {s} wants to connect with you.");
+                notice.execute(params![to_sql(r), "invitation_received", to_sql(id), to_sql(s), at, text])?;
+                email.execute(params![
+                    to_sql(r),
+                    format!("m{r}@example.com"),
+                    format!("Member {s} wants to connect"),
+                    text,
+                    at + EMAIL_DELAY_MS
+                ])?;
+                if p.fate == Fate::Accepted {
+                    connection.execute(params![to_sql(s), to_sql(r), at])?;
+                    connection.execute(params![to_sql(r), to_sql(s), at])?;
+                }
+                if let Some((kind, told)) = follow {
+                    event.execute(params![at, kind, to_sql(r), to_sql(s), to_sql(id)])?;
+                    if let Some((member, actor, note_kind)) = told {
+                        let text = format!("Member {actor}: {note_kind}");
+                        notice.execute(params![
+                            to_sql(member),
+                            note_kind,
+                            to_sql(id),
+                            to_sql(actor),
+                            at,
+                            text
+                        ])?;
+                        email.execute(params![
+                            to_sql(member),
+                            format!("m{member}@example.com"),
+                            &text,
+                            &text,
+                            at + EMAIL_DELAY_MS
+                        ])?;
+                    }
+                }
+            }
+            at + 1
+        };
+        tx.commit()?;
+        Ok(end)
+    }
+
     /// How many requests have ever been sent, in any state.
     pub fn request_count(&mut self) -> Result<u64, PeerError> {
         let count: i64 =
@@ -1254,5 +1349,28 @@ mod tests {
         assert!(unread.contains("notifications_by_member"), "{unread}");
         let due = plan("SELECT id FROM emails WHERE sent_at IS NULL AND due_at <= 5");
         assert!(due.contains("emails_due_unsent"), "{due}");
+    }
+
+    #[test]
+    fn bulk_load_writes_what_the_commands_would() {
+        use crate::workload::{Fate, Preload};
+        let dir = tempfile::tempdir().unwrap();
+        let mut peer = SqlitePeer::open(&dir.path().join("bulk.sqlite")).unwrap();
+        let data = [
+            Preload { sender: 1, recipient: 2, fate: Fate::Accepted },
+            Preload { sender: 1, recipient: 3, fate: Fate::Ignored },
+            Preload { sender: 3, recipient: 2, fate: Fate::Withdrawn },
+        ];
+        let at = peer.bulk_load(3, &data, 1_000).unwrap();
+        assert!(at > 1_003);
+        assert_eq!(peer.connections(1).unwrap(), vec![2]);
+        assert_eq!(peer.connections(2).unwrap(), vec![1]);
+        let sent: Vec<String> = peer.sent(1).unwrap().into_iter().map(|r| r.2).collect();
+        assert_eq!(sent, ["accepted", "pending"]);
+        assert_eq!(peer.unread_notifications(2).unwrap(), 3);
+        assert_eq!(peer.request_count().unwrap(), 3);
+        // The commands carry on from the loaded state.
+        assert_eq!(SqlitePeer::send(&mut peer, 2, 1, None, at), Err(PeerError::AlreadyConnected));
+        assert!(SqlitePeer::send(&mut peer, 2, 3, None, at).is_ok());
     }
 }

@@ -180,8 +180,8 @@ fn main() {
     let sqlite = if a.sqlite {
         let mut peer = SqlitePeer::open(&a.dir.join("peer.sqlite")).unwrap();
         let t = Instant::now();
-        let at = load(&mut peer, a.members, &data);
-        println!("sqlite preload: {:.1} s", t.elapsed().as_secs_f64());
+        let at = peer.bulk_load(a.members, &data, connreq_benches::workload::START).unwrap();
+        println!("sqlite preload (bulk rows): {:.1} s", t.elapsed().as_secs_f64());
         let q = run_stream(&mut peer, a.members, a.ops, at);
         println!(
             "sqlite mixed: {:.0} ops/s; commands p50 {} p99 {}; queries p50 {} p99 {}",

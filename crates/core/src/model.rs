@@ -45,7 +45,8 @@ impl Batch {
 }
 
 /// A policy and the state its events imply: the whole network, in memory.
-#[derive(Clone, Debug, PartialEq)]
+/// Serializable, so a store can save a snapshot and reopen without replaying.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Model {
     policy: Policy,
     state: State,

@@ -10,6 +10,7 @@ use crate::kinds::{
 use crate::policy::Policy;
 use crate::text::EmailAddress;
 use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// The hash map of the state: foldhash, several times faster than SipHash on
@@ -19,7 +20,7 @@ pub type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 pub type Set<K> = HashSet<K, foldhash::fast::RandomState>;
 
 /// A registered member.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Member {
     /// Address for emails.
     pub email: Option<EmailAddress>,
@@ -59,7 +60,7 @@ impl Default for Standing {
 
 /// The note and the withdraw/decline message of a request, boxed because most
 /// requests have neither.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RequestTexts {
     /// The optional note.
     pub note: Option<Box<str>>,
@@ -69,7 +70,7 @@ pub struct RequestTexts {
 
 /// How a block cancelled a request: the state before it, and whether the
 /// sender was the member blocked. Packed in a byte (0: not cancelled by a block).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CancelMark(u8);
 
 impl CancelMark {
@@ -86,7 +87,7 @@ impl CancelMark {
 
 /// A stored request (56 bytes: millions are held in memory). The state shown to
 /// each party is derived by [`RequestRecord::shown_to`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RequestRecord {
     /// Who sent it.
     pub sender: MemberId,
@@ -133,7 +134,7 @@ impl RequestRecord {
 
 /// A stored in-app notification (24 bytes); its text is rendered when it is
 /// read, and who it is for and about follow from its request and kind.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NotificationRecord {
     /// The request concerned.
     pub request: RequestId,
@@ -148,7 +149,7 @@ pub struct NotificationRecord {
 }
 
 /// Whether a notification is carried by an email, and whether it went out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Mail {
     /// No email (expiry, or a member without an address).
     None,
@@ -194,7 +195,7 @@ pub struct EmailRecord {
 }
 
 /// A stored moderation flag.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FlagRecord {
     /// The member flagged.
     pub member: MemberId,
@@ -211,7 +212,7 @@ pub struct FlagRecord {
 }
 
 /// Per-member moderation memory.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModerationRecord {
     /// Open flags, one per rule at most.
     pub open: Vec<(FlagRule, FlagId)>,
@@ -238,7 +239,7 @@ impl ModerationRecord {
 }
 
 /// Per ordered pair (sender, recipient): what moderation and cooldowns need.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PairHistory {
     /// Withdrawals: (when, event).
     pub withdrawals: Vec<(Timestamp, Seq)>,
@@ -247,7 +248,7 @@ pub struct PairHistory {
 }
 
 /// The time of the last event; before any event, the earliest time there is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct LogClock(pub Timestamp);
 
 impl Default for LogClock {
@@ -257,7 +258,7 @@ impl Default for LogClock {
 }
 
 /// Everything the events imply. Rebuilt exactly by replaying them.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct State {
     /// The last event's sequence number.
     pub last_seq: Seq,

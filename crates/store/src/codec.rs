@@ -1,8 +1,8 @@
 //! The on-disk format.
 //!
 //! Two sled trees:
-//! - the default tree holds metadata: `format` (the format version) and
-//!   `policy` (the policy the database was created with, as JSON);
+//! - the default tree holds metadata: `format` (the format version),
+//!   `policy` (the policy the database was created with, as JSON) and `id`;
 //! - `log` holds the event log, one record per command: the key is the
 //!   big-endian sequence number of the command's first event, the value the
 //!   command's events encoded with postcard. Keys only ever grow, so every
@@ -19,6 +19,8 @@ pub const FORMAT: &str = "connreq-store/1";
 pub const FORMAT_KEY: &[u8] = b"format";
 /// Metadata key of the creation policy.
 pub const POLICY_KEY: &[u8] = b"policy";
+/// Metadata key of the database id (16 random bytes), which snapshots name.
+pub const ID_KEY: &[u8] = b"id";
 /// Name of the event-log tree.
 pub const LOG_TREE: &[u8] = b"log";
 

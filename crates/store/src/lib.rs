@@ -31,6 +31,7 @@
 mod codec;
 pub mod mail;
 mod options;
+mod snapshot;
 mod store;
 
 pub use codec::FORMAT;

@@ -34,6 +34,9 @@ pub struct OpenOptions {
     pub cache_capacity: u64,
     /// The `From:` address of emails.
     pub mail_from: String,
+    /// On close, save a snapshot of the model if at least this many events
+    /// were added since the last one, so the next open need not replay them.
+    pub snapshot_after_events: u64,
 }
 
 impl Default for OpenOptions {
@@ -44,6 +47,7 @@ impl Default for OpenOptions {
             flush_every_ms: 500,
             cache_capacity: 16 * 1024 * 1024,
             mail_from: "connreq <notifications@localhost>".to_owned(),
+            snapshot_after_events: 10_000,
         }
     }
 }

@@ -5,9 +5,10 @@
 //! crash), and only then applied to the model. Queries read the model. Opening
 //! a database replays its log.
 
-use crate::codec::{self, FORMAT, FORMAT_KEY, LOG_TREE, POLICY_KEY};
+use crate::codec::{self, FORMAT, FORMAT_KEY, ID_KEY, LOG_TREE, POLICY_KEY};
 use crate::mail::Mailer;
 use crate::options::{Durability, OpenOptions};
+use crate::snapshot;
 use connreq_core::{
     Command, EmailId, Error, Event, EventRecord, MemberId, Model, Network, Outcome, Policy, Seq, Timestamp,
 };
@@ -44,12 +45,16 @@ struct Inner {
     model: Model,
     open: Option<Open>,
     initial_policy: Policy,
+    /// The last event the snapshot on disk covers.
+    snapshot_seq: Seq,
 }
 
 /// A connreq network persisted in a sled database. `Send + Sync`: share it
 /// between threads; commands serialize, queries run side by side.
 pub struct Store {
     inner: RwLock<Inner>,
+    id: [u8; 16],
+    snapshot_after_events: u64,
     durability: Durability,
     mail_from: String,
     path: Option<PathBuf>,
@@ -158,6 +163,7 @@ fn create(path: &Path, options: &OpenOptions) -> Result<(), Error> {
         let mut batch = sled::Batch::default();
         batch.insert(POLICY_KEY, codec::encode_policy(&policy)?);
         batch.insert(FORMAT_KEY, FORMAT.as_bytes());
+        batch.insert(ID_KEY, new_id().to_vec());
         db.apply_batch(batch).map_err(storage("cannot create the database"))?;
         db.open_tree(LOG_TREE).map_err(storage("cannot create the database"))?;
         db.flush().map_err(storage("cannot create the database"))?;
@@ -189,9 +195,13 @@ fn wait_for_release(path: &Path) {
 
 /// Reads the whole log into a model, checking its numbering.
 fn replay(initial: &Policy, log: &sled::Tree) -> Result<Model, Error> {
-    let mut model = Model::new(initial.clone())?;
-    let mut expected = 1u64;
-    for item in log.iter() {
+    replay_onto(Model::new(initial.clone())?, log)
+}
+
+/// Applies the log records after the model's last event, checking numbering.
+fn replay_onto(mut model: Model, log: &sled::Tree) -> Result<Model, Error> {
+    let mut expected = model.state().last_seq.0 + 1;
+    for item in log.range(codec::key(Seq(expected))..) {
         let (k, v) = item.map_err(storage("cannot read the event log"))?;
         let events = codec::decode(&k, &v)?;
         if events[0].seq.0 != expected {
@@ -210,6 +220,47 @@ fn replay(initial: &Policy, log: &sled::Tree) -> Result<Model, Error> {
         })?;
     }
     Ok(model)
+}
+
+/// The last event in the log (0 when empty).
+fn last_logged(log: &sled::Tree) -> Result<Seq, Error> {
+    match log.last().map_err(storage("cannot read the event log"))? {
+        None => Ok(Seq(0)),
+        Some((k, v)) => {
+            let events = codec::decode(&k, &v)?;
+            Ok(events.last().map_or(Seq(0), |e| e.seq))
+        }
+    }
+}
+
+/// The model from the snapshot in `dir` plus the log after it, when the
+/// snapshot belongs to this database and the log continues where it ends.
+fn from_snapshot(dir: &Path, id: &[u8; 16], log: &sled::Tree) -> Result<Option<Model>, Error> {
+    let Some(covered) = snapshot::covers(dir, id) else { return Ok(None) };
+    let last = last_logged(log)?;
+    let continues = covered == last
+        || (covered < last && log.contains_key(codec::key(Seq(covered.0 + 1))).unwrap_or(false));
+    if !continues {
+        return Ok(None);
+    }
+    match snapshot::read(dir, id) {
+        Some(model) => replay_onto(model, log).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// A fresh database id: unique enough to tell one database's snapshot from another's.
+fn new_id() -> [u8; 16] {
+    use std::hash::{BuildHasher, Hasher};
+    let mut id = [0u8; 16];
+    for (i, half) in id.chunks_mut(8).enumerate() {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+        h.write_u32(std::process::id());
+        h.write_usize(i);
+        half.copy_from_slice(&h.finish().to_be_bytes());
+    }
+    id
 }
 
 impl Store {
@@ -290,9 +341,26 @@ impl Store {
                 policy
             }
         };
-        let model = replay(&initial_policy, &log)?;
+        let id: [u8; 16] = match db.get(ID_KEY).map_err(storage(ctx))? {
+            Some(v) if v.len() == 16 => v.as_ref().try_into().unwrap_or_default(),
+            _ => {
+                let id = new_id();
+                db.insert(ID_KEY, id.to_vec()).map_err(storage(ctx))?;
+                id
+            }
+        };
+        let (model, snapshot_seq) = match path.as_deref().map(|dir| from_snapshot(dir, &id, &log)) {
+            Some(Ok(Some(model))) => {
+                let covered = path.as_deref().and_then(|dir| snapshot::covers(dir, &id)).unwrap_or(Seq(0));
+                (model, covered)
+            }
+            Some(Err(e)) => return Err(e),
+            _ => (replay(&initial_policy, &log)?, Seq(0)),
+        };
         let store = Self {
-            inner: RwLock::new(Inner { model, open: Some(Open { db, log }), initial_policy }),
+            inner: RwLock::new(Inner { model, open: Some(Open { db, log }), initial_policy, snapshot_seq }),
+            id,
+            snapshot_after_events: options.snapshot_after_events,
             durability: options.durability,
             mail_from: options.mail_from,
             path,
@@ -342,6 +410,18 @@ impl Store {
         if let Some(open) = guard.open.take() {
             open.db.flush().map_err(storage("cannot flush the database"))?;
             drop(open);
+            let last = guard.model.state().last_seq;
+            if let Some(dir) = &self.path
+                && last.0 >= guard.snapshot_seq.0 + self.snapshot_after_events.max(1)
+            {
+                // A cache of the flushed log: if it cannot be written, the next
+                // open replays the log instead.
+                if snapshot::write(dir, &self.id, &guard.model).is_ok() {
+                    guard.snapshot_seq = last;
+                } else {
+                    snapshot::remove(dir);
+                }
+            }
             if let Some(path) = &self.path {
                 wait_for_release(path);
             }

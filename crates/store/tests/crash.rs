@@ -36,6 +36,7 @@ fn child_running_commands_until_killed() {
         return;
     };
     let seed: u64 = seed.parse().unwrap();
+    let skip: usize = std::env::var("CONNREQ_CRASH_SKIP").map_or(0, |v| v.parse().unwrap());
     let sc = scenario_for(seed);
     let options = OpenOptions {
         policy: Some(sc.policy.clone()),
@@ -46,7 +47,7 @@ fn child_running_commands_until_killed() {
     let store = Store::open_with(&dir, options).unwrap();
     let mut out = std::io::stdout().lock();
     let every_command = durability(seed) == Durability::EveryCommand;
-    for (i, (step, at)) in sc.steps.iter().zip(sc.times()).enumerate() {
+    for (i, (step, at)) in sc.steps.iter().zip(sc.times()).enumerate().skip(skip) {
         let _ = store.execute(step.command.clone(), at);
         if every_command || i % 25 == 24 {
             if !every_command {
@@ -67,10 +68,27 @@ fn run_round(seed: u64) -> bool {
     let sc = scenario_for(seed);
     // A random number of progress lines before the kill.
     let lines_before_kill = 1 + (seed.wrapping_mul(2_654_435_761) >> 7) % 40;
+    // Every other round, the first steps run here and the store is closed, which
+    // saves a snapshot: the child then continues a database that reopens from it.
+    let skip = if seed.is_multiple_of(2) { (seed as usize * 37) % 900 } else { 0 };
+    if skip > 0 {
+        let options = OpenOptions {
+            policy: Some(sc.policy.clone()),
+            snapshot_after_events: 0,
+            ..OpenOptions::default()
+        };
+        let store = Store::open_with(&path, options).unwrap();
+        for (step, at) in sc.steps.iter().zip(sc.times()).take(skip) {
+            let _ = store.execute(step.command.clone(), at);
+        }
+        store.close().unwrap();
+        assert!(path.join("connreq.snapshot").exists(), "closing saved a snapshot");
+    }
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "child_running_commands_until_killed", "--nocapture", "--test-threads=1"])
         .env("CONNREQ_CRASH_DIR", &path)
         .env("CONNREQ_CRASH_SEED", seed.to_string())
+        .env("CONNREQ_CRASH_SKIP", skip.to_string())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

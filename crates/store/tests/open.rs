@@ -213,3 +213,87 @@ fn a_database_open_in_another_process_is_refused() {
     let store = Store::open(dir.path(), Policy::standard()).unwrap();
     assert_eq!(store.check().unwrap(), Vec::<String>::new());
 }
+
+fn snapshotting() -> OpenOptions {
+    OpenOptions { policy: Some(Policy::standard()), snapshot_after_events: 0, ..OpenOptions::default() }
+}
+
+fn grow(store: &Store, from: u64, to: u64) {
+    for m in from..to {
+        store.register(MemberId(m), Some(&format!("m{m}@example.com")), None, T).unwrap();
+        if m > 1 {
+            let id = store.send(MemberId(m), MemberId(m - 1), Some("hello"), None, T).unwrap();
+            if m % 2 == 0 {
+                store.accept(MemberId(m - 1), id, T).unwrap();
+            }
+        }
+    }
+}
+
+fn everything(store: &Store) -> Vec<String> {
+    let mut out = vec![format!("{:?}", store.events(Seq(0), None)), format!("{:?}", store.stats())];
+    for m in 1..60 {
+        out.push(format!("{:?}", store.sent(MemberId(m), None)));
+        out.push(format!("{:?}", store.notifications(MemberId(m), false)));
+        out.push(format!("{:?}", store.connections(MemberId(m))));
+    }
+    out.push(format!("{:?}", store.pending_emails(None)));
+    out
+}
+
+#[test]
+fn closing_saves_a_snapshot_and_reopening_from_it_reads_back_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_with(dir.path(), snapshotting()).unwrap();
+    grow(&store, 1, 30);
+    let before = everything(&store);
+    store.close().unwrap();
+    assert!(dir.path().join("connreq.snapshot").exists());
+    let store = Store::open_with(dir.path(), snapshotting()).unwrap();
+    assert_eq!(everything(&store), before);
+    assert_eq!(store.check().unwrap(), Vec::<String>::new());
+    // It goes on from there, and the next reopen (a newer snapshot) agrees too.
+    grow(&store, 30, 50);
+    let before = everything(&store);
+    store.close().unwrap();
+    let store = Store::open_with(dir.path(), snapshotting()).unwrap();
+    assert_eq!(everything(&store), before);
+    assert_eq!(store.check().unwrap(), Vec::<String>::new());
+}
+
+#[test]
+fn a_damaged_snapshot_is_ignored_and_the_log_replayed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_with(dir.path(), snapshotting()).unwrap();
+    grow(&store, 1, 30);
+    let before = everything(&store);
+    store.close().unwrap();
+    let file = dir.path().join("connreq.snapshot");
+    let mut bytes = std::fs::read(&file).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&file, &bytes).unwrap();
+    let store = Store::open_with(dir.path(), snapshotting()).unwrap();
+    assert_eq!(everything(&store), before);
+    assert_eq!(store.check().unwrap(), Vec::<String>::new());
+    store.close().unwrap();
+    // A truncated one too.
+    std::fs::write(&file, &bytes[..middle]).unwrap();
+    let store = Store::open_with(dir.path(), snapshotting()).unwrap();
+    assert_eq!(everything(&store), before);
+}
+
+#[test]
+fn another_databases_snapshot_is_ignored() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let store = Store::open_with(a.path(), snapshotting()).unwrap();
+    grow(&store, 1, 20);
+    store.close().unwrap();
+    let store = Store::open_with(b.path(), snapshotting()).unwrap();
+    grow(&store, 1, 10);
+    let before = everything(&store);
+    store.close().unwrap();
+    std::fs::copy(a.path().join("connreq.snapshot"), b.path().join("connreq.snapshot")).unwrap();
+    let store = Store::open_with(b.path(), snapshotting()).unwrap();
+    assert_eq!(everything(&store), before);
+}
