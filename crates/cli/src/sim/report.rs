@@ -144,11 +144,13 @@ pub fn score<N: Network>(net: &N, config: &SimConfig, sim: &Simulation<'_, N>) -
         let s = m.state();
         let mut by_kind: BTreeMap<String, u64> =
             NotificationKind::ALL.iter().map(|k| (k.as_str().to_owned(), 0)).collect();
-        for n in &s.notifications {
+        let mut emails = 0;
+        for n in s.notifications.iter() {
             *by_kind.entry(n.kind.as_str().to_owned()).or_default() += 1;
+            emails += u64::from(n.mail != connreq_core::state::Mail::None);
         }
         let flags: Vec<(MemberId, FlagRule)> = s.flags.iter().map(|f| (f.member, f.rule)).collect();
-        (s.notifications.len() as u64, by_kind, s.emails.len() as u64, flags)
+        (s.notifications.len() as u64, by_kind, emails, flags)
     })?;
     let pop = sim.population();
     let label = |m: MemberId| {
