@@ -7,7 +7,6 @@ use crate::policy::Policy;
 use crate::text::EmailAddress;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
 
 /// One fact in the log.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -236,33 +235,81 @@ pub struct EventRecord {
     pub detail: String,
 }
 
+/// Writes a JSON object field by field into a byte buffer: exporting millions
+/// of events writes one of these per event, with no map or value in between.
+struct Detail<'a> {
+    out: &'a mut Vec<u8>,
+    empty: bool,
+}
+
+impl Detail<'_> {
+    fn put<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) {
+        self.out.push(if self.empty { b'{' } else { b',' });
+        self.empty = false;
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\":");
+        // Writing into a Vec cannot fail, and these types always serialize.
+        let _ = serde_json::to_writer(&mut *self.out, value);
+    }
+
+    fn finish(self) {
+        if self.empty {
+            self.out.push(b'{');
+        }
+        self.out.push(b'}');
+    }
+}
+
+/// The public fields of an event besides its number and time: (kind, actor, subject, request).
+pub type Described = (&'static str, Option<MemberId>, Option<MemberId>, Option<RequestId>);
+
 impl Event {
     /// The SPEC §5 record of this event. `parties` gives a request's
     /// (sender, recipient).
     pub fn record(&self, parties: impl Fn(RequestId) -> (MemberId, MemberId)) -> EventRecord {
-        let mut detail = Map::new();
-        let mut put = |k: &str, v: Value| {
-            if !v.is_null() {
-                detail.insert(k.to_owned(), v);
-            }
-        };
+        let mut detail = Vec::with_capacity(32);
+        let (kind, actor, subject, request_id) = self.describe(parties, &mut detail);
+        EventRecord {
+            seq: self.seq,
+            at: self.at,
+            kind,
+            actor,
+            subject,
+            request_id,
+            detail: String::from_utf8(detail).unwrap_or_default(),
+        }
+    }
+
+    /// Writes the `detail` JSON object into `out` and returns the other fields:
+    /// the allocation-free core of [`Event::record`], for bulk export.
+    pub fn describe(
+        &self,
+        parties: impl Fn(RequestId) -> (MemberId, MemberId),
+        out: &mut Vec<u8>,
+    ) -> Described {
+        let mut d = Detail { out, empty: true };
         use EventBody as B;
         let (actor, subject, request_id) = match &self.body {
             B::MemberRegistered { member, email, name } => {
-                put("name", json!(name));
-                put("has_email", json!(email.is_some()));
+                if let Some(n) = name {
+                    d.put("name", n);
+                }
+                d.put("has_email", &email.is_some());
                 (Some(*member), None, None)
             }
             B::InvitationSettingChanged { member, setting } => {
-                put("setting", json!(setting.as_str()));
+                d.put("setting", setting.as_str());
                 (Some(*member), None, None)
             }
             B::ContactsImported { member, emails } => {
-                put("count", json!(emails.len()));
+                d.put("count", &emails.len());
                 (Some(*member), None, None)
             }
             B::InvitationSent { request, sender, recipient, note } => {
-                put("note", json!(note));
+                if let Some(n) = note {
+                    d.put("note", n);
+                }
                 (Some(*sender), Some(*recipient), Some(*request))
             }
             B::InvitationAccepted { request }
@@ -276,12 +323,16 @@ impl Event {
                 }
             }
             B::InvitationDeclined { request, message } => {
-                put("message", json!(message));
+                if let Some(m) = message {
+                    d.put("message", m);
+                }
                 let (s, r) = parties(*request);
                 (Some(r), Some(s), Some(*request))
             }
             B::InvitationWithdrawn { request, message } => {
-                put("message", json!(message));
+                if let Some(m) = message {
+                    d.put("message", m);
+                }
                 let (s, r) = parties(*request);
                 (Some(s), Some(r), Some(*request))
             }
@@ -295,52 +346,45 @@ impl Event {
                 (Some(*blocker), Some(*blocked), None)
             }
             B::MemberReported { reporter, reported, reason, request } => {
-                put("reason", json!(reason.as_str()));
+                d.put("reason", reason.as_str());
                 (Some(*reporter), Some(*reported), *request)
             }
             B::AccountFlagged { flag, member, rule, evidence } => {
-                put("flag", json!(flag.0));
-                put("rule", json!(rule.as_str()));
-                put("evidence", json!(evidence.iter().map(|s| s.0).collect::<Vec<_>>()));
+                d.put("flag", &flag.0);
+                d.put("rule", rule.as_str());
+                d.put("evidence", &evidence[..]);
                 (None, Some(*member), None)
             }
             B::FlagEvidenceAdded { flag, member, evidence } => {
-                put("flag", json!(flag.0));
-                put("evidence", json!(evidence.iter().map(|s| s.0).collect::<Vec<_>>()));
+                d.put("flag", &flag.0);
+                d.put("evidence", &evidence[..]);
                 (None, Some(*member), None)
             }
             B::FlagResolved { flag, member, decision } => {
-                put("flag", json!(flag.0));
-                put("decision", json!(decision.as_str()));
+                d.put("flag", &flag.0);
+                d.put("decision", decision.as_str());
                 (None, Some(*member), None)
             }
             B::StandingChanged { member, from, to, automatic } => {
-                put("from", json!(from.as_str()));
-                put("to", json!(to.as_str()));
-                put("automatic", json!(automatic));
+                d.put("from", from.as_str());
+                d.put("to", to.as_str());
+                d.put("automatic", automatic);
                 (None, Some(*member), None)
             }
             B::NotificationsRead { member, ids } => {
-                put("notifications", json!(ids.iter().map(|i| i.0).collect::<Vec<_>>()));
+                d.put("notifications", &ids[..]);
                 (Some(*member), None, None)
             }
             B::EmailSent { email, member } => {
-                put("email", json!(email.0));
+                d.put("email", &email.0);
                 (None, Some(*member), None)
             }
             B::PolicyChanged { policy } => {
-                put("policy", serde_json::to_value(policy).unwrap_or(Value::Null));
+                d.put("policy", &**policy);
                 (None, None, None)
             }
         };
-        EventRecord {
-            seq: self.seq,
-            at: self.at,
-            kind: self.body.kind(),
-            actor,
-            subject,
-            request_id,
-            detail: Value::Object(detail).to_string(),
-        }
+        d.finish();
+        (self.body.kind(), actor, subject, request_id)
     }
 }

@@ -6,7 +6,8 @@
 //! - `log` holds the event log, one record per command: the key is the
 //!   big-endian sequence number of the command's first event, the value the
 //!   command's events encoded with postcard. Keys only ever grow, so every
-//!   write is an append.
+//!   write is an append. On close, runs of small records are merged into
+//!   records of at least 4,096 events (`compacted` in the metadata says how far).
 //!
 //! Everything else (requests, connections, inboxes, the outbox, flags) is a
 //! projection of the log, held in memory and rebuilt on open.
@@ -21,6 +22,8 @@ pub const FORMAT_KEY: &[u8] = b"format";
 pub const POLICY_KEY: &[u8] = b"policy";
 /// Metadata key of the database id (16 random bytes), which snapshots name.
 pub const ID_KEY: &[u8] = b"id";
+/// Metadata key of the last event merged into large records by compaction.
+pub const COMPACTED_KEY: &[u8] = b"compacted";
 /// Name of the event-log tree.
 pub const LOG_TREE: &[u8] = b"log";
 
