@@ -58,7 +58,7 @@ pub fn decode(key: &[u8], value: &[u8]) -> Result<Vec<Event>, Error> {
             )));
         }
     }
-    if events.windows(2).any(|w| w[1].seq.0 != w[0].seq.0 + 1) {
+    if events.windows(2).any(|w| w[0].seq.0.checked_add(1) != Some(w[1].seq.0)) {
         return Err(Error::StorageError(format!("damaged event record at {first}: numbering has a gap")));
     }
     Ok(events)
