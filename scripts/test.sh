@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# The whole test suite: Rust (every crate, doc tests included) and, once the
-# Python package exists, its tests. Safe to run on a fresh machine.
+# The whole test suite: Rust (every crate, doc tests included), then the Python
+# package (built and installed into .venv, linted, type-checked, tested).
+# Safe to run on a fresh machine with cargo and python3 (>= 3.11).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace
+bash scripts/python-test.sh

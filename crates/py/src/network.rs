@@ -1,0 +1,456 @@
+//! `Network`: the whole SPEC §8 API on a `connreq_store::Store`. Every call
+//! releases the interpreter while the store works, so one network can be
+//! shared by many Python threads.
+
+use crate::arrow::EventStream;
+use crate::convert::{At, Id, Limit, Text, at_or_now, opt_str, timestamp};
+use crate::errors::to_pyerr;
+use crate::policy::PyPolicy;
+use crate::records::{Email, Event, Flag, Notification, Request};
+use connreq_core::{
+    Decision, Error, FlagId, InvitationSetting, MemberId, Network as _, NotificationId, Policy, ReportReason,
+    RequestId, RequestState, Seq,
+};
+use connreq_store::{OpenOptions, Store};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString, PyType};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A connection-request network stored in an embedded database.
+///
+/// Make one with ``Network.open(path)`` or ``Network.temporary()``. Use it as a
+/// context manager to flush and close it at the end of the block. All methods
+/// are safe to call from several threads at once: commands are applied one at
+/// a time, each atomically, and queries see a consistent state.
+///
+/// Every command takes a keyword-only ``at``: an aware ``datetime`` or integer
+/// epoch milliseconds (default: now). Errors are subclasses of ``ConnreqError``.
+#[pyclass(frozen, module = "connreq", name = "Network")]
+pub struct PyNetwork {
+    store: Arc<Store>,
+}
+
+impl PyNetwork {
+    /// The underlying store.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// Runs `f` on the store with the interpreter released.
+    fn run<T, F>(&self, py: Python<'_>, f: F) -> PyResult<T>
+    where
+        T: Send,
+        F: FnOnce(&Store) -> Result<T, Error> + Send,
+    {
+        let store = &*self.store;
+        py.detach(|| f(store)).map_err(to_pyerr)
+    }
+}
+
+fn member(id: Id) -> MemberId {
+    MemberId(id.0)
+}
+
+fn request(id: Id) -> RequestId {
+    RequestId(id.0)
+}
+
+fn state_filter(state: Option<Text>) -> PyResult<Option<RequestState>> {
+    state.as_ref().map(|s| RequestState::parse(s.as_str())).transpose().map_err(to_pyerr)
+}
+
+fn list<T, U>(py: Python<'_>, items: Vec<T>) -> PyResult<Vec<Py<U>>>
+where
+    U: From<T> + pyo3::PyClass + Into<pyo3::PyClassInitializer<U>>,
+{
+    items.into_iter().map(|item| Py::new(py, U::from(item))).collect()
+}
+
+#[pymethods]
+impl PyNetwork {
+    /// Opens the database at ``path``, creating it if it does not exist.
+    ///
+    /// ``policy=None`` keeps the database's own policy (the standard policy for
+    /// a new database). A different policy is recorded in the event log and
+    /// applies from then on. A path that is not a connreq database, a damaged
+    /// one, one of another format version or one open in another process raises
+    /// ``StorageError``.
+    #[staticmethod]
+    #[pyo3(signature = (path, policy = None))]
+    fn open(py: Python<'_>, path: PathBuf, policy: Option<&PyPolicy>) -> PyResult<Self> {
+        let options = OpenOptions { policy: policy.map(|p| p.0.clone()), ..OpenOptions::default() };
+        let store = py.detach(|| Store::open_with(&path, options)).map_err(to_pyerr)?;
+        Ok(Self { store: Arc::new(store) })
+    }
+
+    /// A throwaway network in a temporary database, deleted when it is closed
+    /// or garbage-collected. ``policy=None`` is the standard policy.
+    #[staticmethod]
+    #[pyo3(signature = (policy = None))]
+    fn temporary(py: Python<'_>, policy: Option<&PyPolicy>) -> PyResult<Self> {
+        let policy = policy.map_or_else(Policy::standard, |p| p.0.clone());
+        let store = py.detach(|| Store::temporary(policy)).map_err(to_pyerr)?;
+        Ok(Self { store: Arc::new(store) })
+    }
+
+    /// Returns the network itself, for ``with Network.open(path) as net:``.
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// Flushes and closes the network at the end of a ``with`` block; never
+    /// swallows the block's exception.
+    #[pyo3(signature = (exc_type, exc_value, traceback))]
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        exc_type: Option<&Bound<'_, PyType>>,
+        exc_value: Option<&Bound<'_, PyAny>>,
+        traceback: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        let _ = (exc_type, exc_value, traceback);
+        self.close(py)?;
+        Ok(false)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        match self.store.path() {
+            Some(path) => {
+                let shown = PyString::new(py, &path.display().to_string()).repr()?;
+                Ok(format!("Network.open({shown})"))
+            }
+            None => Ok("Network.temporary()".to_owned()),
+        }
+    }
+
+    /// The database directory, or ``None`` for a temporary network.
+    #[getter]
+    fn path(&self) -> Option<PathBuf> {
+        self.store.path().map(PathBuf::from)
+    }
+
+    /// The policy in force.
+    #[getter]
+    fn policy(&self, py: Python<'_>) -> PyResult<PyPolicy> {
+        self.run(py, |s| s.policy()).map(PyPolicy)
+    }
+
+    /// Makes every command that returned before this call durable on disk.
+    fn flush(&self, py: Python<'_>) -> PyResult<()> {
+        self.run(py, Store::flush)
+    }
+
+    /// Flushes and closes the database, releasing its lock. Later calls raise
+    /// ``StorageError``; closing twice is fine.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        self.run(py, Store::close)
+    }
+
+    /// Verifies every invariant and that the state rebuilt from the event log
+    /// equals the live state. Returns the problems found (empty when sound).
+    fn check(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        self.run(py, Store::check)
+    }
+
+    /// Registers a member. Raises ``MemberExists`` if the id is taken and
+    /// ``InvalidInput`` for a malformed email or name.
+    #[pyo3(signature = (member, *, email = None, name = None, at = None))]
+    fn register(
+        &self,
+        py: Python<'_>,
+        member: Id,
+        email: Option<Text>,
+        name: Option<Text>,
+        at: Option<At>,
+    ) -> PyResult<()> {
+        let at = at_or_now(at);
+        self.run(py, |s| s.register(self::member(member), opt_str(&email), opt_str(&name), at))
+    }
+
+    /// Sets who may invite the member: ``everyone``, ``email_or_contacts``,
+    /// ``contacts`` or ``nobody``.
+    #[pyo3(signature = (member, setting, *, at = None))]
+    fn set_invitation_setting(
+        &self,
+        py: Python<'_>,
+        member: Id,
+        setting: Text,
+        at: Option<At>,
+    ) -> PyResult<()> {
+        let setting = InvitationSetting::parse(setting.as_str()).map_err(to_pyerr)?;
+        let at = at_or_now(at);
+        self.run(py, |s| s.set_invitation_setting(self::member(member), setting, at))
+    }
+
+    /// Adds email addresses to the member's imported contacts.
+    #[pyo3(signature = (member, emails, *, at = None))]
+    fn import_contacts(&self, py: Python<'_>, member: Id, emails: Vec<Text>, at: Option<At>) -> PyResult<()> {
+        let at = at_or_now(at);
+        self.run(py, |s| {
+            let emails: Vec<&str> = emails.iter().map(Text::as_str).collect();
+            s.import_contacts(self::member(member), &emails, at)
+        })
+    }
+
+    /// Sends a connection request and returns its id (or, under
+    /// ``reverse_request="accept"``, the id of the request the other way, which
+    /// it accepts). ``email`` is the recipient's address, when their setting
+    /// asks for it.
+    #[pyo3(signature = (sender, recipient, note = None, *, email = None, at = None))]
+    fn send(
+        &self,
+        py: Python<'_>,
+        sender: Id,
+        recipient: Id,
+        note: Option<Text>,
+        email: Option<Text>,
+        at: Option<At>,
+    ) -> PyResult<u64> {
+        let at = at_or_now(at);
+        self.run(py, |s| s.send(member(sender), member(recipient), opt_str(&note), opt_str(&email), at))
+            .map(|r| r.0)
+    }
+
+    /// The recipient accepts a pending or ignored request; the two connect.
+    #[pyo3(signature = (recipient, rid, *, at = None))]
+    fn accept(&self, py: Python<'_>, recipient: Id, rid: Id, at: Option<At>) -> PyResult<()> {
+        let at = at_or_now(at);
+        self.run(py, |s| s.accept(member(recipient), request(rid), at))
+    }
+
+    /// The recipient archives a pending request; the sender still sees it pending.
+    #[pyo3(signature = (recipient, rid, *, at = None))]
+    fn ignore(&self, py: Python<'_>, recipient: Id, rid: Id, at: Option<At>) -> PyResult<()> {
+        let at = at_or_now(at);
+        self.run(py, |s| s.ignore(member(recipient), request(rid), at))
+    }
+
+    /// The recipient declines a pending or ignored request, with an optional message.
+    #[pyo3(signature = (recipient, rid, message = None, *, at = None))]
+    fn decline(
+        &self,
+        py: Python<'_>,
+        recipient: Id,
+        rid: Id,
+        message: Option<Text>,
+        at: Option<At>,
+    ) -> PyResult<()> {
+        let at = at_or_now(at);
+        self.run(py, |s| s.decline(member(recipient), request(rid), opt_str(&message), at))
+    }
+
+    /// The sender withdraws a pending or ignored request, with an optional message.
+    #[pyo3(signature = (sender, rid, message = None, *, at = None))]
+    fn withdraw(
+        &self,
+        py: Python<'_>,
+        sender: Id,
+        rid: Id,
+        message: Option<Text>,
+        at: Option<At>,
+    ) -> PyResult<()> {
+        let at = at_or_now(at);
+        self.run(py, |s| s.withdraw(member(sender), request(rid), opt_str(&message), at))
+    }
+
+    /// The request with this id, in its true state (the operator's view).
+    fn request(&self, py: Python<'_>, rid: Id) -> PyResult<Request> {
+        self.run(py, |s| s.request(request(rid))).map(Request::from)
+    }
+
+    /// Every request the member sent, oldest first, as the sender sees them
+    /// (an ignored request shows as ``pending``). ``state`` filters by the
+    /// state as shown.
+    #[pyo3(signature = (member, *, state = None))]
+    fn sent(&self, py: Python<'_>, member: Id, state: Option<Text>) -> PyResult<Vec<Py<Request>>> {
+        let state = state_filter(state)?;
+        let items = self.run(py, |s| s.sent(self::member(member), state))?;
+        list(py, items)
+    }
+
+    /// Every request the member received, oldest first, as the recipient sees
+    /// them. ``state`` filters by the state as shown.
+    #[pyo3(signature = (member, *, state = None))]
+    fn received(&self, py: Python<'_>, member: Id, state: Option<Text>) -> PyResult<Vec<Py<Request>>> {
+        let state = state_filter(state)?;
+        let items = self.run(py, |s| s.received(self::member(member), state))?;
+        list(py, items)
+    }
+
+    /// The member's connections, sorted by id.
+    fn connections(&self, py: Python<'_>, member: Id) -> PyResult<Vec<u64>> {
+        let ids = self.run(py, |s| s.connections(self::member(member)))?;
+        Ok(ids.into_iter().map(|m| m.0).collect())
+    }
+
+    /// How many connections the member has.
+    fn connection_count(&self, py: Python<'_>, member: Id) -> PyResult<u64> {
+        self.run(py, |s| s.connection_count(self::member(member)))
+    }
+
+    /// Whether the two members are connected.
+    fn are_connected(&self, py: Python<'_>, a: Id, b: Id) -> PyResult<bool> {
+        self.run(py, |s| s.are_connected(member(a), member(b)))
+    }
+
+    /// The members connected to both, sorted by id.
+    fn mutual_connections(&self, py: Python<'_>, a: Id, b: Id) -> PyResult<Vec<u64>> {
+        let ids = self.run(py, |s| s.mutual_connections(member(a), member(b)))?;
+        Ok(ids.into_iter().map(|m| m.0).collect())
+    }
+
+    /// Ends a connection. No one is notified.
+    #[pyo3(signature = (member, other, *, at = None))]
+    fn remove_connection(&self, py: Python<'_>, member: Id, other: Id, at: Option<At>) -> PyResult<()> {
+        let at = at_or_now(at);
+        self.run(py, |s| s.remove_connection(self::member(member), self::member(other), at))
+    }
+
+    /// Blocks a member: cancels open requests both ways, removes a connection
+    /// and refuses sends both ways until ``unblock``. The blocked member is not told.
+    #[pyo3(signature = (blocker, blocked, *, at = None))]
+    fn block(&self, py: Python<'_>, blocker: Id, blocked: Id, at: Option<At>) -> PyResult<()> {
+        let at = at_or_now(at);
+        self.run(py, |s| s.block(member(blocker), member(blocked), at))
+    }
+
+    /// Lifts a block. Nothing the block ended is restored.
+    #[pyo3(signature = (blocker, blocked, *, at = None))]
+    fn unblock(&self, py: Python<'_>, blocker: Id, blocked: Id, at: Option<At>) -> PyResult<()> {
+        let at = at_or_now(at);
+        self.run(py, |s| s.unblock(member(blocker), member(blocked), at))
+    }
+
+    /// Whether ``blocker`` has blocked ``blocked`` (directional).
+    fn is_blocked(&self, py: Python<'_>, blocker: Id, blocked: Id) -> PyResult<bool> {
+        self.run(py, |s| s.is_blocked(member(blocker), member(blocked)))
+    }
+
+    /// Reports a member: ``reason`` is ``spam``, ``harassment`` or
+    /// ``dont_know``. ``request_id`` must name a request from the reported
+    /// member to the reporter.
+    #[pyo3(signature = (reporter, reported, reason, *, request_id = None, at = None))]
+    fn report(
+        &self,
+        py: Python<'_>,
+        reporter: Id,
+        reported: Id,
+        reason: Text,
+        request_id: Option<Id>,
+        at: Option<At>,
+    ) -> PyResult<()> {
+        let reason = ReportReason::parse(reason.as_str()).map_err(to_pyerr)?;
+        let at = at_or_now(at);
+        self.run(py, |s| s.report(member(reporter), member(reported), reason, request_id.map(request), at))
+    }
+
+    /// The member's in-app notifications, oldest first.
+    #[pyo3(signature = (member, *, unread_only = false))]
+    fn notifications(
+        &self,
+        py: Python<'_>,
+        member: Id,
+        unread_only: bool,
+    ) -> PyResult<Vec<Py<Notification>>> {
+        let items = self.run(py, |s| s.notifications(self::member(member), unread_only))?;
+        list(py, items)
+    }
+
+    /// Marks the member's notifications with these ids as read.
+    #[pyo3(signature = (member, ids, *, at = None))]
+    fn mark_read(&self, py: Python<'_>, member: Id, ids: Vec<Id>, at: Option<At>) -> PyResult<()> {
+        let ids: Vec<NotificationId> = ids.into_iter().map(|i| NotificationId(i.0)).collect();
+        let at = at_or_now(at);
+        self.run(py, |s| s.mark_read(self::member(member), &ids, at))
+    }
+
+    /// Unsent emails due at or before ``due_before`` (all unsent when ``None``), by due time.
+    #[pyo3(signature = (*, due_before = None))]
+    fn pending_emails(
+        &self,
+        py: Python<'_>,
+        due_before: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Vec<Py<Email>>> {
+        let due_before = due_before.map(|t| timestamp(t, "due_before")).transpose()?;
+        let items = self.run(py, |s| s.pending_emails(due_before))?;
+        list(py, items)
+    }
+
+    /// Sends the emails due at ``at`` to the SMTP relay at ``smtp_url``
+    /// (``smtp://HOST:PORT``), marks each sent and returns how many it sent. A
+    /// second dispatch never sends an email twice. If the server fails, raises
+    /// ``MailError``; the emails not sent stay in the outbox for a later dispatch.
+    #[pyo3(signature = (smtp_url, *, at = None))]
+    fn dispatch_emails(&self, py: Python<'_>, smtp_url: Text, at: Option<At>) -> PyResult<u64> {
+        let at = at_or_now(at);
+        self.run(py, |s| s.dispatch_emails(smtp_url.as_str(), at))
+    }
+
+    /// Expires every open request older than the policy's ``pending_ttl``;
+    /// returns how many expired.
+    #[pyo3(signature = (*, at = None))]
+    fn expire(&self, py: Python<'_>, at: Option<At>) -> PyResult<u64> {
+        let at = at_or_now(at);
+        self.run(py, |s| s.expire(at))
+    }
+
+    /// The member's moderation standing: ``good``, ``under_review`` or ``restricted``.
+    fn standing(&self, py: Python<'_>, member: Id) -> PyResult<&'static str> {
+        self.run(py, |s| s.standing(self::member(member))).map(|st| st.as_str())
+    }
+
+    /// The open moderation flags, oldest first.
+    fn review_queue(&self, py: Python<'_>) -> PyResult<Vec<Py<Flag>>> {
+        let items = self.run(py, |s| s.review_queue())?;
+        list(py, items)
+    }
+
+    /// Decides an open flag: ``clear`` (back to good standing) or ``restrict``.
+    #[pyo3(signature = (flag_id, decision, *, at = None))]
+    fn resolve_flag(&self, py: Python<'_>, flag_id: Id, decision: Text, at: Option<At>) -> PyResult<()> {
+        let decision = Decision::parse(decision.as_str()).map_err(to_pyerr)?;
+        let at = at_or_now(at);
+        self.run(py, |s| s.resolve_flag(FlagId(flag_id.0), decision, at))
+    }
+
+    /// What anyone may see of a member: ``{"member", "name", "connection_count"}``.
+    fn public_profile<'py>(&self, py: Python<'py>, member: Id) -> PyResult<Bound<'py, PyDict>> {
+        let p = self.run(py, |s| s.public_profile(self::member(member)))?;
+        let d = PyDict::new(py);
+        d.set_item("member", p.member.0)?;
+        d.set_item("name", p.name)?;
+        d.set_item("connection_count", p.connection_count)?;
+        Ok(d)
+    }
+
+    /// The events with ``seq > since``, oldest first, at most ``limit`` of them.
+    #[pyo3(signature = (*, since = Id(0), limit = None), text_signature = "($self, *, since=0, limit=None)")]
+    fn events(&self, py: Python<'_>, since: Id, limit: Option<Limit>) -> PyResult<Vec<Py<Event>>> {
+        let items = self.run(py, |s| s.events(Seq(since.0), limit.map(|l| l.0)))?;
+        list(py, items)
+    }
+
+    /// The events with ``seq > since`` (up to the last one now), as an object
+    /// with ``__arrow_c_stream__``: ``pyarrow.table(x)``, ``polars.DataFrame(x)``
+    /// and ``duckdb`` read it without Python objects per event.
+    #[pyo3(signature = (*, since = Id(0)), text_signature = "($self, *, since=0)")]
+    fn events_arrow(&self, py: Python<'_>, since: Id) -> PyResult<EventStream> {
+        let end = self.run(py, |s| s.stats())?.events;
+        Ok(EventStream::new(self.store.clone(), since.0, end))
+    }
+
+    /// Counts: ``requests`` by state, ``connections``, ``members`` by standing,
+    /// ``open_flags``, ``unsent_emails`` and ``events``.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let st = self.run(py, |s| s.stats())?;
+        let d = PyDict::new(py);
+        d.set_item("requests", st.requests)?;
+        d.set_item("connections", st.connections)?;
+        d.set_item("members", st.members)?;
+        d.set_item("open_flags", st.open_flags)?;
+        d.set_item("unsent_emails", st.unsent_emails)?;
+        d.set_item("events", st.events)?;
+        Ok(d)
+    }
+}
