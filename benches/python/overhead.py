@@ -117,6 +117,11 @@ def arrow_throughput(net: Network, where: str, events: int, repeats: int) -> Non
     objects = best_of(max(1, repeats // 2), to_objects)
     print(f"  pyarrow.table(net.events_arrow()): {arrow:.3f} s = {total / arrow / 1e6:.2f} M events/s")
     print(f"  net.events() (one Event per row): {objects:.3f} s = {total / objects / 1e6:.2f} M events/s")
+    start = time.perf_counter()
+    net.compact()
+    print(f"  after net.compact() ({time.perf_counter() - start:.1f} s):")
+    arrow = best_of(repeats, to_table)
+    print(f"  pyarrow.table(net.events_arrow()): {arrow:.3f} s = {total / arrow / 1e6:.2f} M events/s")
     net.close()
 
 

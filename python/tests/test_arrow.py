@@ -107,3 +107,19 @@ def test_many_batches(net: Network) -> None:
     table = pa.table(net.events_arrow(since=100))
     assert table["seq"].to_pylist() == list(range(101, n + 1))
     assert table["actor"].to_pylist() == list(range(100, n))
+
+
+def test_compact_keeps_the_log_and_its_export_identical(net: Network) -> None:
+    for m in range(1, 60):
+        net.register(m, at=T0)
+    for m in range(2, 60):
+        rid = net.send(m, m - 1, f"note {m}", at=at(m))
+        if m % 3:
+            net.accept(m - 1, rid, at=at(m))
+    before_rows = pa.table(net.events_arrow()).to_pylist()
+    before_events = net.events()
+    net.compact()
+    assert pa.table(net.events_arrow()).to_pylist() == before_rows
+    assert net.events() == before_events
+    assert net.events(since=100, limit=7) == before_events[100:107]
+    assert net.check() == []

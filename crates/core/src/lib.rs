@@ -60,3 +60,8 @@ pub use policy::{Policy, ReverseRequest};
 pub use text::EmailAddress;
 pub use time::Timestamp;
 pub use views::{Email, Flag, Notification, PublicProfile, Request, Stats};
+
+/// The Rust example of README.md, compiled and run as a doc test so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

@@ -172,21 +172,6 @@ pub fn at_or_now(at: Option<At>) -> Timestamp {
     at.map_or_else(connreq_store::now, |a| a.0)
 }
 
-/// Proleptic Gregorian (year, month, day) of a day number since the epoch
-/// (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
 /// An aware UTC `datetime` for a timestamp. Times beyond what `datetime` can
 /// show (only reachable by adding a delay to a time near year 9999) are shown
 /// as the nearest representable one.
@@ -194,7 +179,7 @@ pub fn to_datetime(py: Python<'_>, t: Timestamp) -> PyResult<Bound<'_, PyAny>> {
     let api = api(py)?;
     let ms = t.0.clamp(MIN_MS, MAX_MS);
     let (days, in_day) = (ms.div_euclid(DAY_MS), ms.rem_euclid(DAY_MS));
-    let (y, m, d) = civil_from_days(days);
+    let (y, m, d) = connreq_core::time::civil_from_days(days);
     let (h, mi, s, us) = (in_day / 3_600_000, in_day / 60_000 % 60, in_day / 1000 % 60, in_day % 1000 * 1000);
     api.datetime.bind(py).call1((y, m, d, h, mi, s, us, api.utc.bind(py)))
 }
