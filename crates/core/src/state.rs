@@ -81,7 +81,8 @@ impl CancelMark {
     /// The state before the block and whether the sender was blocked, if a block cancelled it.
     pub fn get(self) -> Option<(RequestState, bool)> {
         let v = self.0.checked_sub(1)?;
-        Some((RequestState::ALL[(v >> 1) as usize], v & 1 == 1))
+        // A byte read back from a damaged snapshot may name no state: treat it as no mark.
+        Some((*RequestState::ALL.get(usize::from(v >> 1))?, v & 1 == 1))
     }
 }
 
@@ -247,6 +248,37 @@ pub struct PairHistory {
     pub last_closed: Option<Timestamp>,
 }
 
+/// Deserializes a map at its full size at once: a snapshot's maps hold
+/// millions of entries, and growing them by doubling rehashes each entry
+/// several times. The length comes from a snapshot whose checksum was verified.
+fn sized_map<'de, D, K, V>(deserializer: D) -> Result<Map<K, V>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    K: Deserialize<'de> + Eq + std::hash::Hash,
+    V: Deserialize<'de>,
+{
+    struct Entries<K, V>(std::marker::PhantomData<(K, V)>);
+    impl<'de, K: Deserialize<'de> + Eq + std::hash::Hash, V: Deserialize<'de>> serde::de::Visitor<'de>
+        for Entries<K, V>
+    {
+        type Value = Map<K, V>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a map")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<Map<K, V>, A::Error> {
+            // Bounded: a snapshot changed in a way its checksum misses must fail to
+            // decode, not reserve whatever memory its length field names.
+            let capacity = access.size_hint().unwrap_or(0).min(1 << 24);
+            let mut map = Map::with_capacity_and_hasher(capacity, Default::default());
+            while let Some((k, v)) = access.next_entry()? {
+                map.insert(k, v);
+            }
+            Ok(map)
+        }
+    }
+    deserializer.deserialize_map(Entries(std::marker::PhantomData))
+}
+
 /// The time of the last event; before any event, the earliest time there is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct LogClock(pub Timestamp);
@@ -265,10 +297,12 @@ pub struct State {
     /// The last event's time: the log's clock never runs backwards.
     pub last_at: LogClock,
     /// Members by id.
+    #[serde(deserialize_with = "sized_map")]
     pub members: Map<MemberId, Box<Member>>,
     /// Requests; request `n` is at index `n - 1`.
     pub requests: Chunked<RequestRecord>,
     /// Open requests by (sender, recipient).
+    #[serde(deserialize_with = "sized_map")]
     pub open_pairs: Map<(MemberId, MemberId), RequestId>,
     /// Index (0-based) of the oldest request that may still be open: every
     /// request before it is closed. Ids follow creation time (the log's clock
@@ -279,6 +313,7 @@ pub struct State {
     /// "I don't know this person" reports: (reporter, reported).
     pub dont_know: Set<(MemberId, MemberId)>,
     /// Withdrawal and decline history by (sender, recipient).
+    #[serde(deserialize_with = "sized_map")]
     pub pairs: Map<(MemberId, MemberId), PairHistory>,
     /// Notifications; notification `n` is at index `n - 1`.
     pub notifications: Chunked<NotificationRecord>,
@@ -287,6 +322,7 @@ pub struct State {
     pub email_delays: Vec<(usize, std::time::Duration)>,
     /// Update times from before a block, for requests a block cancelled: the
     /// blocked member's views keep showing them.
+    #[serde(deserialize_with = "sized_map")]
     pub before_block: Map<RequestId, Timestamp>,
     /// Index (0-based) of the oldest notification whose email may be unsent:
     /// every email before it was sent.
@@ -298,6 +334,7 @@ pub struct State {
     /// Open flags, in the order they were opened.
     pub open_flags: BTreeSet<FlagId>,
     /// Moderation memory by member.
+    #[serde(deserialize_with = "sized_map")]
     pub moderation: Map<MemberId, ModerationRecord>,
     /// Number of connections (each pair once).
     pub connection_pairs: u64,
