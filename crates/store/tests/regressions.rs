@@ -1,7 +1,9 @@
 //! Inputs the fuzz targets (fuzz/) found to break the store, kept as tests.
 //! Each names the target that found it.
 
-use connreq_core::{Error, Event, EventBody, MemberId, Network, Policy, RequestId, Seq, Timestamp};
+use connreq_core::{
+    Error, Event, EventBody, MemberId, Network, Policy, ReportReason, RequestId, Seq, Timestamp,
+};
 use connreq_store::{OpenOptions, Store};
 
 const T: Timestamp = Timestamp(1_790_000_000_000);
@@ -41,4 +43,112 @@ fn a_record_numbered_up_to_u64_max_is_refused_without_overflow() {
     put_raw(dir.path(), u64::MAX, &postcard::to_allocvec(&vec![event(u64::MAX), event(0)]).unwrap());
     let message = storage_error(Store::open_with(dir.path(), OpenOptions::default()));
     assert!(message.contains("damaged event record"), "{message}");
+}
+
+/// storage target: a snapshot changed in one byte, its checksum made to match,
+/// decoded into a model that made `check()` panic (a request's cancel mark
+/// naming no state). Every one-byte change of a small snapshot must open (then
+/// `check()` runs) or give `StorageError`.
+#[test]
+fn a_snapshot_changed_in_any_byte_never_panics_open_or_check() {
+    const HEADER: usize = b"CONNREQ-SNAPSHOT-1".len() + 16 + 8;
+    let dir = tempfile::tempdir().unwrap();
+    let original = dir.path().join("original");
+    let options = OpenOptions { snapshot_after_events: 1, ..OpenOptions::with_policy(Policy::standard()) };
+    let store = Store::open_with(&original, options).unwrap();
+    let (a, b, c) = (MemberId(1), MemberId(2), MemberId(3));
+    store.register(a, Some("a@example.com"), Some("Ada"), T).unwrap();
+    store.register(b, None, None, T).unwrap();
+    store.register(c, Some("c@example.com"), None, T).unwrap();
+    let r = store.send(a, b, Some("hi"), None, T).unwrap();
+    store.accept(b, r, T).unwrap();
+    store.send(c, a, None, None, T).unwrap();
+    store.block(a, c, T).unwrap();
+    store.report(b, c, ReportReason::Spam, None, T).unwrap();
+    store.close().unwrap();
+    drop(store);
+    let snapshot = std::fs::read(original.join("connreq.snapshot")).unwrap();
+    assert!(snapshot.len() > HEADER + 4);
+    for i in HEADER..snapshot.len() - 4 {
+        let copy = dir.path().join(format!("copy{i}"));
+        std::fs::create_dir(&copy).unwrap();
+        for entry in std::fs::read_dir(&original).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_file() {
+                std::fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
+            }
+        }
+        let mut bytes = snapshot.clone();
+        bytes[i] ^= 0xfb;
+        let n = bytes.len() - 4;
+        let crc = crc32(&bytes[..n]);
+        bytes[n..].copy_from_slice(&crc.to_be_bytes());
+        std::fs::write(copy.join("connreq.snapshot"), bytes).unwrap();
+        match Store::open_with(&copy, OpenOptions::default()) {
+            Ok(store) => {
+                store.check().unwrap();
+                store.close().unwrap();
+            }
+            Err(Error::StorageError(_)) => {}
+            Err(other) => panic!("byte {i}: {other:?}"),
+        }
+        std::fs::remove_dir_all(&copy).unwrap();
+    }
+}
+
+/// storage target: a snapshot whose checksum matched but whose map length read
+/// as billions of entries made decoding reserve that much memory at once (an
+/// allocation failure aborts the process). A huge length written anywhere in
+/// a snapshot must give a store or `StorageError`.
+#[test]
+fn a_snapshot_naming_a_huge_map_does_not_reserve_it() {
+    const HEADER: usize = b"CONNREQ-SNAPSHOT-1".len() + 16 + 8;
+    let dir = tempfile::tempdir().unwrap();
+    let original = dir.path().join("original");
+    let options = OpenOptions { snapshot_after_events: 1, ..OpenOptions::with_policy(Policy::standard()) };
+    let store = Store::open_with(&original, options).unwrap();
+    store.register(MemberId(1), Some("a@example.com"), None, T).unwrap();
+    store.register(MemberId(2), None, None, T).unwrap();
+    store.send(MemberId(1), MemberId(2), None, None, T).unwrap();
+    store.close().unwrap();
+    drop(store);
+    let snapshot = std::fs::read(original.join("connreq.snapshot")).unwrap();
+    let huge = [0xff, 0xff, 0xff, 0xff, 0x0f]; // u32::MAX as a postcard varint
+    for i in HEADER..snapshot.len() - 4 - huge.len() {
+        let copy = dir.path().join(format!("copy{i}"));
+        std::fs::create_dir(&copy).unwrap();
+        for entry in std::fs::read_dir(&original).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_file() {
+                std::fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
+            }
+        }
+        let mut bytes = snapshot.clone();
+        bytes[i..i + huge.len()].copy_from_slice(&huge);
+        let n = bytes.len() - 4;
+        let crc = crc32(&bytes[..n]);
+        bytes[n..].copy_from_slice(&crc.to_be_bytes());
+        std::fs::write(copy.join("connreq.snapshot"), bytes).unwrap();
+        match Store::open_with(&copy, OpenOptions::default()) {
+            Ok(store) => {
+                store.check().unwrap();
+                store.close().unwrap();
+            }
+            Err(Error::StorageError(_)) => {}
+            Err(other) => panic!("byte {i}: {other:?}"),
+        }
+        std::fs::remove_dir_all(&copy).unwrap();
+    }
+}
+
+/// CRC-32 (IEEE), as the snapshot's trailer holds it.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
 }
