@@ -205,7 +205,6 @@ def test_run_cli_takes_a_list_of_strings() -> None:
         run_cli(["connreq", 1])  # type: ignore[list-item]
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_ctrl_c_stops_a_long_command(db: Path) -> None:
     process = subprocess.Popen(
         [console_script(), "--db", str(db), "simulate", "--members", "1000000", "--days", "3650"],

@@ -6,6 +6,35 @@ use connreq_store::Store;
 
 const T: Timestamp = Timestamp(1_790_000_000_000);
 
+/// A tmpfs of a chosen size mounted for one test (needs root, as the tests
+/// and CI run here), unmounted when dropped.
+struct SmallFs {
+    _dir: tempfile::TempDir,
+    mount: std::path::PathBuf,
+}
+
+impl SmallFs {
+    fn new(size: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mount = dir.path().join("fs");
+        std::fs::create_dir(&mount).unwrap();
+        let fs = Self { _dir: dir, mount };
+        fs.mount(&["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"]);
+        fs
+    }
+
+    fn mount(&self, args: &[&str]) {
+        let status = std::process::Command::new("mount").args(args).arg(&self.mount).status().unwrap();
+        assert!(status.success(), "mount {args:?} (the tests run as root, as CI does)");
+    }
+}
+
+impl Drop for SmallFs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.mount).status();
+    }
+}
+
 fn store_with_two() -> Store {
     let store = Store::temporary(Policy::standard()).unwrap();
     store.register(MemberId(1), Some("a@example.com"), None, T).unwrap();
@@ -59,23 +88,8 @@ fn ids_at_the_limits_of_u64_work_like_any_other() {
 /// every command that succeeded.
 #[test]
 fn a_full_disk_gives_storage_errors_and_loses_nothing_that_succeeded() {
-    let dir = tempfile::tempdir().unwrap();
-    let mount = dir.path().join("small");
-    std::fs::create_dir(&mount).unwrap();
-    let status = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=3m", "tmpfs"])
-        .arg(&mount)
-        .status()
-        .expect("mount runs (the tests run as root, as CI does)");
-    assert!(status.success(), "mounting a small tmpfs needs root");
-    struct Unmount(std::path::PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("umount").arg(&self.0).status();
-        }
-    }
-    let _unmount = Unmount(mount.clone());
-    let path = mount.join("db");
+    let fs = SmallFs::new("3m");
+    let path = fs.mount.join("db");
     let note = "a note long enough to fill a small disk quickly ".repeat(6);
     let (mut ok, mut failed) = (0u64, None);
     {
@@ -110,9 +124,7 @@ fn a_full_disk_gives_storage_errors_and_loses_nothing_that_succeeded() {
         Ok(store) => assert_eq!(store.check().unwrap(), Vec::<String>::new()),
     }
     // Once there is room again, everything that succeeded is there and sound.
-    let grown =
-        std::process::Command::new("mount").args(["-o", "remount,size=32m"]).arg(&mount).status().unwrap();
-    assert!(grown.success());
+    fs.mount(&["-o", "remount,size=32m"]);
     let store = Store::open_with(&path, connreq_store::OpenOptions::default()).unwrap();
     assert!(ok > 100, "the disk held only {ok} members");
     assert!(store.stats().unwrap().requests["pending"] >= ok - 1);
@@ -124,22 +136,8 @@ fn a_full_disk_gives_storage_errors_and_loses_nothing_that_succeeded() {
 /// database is untouched, and it opens sound once writable again.
 #[test]
 fn a_read_only_database_is_refused_clearly_and_left_intact() {
-    let dir = tempfile::tempdir().unwrap();
-    let mount = dir.path().join("ro");
-    std::fs::create_dir(&mount).unwrap();
-    let run = |args: &[&str]| {
-        let status = std::process::Command::new("mount").args(args).arg(&mount).status().unwrap();
-        assert!(status.success(), "mount {args:?} (the tests run as root, as CI does)");
-    };
-    run(&["-t", "tmpfs", "-o", "size=16m", "tmpfs"]);
-    struct Unmount(std::path::PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("umount").arg(&self.0).status();
-        }
-    }
-    let _unmount = Unmount(mount.clone());
-    let path = mount.join("db");
+    let fs = SmallFs::new("16m");
+    let path = fs.mount.join("db");
     {
         let store = Store::open(&path, Policy::standard()).unwrap();
         store.register(MemberId(1), None, None, T).unwrap();
@@ -147,12 +145,12 @@ fn a_read_only_database_is_refused_clearly_and_left_intact() {
         store.send(MemberId(1), MemberId(2), None, None, T).unwrap();
         store.close().unwrap();
     }
-    run(&["-o", "remount,ro"]);
+    fs.mount(&["-o", "remount,ro"]);
     match Store::open(&path, Policy::standard()) {
         Err(Error::StorageError(m)) => assert!(m.contains("Read-only") || m.contains("permission"), "{m}"),
         other => panic!("expected StorageError, got {other:?}"),
     }
-    run(&["-o", "remount,rw"]);
+    fs.mount(&["-o", "remount,rw"]);
     let store = Store::open(&path, Policy::standard()).unwrap();
     assert_eq!(store.stats().unwrap().requests["pending"], 1);
     assert_eq!(store.check().unwrap(), Vec::<String>::new());
