@@ -608,7 +608,18 @@ impl Store {
         let Some(open) = &inner.open else { return Ok(EventColumns::default()) };
         let state = inner.model.state();
         let parties = |id| state.request(id).map_or((MemberId(0), MemberId(0)), |r| (r.sender, r.recipient));
-        let mut c = EventColumns { detail_offsets: vec![0], ..EventColumns::default() };
+        let rows = limit.min(1 << 16);
+        let mut c = EventColumns {
+            seq: Vec::with_capacity(rows),
+            at: Vec::with_capacity(rows),
+            kind: Vec::with_capacity(rows),
+            actor: Vec::with_capacity(rows),
+            subject: Vec::with_capacity(rows),
+            request_id: Vec::with_capacity(rows),
+            detail: Vec::with_capacity(rows * 16),
+            detail_offsets: Vec::with_capacity(rows + 1),
+        };
+        c.detail_offsets.push(0);
         let first = Seq(since.0.saturating_add(1));
         let start = match open.log.range(..=codec::key(first)).next_back() {
             Some(item) => item.map_err(storage("cannot read the event log"))?.0.to_vec(),
