@@ -381,7 +381,11 @@ impl Store {
 
     /// A throwaway database, deleted when the store is dropped.
     pub fn temporary(policy: Policy) -> Result<Self, Error> {
-        let config = sled::Config::new().temporary(true).cache_capacity(16 * 1024 * 1024);
+        // No background flusher: a throwaway database gains nothing from it, and
+        // sled 0.34's flusher thread racing an explicit flush (on close) can read
+        // an I/O buffer another thread just freed (seen under AddressSanitizer).
+        let config =
+            sled::Config::new().temporary(true).cache_capacity(16 * 1024 * 1024).flush_every_ms(None);
         let db = config.open().map_err(storage("cannot create a temporary database"))?;
         Self::from_db(db, OpenOptions::with_policy(policy), None, true)
     }
