@@ -2,35 +2,15 @@
 //! sound connreq database. Each gives `StorageError` naming what is wrong,
 //! never a panic.
 
+mod common;
+
+use common::{populated, put_raw, storage_error};
 use connreq_core::{Error, Event, EventBody, MemberId, Network, Policy, RequestId, Seq, Timestamp};
 use connreq_store::{OpenOptions, Store};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
 const T: Timestamp = Timestamp(1_790_000_000_000);
-
-fn storage_error(result: Result<Store, Error>) -> String {
-    match result {
-        Err(Error::StorageError(message)) => message,
-        Err(other) => panic!("expected StorageError, got {other:?}"),
-        Ok(_) => panic!("expected StorageError, the database opened"),
-    }
-}
-
-fn populated(path: &std::path::Path) {
-    let store = Store::open(path, Policy::standard()).unwrap();
-    store.register(MemberId(1), Some("a@example.com"), None, T).unwrap();
-    store.register(MemberId(2), None, None, T).unwrap();
-    store.send(MemberId(1), MemberId(2), Some("hi"), None, T).unwrap();
-    store.close().unwrap();
-}
-
-/// Writes a raw record into the log of a closed database.
-fn put_raw(path: &std::path::Path, key: u64, value: &[u8]) {
-    let db = sled::open(path).unwrap();
-    db.open_tree("log").unwrap().insert(key.to_be_bytes(), value).unwrap();
-    db.flush().unwrap();
-}
 
 #[test]
 fn a_path_that_is_a_file_is_refused() {

@@ -1,35 +1,15 @@
 //! Inputs the fuzz targets (fuzz/) found to break the store, kept as tests.
 //! Each names the target that found it.
 
+mod common;
+
+use common::{populated, put_raw, storage_error};
 use connreq_core::{
     Error, Event, EventBody, MemberId, Network, Policy, ReportReason, RequestId, Seq, Timestamp,
 };
 use connreq_store::{OpenOptions, Store};
 
 const T: Timestamp = Timestamp(1_790_000_000_000);
-
-fn populated(path: &std::path::Path) {
-    let store = Store::open(path, Policy::standard()).unwrap();
-    store.register(MemberId(1), Some("a@example.com"), None, T).unwrap();
-    store.register(MemberId(2), None, None, T).unwrap();
-    store.send(MemberId(1), MemberId(2), Some("hi"), None, T).unwrap();
-    store.close().unwrap();
-}
-
-/// Writes a raw record into the log of a closed database.
-fn put_raw(path: &std::path::Path, key: u64, value: &[u8]) {
-    let db = sled::open(path).unwrap();
-    db.open_tree("log").unwrap().insert(key.to_be_bytes(), value).unwrap();
-    db.flush().unwrap();
-}
-
-fn storage_error(result: Result<Store, Error>) -> String {
-    match result {
-        Err(Error::StorageError(message)) => message,
-        Err(other) => panic!("expected StorageError, got {other:?}"),
-        Ok(_) => panic!("expected StorageError, the database opened"),
-    }
-}
 
 /// storage target: a log record whose first event is numbered `u64::MAX` and
 /// holds a second event overflowed the check for gaps inside a record (a panic

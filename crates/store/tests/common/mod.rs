@@ -2,7 +2,10 @@
 #![allow(dead_code)]
 
 use connreq_core::testing::Scenario;
-use connreq_core::{MemberId, Model, Network, Seq};
+use connreq_core::{Error, MemberId, Model, Network, Policy, Seq, Timestamp};
+use connreq_store::Store;
+
+const T: Timestamp = Timestamp(1_790_000_000_000);
 
 /// Every query a member or operator can make, for every member of the pool,
 /// rendered so two networks can be compared with `assert_eq!`.
@@ -37,4 +40,27 @@ pub fn pool(scenario: &Scenario) -> u64 {
 /// The whole model of a network.
 pub fn model(net: &impl Network) -> Model {
     net.read(Model::clone).expect("readable")
+}
+
+pub fn storage_error(result: Result<Store, Error>) -> String {
+    match result {
+        Err(Error::StorageError(message)) => message,
+        Err(other) => panic!("expected StorageError, got {other:?}"),
+        Ok(_) => panic!("expected StorageError, the database opened"),
+    }
+}
+
+pub fn populated(path: &std::path::Path) {
+    let store = Store::open(path, Policy::standard()).unwrap();
+    store.register(MemberId(1), Some("a@example.com"), None, T).unwrap();
+    store.register(MemberId(2), None, None, T).unwrap();
+    store.send(MemberId(1), MemberId(2), Some("hi"), None, T).unwrap();
+    store.close().unwrap();
+}
+
+/// Writes a raw record into the log of a closed database.
+pub fn put_raw(path: &std::path::Path, key: u64, value: &[u8]) {
+    let db = sled::open(path).unwrap();
+    db.open_tree("log").unwrap().insert(key.to_be_bytes(), value).unwrap();
+    db.flush().unwrap();
 }
