@@ -20,7 +20,7 @@
 //! - **Atomic commands.** A command's events are one sled insert: after a crash
 //!   either all of a command is there or none of it.
 //! - **Durable on flush.** Everything that returned before [`Store::flush`] is
-//!   on disk when it returns. Without it, sled's background flush makes writes
+//!   on disk when it returns. Without it, the store's background flush makes writes
 //!   durable within `flush_every_ms` (500 ms); see [`Durability`].
 //! - **Checked.** [`Store::check`] verifies every invariant and that the state
 //!   rebuilt from the log equals the live state.
@@ -29,6 +29,7 @@
 //!   saying which; nothing panics.
 
 mod codec;
+mod flusher;
 pub mod mail;
 mod options;
 mod snapshot;

@@ -6,7 +6,7 @@ use connreq_core::Policy;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Durability {
     /// Every write is atomic at once and durable within `flush_every_ms`
-    /// (500 ms by default) through sled's background flush, or at once on
+    /// (500 ms by default) through the store's background flush, or at once on
     /// [`crate::Store::flush`]. A crash loses at most that window, never half a command.
     #[default]
     Background,

@@ -6,6 +6,7 @@
 //! a database replays its log.
 
 use crate::codec::{self, COMPACTED_KEY, FORMAT, FORMAT_KEY, ID_KEY, LOG_TREE, POLICY_KEY};
+use crate::flusher::Flusher;
 use crate::mail::Mailer;
 use crate::options::{Durability, OpenOptions};
 use crate::snapshot;
@@ -14,8 +15,8 @@ use connreq_core::{
 };
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The current time, for callers that have no time of their own.
 pub fn now() -> Timestamp {
@@ -73,6 +74,8 @@ pub struct DispatchReport {
 struct Open {
     db: sled::Db,
     log: sled::Tree,
+    /// Every flush of `db` goes through it (see `flusher`).
+    flusher: Arc<Flusher>,
 }
 
 struct Inner {
@@ -147,10 +150,8 @@ fn open_sled(path: &Path, options: &OpenOptions) -> Result<sled::Db, Error> {
         .path(path)
         .cache_capacity(options.cache_capacity)
         .mode(sled::Mode::HighThroughput)
-        .flush_every_ms(match options.durability {
-            Durability::Background => Some(options.flush_every_ms.max(1)),
-            Durability::EveryCommand | Durability::Manual => None,
-        });
+        // Never sled's own flusher: it races explicit flushes (see `flusher`).
+        .flush_every_ms(None);
     // sled releases its file lock from background threads a moment after the
     // last handle is dropped, so a database closed just now may still look
     // locked: retry for up to two seconds before calling it taken.
@@ -381,13 +382,12 @@ impl Store {
 
     /// A throwaway database, deleted when the store is dropped.
     pub fn temporary(policy: Policy) -> Result<Self, Error> {
-        // No background flusher: a throwaway database gains nothing from it, and
-        // sled 0.34's flusher thread racing an explicit flush (on close) can read
-        // an I/O buffer another thread just freed (seen under AddressSanitizer).
+        // No background flush: a throwaway database gains nothing from it.
         let config =
             sled::Config::new().temporary(true).cache_capacity(16 * 1024 * 1024).flush_every_ms(None);
         let db = config.open().map_err(storage("cannot create a temporary database"))?;
-        Self::from_db(db, OpenOptions::with_policy(policy), None, true)
+        let flusher = Arc::new(Flusher::new(db.clone(), None));
+        Self::from_db(db, flusher, OpenOptions::with_policy(policy), None, true)
     }
 
     /// Opens (or creates) the database at `path` with explicit options.
@@ -401,12 +401,18 @@ impl Store {
             create(path, &options)?;
         }
         let db = open_sled(path, &options)?;
-        Self::from_db(db, options, Some(path.to_owned()), false)
+        let every = match options.durability {
+            Durability::Background => Some(Duration::from_millis(options.flush_every_ms.max(1))),
+            Durability::EveryCommand | Durability::Manual => None,
+        };
+        let flusher = Arc::new(Flusher::new(db.clone(), every));
+        Self::from_db(db, flusher, options, Some(path.to_owned()), false)
     }
 
     /// Reads a database; `fresh` (a temporary one) is initialised in place.
     fn from_db(
         db: sled::Db,
+        flusher: Arc<Flusher>,
         options: OpenOptions,
         path: Option<PathBuf>,
         fresh: bool,
@@ -449,7 +455,7 @@ impl Store {
                 batch.insert(POLICY_KEY, codec::encode_policy(&policy)?);
                 batch.insert(FORMAT_KEY, FORMAT.as_bytes());
                 db.apply_batch(batch).map_err(storage("cannot create the database"))?;
-                db.flush().map_err(storage("cannot create the database"))?;
+                flusher.flush().map_err(storage("cannot create the database"))?;
                 policy
             }
         };
@@ -470,7 +476,12 @@ impl Store {
             _ => (replay(&initial_policy, &log)?, Seq(0)),
         };
         let store = Self {
-            inner: RwLock::new(Inner { model, open: Some(Open { db, log }), initial_policy, snapshot_seq }),
+            inner: RwLock::new(Inner {
+                model,
+                open: Some(Open { db, log, flusher }),
+                initial_policy,
+                snapshot_seq,
+            }),
             id,
             snapshot_after_events: options.snapshot_after_events,
             durability: options.durability,
@@ -508,9 +519,9 @@ impl Store {
 
     /// Makes every command that returned before this call durable.
     pub fn flush(&self) -> Result<(), Error> {
-        let db = self.read_inner()?.open.as_ref().map(|o| o.db.clone());
-        if let Some(db) = db {
-            db.flush().map_err(storage("cannot flush the database"))?;
+        let flusher = self.read_inner()?.open.as_ref().map(|o| o.flusher.clone());
+        if let Some(flusher) = flusher {
+            flusher.flush().map_err(storage("cannot flush the database"))?;
         }
         Ok(())
     }
@@ -521,7 +532,8 @@ impl Store {
         let mut guard = self.inner.write().unwrap_or_else(|p| p.into_inner());
         if let Some(open) = guard.open.take() {
             merge_log(&open, CLOSE_COMPACTION_BUDGET)?;
-            open.db.flush().map_err(storage("cannot flush the database"))?;
+            open.flusher.flush().map_err(storage("cannot flush the database"))?;
+            // Stops the background flush once no explicit flush still holds it.
             drop(open);
             let last = guard.model.state().last_seq;
             if let Some(dir) = &self.path
@@ -729,12 +741,14 @@ impl Network for Store {
             inner.model.apply(&decided.events);
         }
         let flush = match (self.durability, &inner.open) {
-            (Durability::EveryCommand, Some(open)) if !decided.events.is_empty() => Some(open.db.clone()),
+            (Durability::EveryCommand, Some(open)) if !decided.events.is_empty() => {
+                Some(open.flusher.clone())
+            }
             _ => None,
         };
         drop(inner);
-        if let Some(db) = flush {
-            db.flush().map_err(storage("cannot flush the database"))?;
+        if let Some(flusher) = flush {
+            flusher.flush().map_err(storage("cannot flush the database"))?;
         }
         Ok(decided.outcome)
     }

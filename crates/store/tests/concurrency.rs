@@ -111,3 +111,36 @@ fn readers_never_see_half_a_command() {
     writer.join().unwrap();
     assert_eq!(store.connection_count(MemberId(1)).unwrap(), 299 - 100);
 }
+
+#[test]
+fn explicit_flushes_beside_the_background_flush_all_succeed_and_lose_nothing() {
+    use connreq_store::{Durability, OpenOptions};
+    const THREADS: u64 = 4;
+    const EACH: u64 = 100;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let options = || OpenOptions {
+        policy: Some(Policy::standard()),
+        durability: Durability::Background,
+        flush_every_ms: 1,
+        ..OpenOptions::default()
+    };
+    let store = Arc::new(Store::open_with(&path, options()).unwrap());
+    std::thread::scope(|s| {
+        for t in 0..THREADS {
+            let store = store.clone();
+            s.spawn(move || {
+                for i in 0..EACH {
+                    store.register(MemberId(t * EACH + i + 1), None, None, T).unwrap();
+                    store.flush().unwrap();
+                }
+            });
+        }
+    });
+    store.close().unwrap();
+    let reopened = Store::open_with(&path, options()).unwrap();
+    for m in 1..=THREADS * EACH {
+        assert!(reopened.public_profile(MemberId(m)).is_ok(), "member {m} lost");
+    }
+    assert_eq!(reopened.check().unwrap(), Vec::<String>::new());
+}
