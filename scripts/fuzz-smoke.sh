@@ -7,6 +7,7 @@
 #   scripts/fuzz-smoke.sh                 # every target, 20 s each
 #   FUZZ_SECONDS=60 scripts/fuzz-smoke.sh # longer
 #   FUZZ_RUNS=500 scripts/fuzz-smoke.sh   # a fixed number of executions instead
+#   FUZZ_SEED=7 scripts/fuzz-smoke.sh     # another seed (default 1: the same inputs every run)
 #   scripts/fuzz-smoke.sh text storage    # some targets only
 #
 # cargo-fuzz needs nightly-only compiler flags; RUSTC_BOOTSTRAP=1 lets the
@@ -20,6 +21,7 @@ export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/fuzz/target}"
 seconds="${FUZZ_SECONDS:-20}"
 runs="${FUZZ_RUNS:-}"
+seed="${FUZZ_SEED:-1}"
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "fuzz-smoke: installing cargo-fuzz" >&2
@@ -57,7 +59,7 @@ for t in "${targets[@]}"; do
     status=0
     # New inputs go to the scratch directory; the committed corpus is only read.
     CONNREQ_FUZZ_QUIET_PANICS=1 cargo fuzz run --fuzz-dir "$root/fuzz" "$t" "$scratch/$t" "$root/fuzz/corpus/$t" -- \
-        "${limit[@]}" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 >"$log" 2>&1 || status=$?
+        "${limit[@]}" -seed="$seed" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 >"$log" 2>&1 || status=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
     secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -n1)
     if [ "$status" -eq 0 ]; then

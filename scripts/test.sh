@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: Rust (every crate, doc tests included), then the Python
-# package (built and installed into .venv, linted, type-checked, tested).
+# package (built and installed into .venv, linted, type-checked, tested), then a
+# short run of each fuzz target over its committed corpus.
 # Safe to run on a fresh machine with cargo and python3 (>= 3.11).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,3 +10,4 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace
 bash scripts/python-test.sh
+bash scripts/fuzz-smoke.sh
