@@ -25,7 +25,7 @@ use std::sync::OnceLock;
 /// The snapshot's file name in a database directory.
 const SNAPSHOT: &str = "connreq.snapshot";
 /// The snapshot's header: magic, database id, last event.
-const SNAPSHOT_HEADER: usize = b"CONNREQ-SNAPSHOT-1".len() + 16 + 8;
+const SNAPSHOT_HEADER: usize = b"CONNREQ-SNAPSHOT-2".len() + 16 + 8;
 
 /// A small valid database, made once; every execution works on a copy.
 struct Template {

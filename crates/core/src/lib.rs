@@ -39,6 +39,7 @@ mod model;
 mod moderation;
 pub mod network;
 pub mod notify;
+pub mod parts;
 pub mod policy;
 pub mod state;
 #[cfg(feature = "testing")]

@@ -61,6 +61,12 @@ impl Model {
         Ok(Self { policy, state: State::default() })
     }
 
+    /// A network from its policy and a state saved earlier (see `parts`).
+    pub fn from_parts(policy: Policy, state: State) -> Result<Self, Error> {
+        policy.validate()?;
+        Ok(Self { policy, state })
+    }
+
     /// Rebuilds a network from its log. `policy` is the one it was created with;
     /// `policy_changed` events in the log take effect where they stand.
     pub fn replay<'a>(policy: Policy, events: impl IntoIterator<Item = &'a Event>) -> Self {
@@ -438,7 +444,7 @@ impl Model {
             }
         }
         if let Some(cooldown) = self.policy.resend_cooldown
-            && let Some(closed) = self.state.pairs.get(&(sender, recipient)).and_then(|p| p.last_closed)
+            && let Some(closed) = self.state.pairs.get(&(sender, recipient)).map(|p| p.last_closed)
         {
             let until = closed.plus(cooldown);
             if b.at < until {

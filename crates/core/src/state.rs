@@ -239,19 +239,37 @@ impl ModerationRecord {
     }
 }
 
-/// Per ordered pair (sender, recipient): what moderation and cooldowns need.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// Per ordered pair (sender, recipient) whose requests were withdrawn or
+/// declined: what moderation and cooldowns need. A large network holds
+/// millions, so it is kept small: 24 bytes, no spare capacity.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PairHistory {
-    /// Withdrawals: (when, event).
-    pub withdrawals: Vec<(Timestamp, Seq)>,
-    /// The last withdrawal or decline.
-    pub last_closed: Option<Timestamp>,
+    /// Withdrawals: (when, event), oldest first.
+    pub withdrawals: Box<[(Timestamp, Seq)]>,
+    /// The last withdrawal or decline (there is one: a pair has a history
+    /// only from its first).
+    pub last_closed: Timestamp,
+}
+
+impl PairHistory {
+    /// A history whose first withdrawal or decline was at `at`.
+    pub fn closed_at(at: Timestamp) -> Self {
+        Self { withdrawals: Box::new([]), last_closed: at }
+    }
+
+    /// Records a withdrawal at `at` (event `seq`).
+    pub fn withdrawn(&mut self, at: Timestamp, seq: Seq) {
+        let mut all = std::mem::take(&mut self.withdrawals).into_vec();
+        all.push((at, seq));
+        self.withdrawals = all.into_boxed_slice();
+        self.last_closed = at;
+    }
 }
 
 /// Deserializes a map at its full size at once: a snapshot's maps hold
 /// millions of entries, and growing them by doubling rehashes each entry
 /// several times. The length comes from a snapshot whose checksum was verified.
-fn sized_map<'de, D, K, V>(deserializer: D) -> Result<Map<K, V>, D::Error>
+pub(crate) fn sized_map<'de, D, K, V>(deserializer: D) -> Result<Map<K, V>, D::Error>
 where
     D: serde::Deserializer<'de>,
     K: Deserialize<'de> + Eq + std::hash::Hash,
@@ -612,7 +630,7 @@ impl State {
                     r.texts.get_or_insert_with(Default::default).message = Some(m.as_str().into());
                 }
                 let (s, rc) = (r.sender, r.recipient);
-                self.pairs.entry((s, rc)).or_default().last_closed = Some(at);
+                self.pairs.entry((s, rc)).or_insert_with(|| PairHistory::closed_at(at)).last_closed = at;
                 self.record_outcome(policy, *request, false, was_ignored, seq);
                 if policy.notify_on_decline {
                     self.notify(policy, s, NotificationKind::InvitationDeclined, *request, at);
@@ -625,9 +643,7 @@ impl State {
                     r.texts.get_or_insert_with(Default::default).message = Some(m.as_str().into());
                 }
                 let (s, rc) = (r.sender, r.recipient);
-                let pair = self.pairs.entry((s, rc)).or_default();
-                pair.withdrawals.push((at, seq));
-                pair.last_closed = Some(at);
+                self.pairs.entry((s, rc)).or_insert_with(|| PairHistory::closed_at(at)).withdrawn(at, seq);
                 if policy.notify_on_withdraw {
                     self.notify(policy, rc, NotificationKind::InvitationWithdrawn, *request, at);
                 }
@@ -740,5 +756,30 @@ impl State {
                 *policy = (**new).clone();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::size_of;
+
+    /// A network of a million members holds millions of each of these; their
+    /// sizes are what docs/PERFORMANCE.md's memory figures assume.
+    #[test]
+    fn the_records_held_by_the_million_stay_small() {
+        assert!(size_of::<RequestRecord>() <= 56, "{}", size_of::<RequestRecord>());
+        assert!(size_of::<NotificationRecord>() <= 24, "{}", size_of::<NotificationRecord>());
+        assert!(size_of::<PairHistory>() <= 24, "{}", size_of::<PairHistory>());
+    }
+
+    #[test]
+    fn a_pair_history_keeps_every_withdrawal_in_order_and_the_last_close() {
+        let mut pair = PairHistory::closed_at(Timestamp(5));
+        assert!(pair.withdrawals.is_empty());
+        pair.withdrawn(Timestamp(7), Seq(3));
+        pair.withdrawn(Timestamp(9), Seq(8));
+        assert_eq!(&*pair.withdrawals, &[(Timestamp(7), Seq(3)), (Timestamp(9), Seq(8))]);
+        assert_eq!(pair.last_closed, Timestamp(9));
     }
 }
