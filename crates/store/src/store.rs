@@ -1,8 +1,9 @@
 //! `Store`: the connreq API on sled.
 //!
 //! Each command is decided by `connreq-core` against the in-memory model, its
-//! events are written to the log as one sled insert (atomic, also across a
-//! crash), and only then applied to the model. Queries read the model. Opening
+//! events are written to the log's tail as one sled insert (atomic, also
+//! across a crash), and only then applied to the model; every 5 KiB the tail
+//! is merged into one log record. Queries read the model. Opening
 //! a database replays its log.
 
 use crate::codec::{self, COMPACTED_KEY, FORMAT, FORMAT_1, FORMAT_KEY, ID_KEY, LOG_TREE, POLICY_KEY};
@@ -830,11 +831,12 @@ impl Store {
         Ok(())
     }
 
-    /// Merges every small log record written since the last merge into records
-    /// of at least 4,096 events (closing does this for up to 250,000 events at
-    /// a time). Reading the log (replay, `events`, Arrow export) is several
-    /// times faster afterwards; the disk the old records took is freed as sled
-    /// cleans its segments.
+    /// Merges what is left unmerged: the tail (commands since the last merge,
+    /// which writing merges on its own every 5 KiB) and the small records of a
+    /// database written by format 1 (closing does those for up to 250,000
+    /// events at a time). Reading the log (replay, `events`, Arrow export) is
+    /// then a few large records; the disk the old records took is freed as
+    /// sled cleans its segments.
     pub fn compact(&self) -> Result<(), Error> {
         let mut inner = self.write_inner()?;
         let Some(open) = inner.open.as_mut() else { return Ok(()) };
