@@ -92,7 +92,9 @@ def build_log(net: Network, target: int) -> Network:
     return net
 
 
-def arrow_throughput(net: Network, where: str, events: int, repeats: int) -> None:
+def arrow_throughput(
+    net: Network, where: str, events: int, repeats: int, reopen: Callable[[], Network] | None = None
+) -> None:
     start = time.perf_counter()
     build_log(net, events)
     total = net.stats()["events"]
@@ -123,6 +125,13 @@ def arrow_throughput(net: Network, where: str, events: int, repeats: int) -> Non
     arrow = best_of(repeats, to_table)
     print(f"  pyarrow.table(net.events_arrow()): {arrow:.3f} s = {total / arrow / 1e6:.2f} M events/s")
     net.close()
+    if reopen is not None:
+        start = time.perf_counter()
+        net = reopen()
+        print(f"  after close and reopen ({time.perf_counter() - start:.1f} s):")
+        arrow = best_of(repeats, to_table)
+        print(f"  pyarrow.table(net.events_arrow()): {arrow:.3f} s = {total / arrow / 1e6:.2f} M events/s")
+        net.close()
 
 
 def main() -> None:
@@ -135,7 +144,8 @@ def main() -> None:
     overhead(args.calls, args.repeats)
     arrow_throughput(Network.temporary(), "temporary database", args.events, args.repeats)
     with tempfile.TemporaryDirectory() as tmp:
-        arrow_throughput(Network.open(Path(tmp) / "db"), "database on disk", args.events, args.repeats)
+        db = Path(tmp) / "db"
+        arrow_throughput(Network.open(db), "database on disk", args.events, args.repeats, lambda: Network.open(db))
 
 
 if __name__ == "__main__":

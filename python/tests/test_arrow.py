@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC
+from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
@@ -123,3 +124,39 @@ def test_compact_keeps_the_log_and_its_export_identical(net: Network) -> None:
     assert net.events() == before_events
     assert net.events(since=100, limit=7) == before_events[100:107]
     assert net.check() == []
+
+
+def as_rows(net: Network) -> list[dict[str, object]]:
+    return [
+        {
+            "seq": e.seq,
+            "at": e.at,
+            "kind": e.kind,
+            "actor": e.actor,
+            "subject": e.subject,
+            "request_id": e.request_id,
+            "detail": e.detail,
+        }
+        for e in net.events()
+    ]
+
+
+def test_merged_records_and_the_tail_export_as_events_across_a_reopen(tmp_path: Path) -> None:
+    # Enough commands for several merged log records and a tail after them.
+    net = Network.open(tmp_path / "db")
+    for m in range(1, 400):
+        net.register(m, name=f'Member "{m}" é', at=T0)
+    for m in range(2, 400):
+        rid = net.send(m, m - 1, f"note {m}", at=at(m))
+        if m % 3:
+            net.accept(m - 1, rid, at=at(m))
+        elif m % 5:
+            net.withdraw(m, rid, "sorry", at=at(m))
+    expected = as_rows(net)
+    assert pa.table(net.events_arrow()).to_pylist() == expected
+    assert pa.table(net.events_arrow(since=1000)).to_pylist() == expected[1000:]
+    net.close()
+    net = Network.open(tmp_path / "db")
+    assert pa.table(net.events_arrow()).to_pylist() == expected
+    assert pl.DataFrame(net.events_arrow())["detail"].to_list() == [r["detail"] for r in expected]
+    net.close()

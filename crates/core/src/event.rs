@@ -7,6 +7,7 @@ use crate::policy::Policy;
 use crate::text::EmailAddress;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// One fact in the log.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -188,29 +189,7 @@ pub enum EventBody {
 impl EventBody {
     /// The SPEC kind, lowercase.
     pub fn kind(&self) -> &'static str {
-        match self {
-            EventBody::MemberRegistered { .. } => "member_registered",
-            EventBody::InvitationSettingChanged { .. } => "invitation_setting_changed",
-            EventBody::ContactsImported { .. } => "contacts_imported",
-            EventBody::InvitationSent { .. } => "invitation_sent",
-            EventBody::InvitationAccepted { .. } => "invitation_accepted",
-            EventBody::InvitationIgnored { .. } => "invitation_ignored",
-            EventBody::InvitationDeclined { .. } => "invitation_declined",
-            EventBody::InvitationWithdrawn { .. } => "invitation_withdrawn",
-            EventBody::InvitationExpired { .. } => "invitation_expired",
-            EventBody::InvitationCancelled { .. } => "invitation_cancelled",
-            EventBody::ConnectionRemoved { .. } => "connection_removed",
-            EventBody::MemberBlocked { .. } => "member_blocked",
-            EventBody::MemberUnblocked { .. } => "member_unblocked",
-            EventBody::MemberReported { .. } => "member_reported",
-            EventBody::AccountFlagged { .. } => "account_flagged",
-            EventBody::FlagEvidenceAdded { .. } => "flag_evidence_added",
-            EventBody::FlagResolved { .. } => "flag_resolved",
-            EventBody::StandingChanged { .. } => "standing_changed",
-            EventBody::NotificationsRead { .. } => "notifications_read",
-            EventBody::EmailSent { .. } => "email_sent",
-            EventBody::PolicyChanged { .. } => "policy_changed",
-        }
+        self.view().kind()
     }
 }
 
@@ -264,6 +243,145 @@ impl Detail<'_> {
 /// The public fields of an event besides its number and time: (kind, actor, subject, request).
 pub type Described = (&'static str, Option<MemberId>, Option<MemberId>, Option<RequestId>);
 
+/// An event borrowed rather than owned: strings point into the bytes it was
+/// decoded from (or into an [`Event`]), and lists the export does not print are
+/// only counted. Its serde layout is [`Event`]'s, so a stored record decodes
+/// into `Vec<EventView>` without allocating per event: bulk export reads the
+/// log this way.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct EventView<'a> {
+    /// Position in the log.
+    pub seq: Seq,
+    /// When it happened.
+    pub at: Timestamp,
+    /// What happened.
+    #[serde(borrow)]
+    pub body: BodyView<'a>,
+}
+
+/// How many strings a list holds; decodes the list without keeping it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Count(pub usize);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Counter;
+        impl<'de> serde::de::Visitor<'de> for Counter {
+            type Value = Count;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a sequence of strings")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Count, A::Error> {
+                let mut n = 0;
+                // Borrowed: postcard cannot skip a value it does not know the type of.
+                while seq.next_element::<&'de str>()?.is_some() {
+                    n += 1;
+                }
+                Ok(Count(n))
+            }
+        }
+        d.deserialize_seq(Counter)
+    }
+}
+
+/// [`EventBody`] borrowed: the same variants and fields in the same order (the
+/// stored encoding depends on it), strings as `&str`.
+#[allow(missing_docs)] // the fields are those of `EventBody`
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub enum BodyView<'a> {
+    MemberRegistered {
+        member: MemberId,
+        email: Option<&'a str>,
+        name: Option<&'a str>,
+    },
+    InvitationSettingChanged {
+        member: MemberId,
+        setting: InvitationSetting,
+    },
+    ContactsImported {
+        member: MemberId,
+        emails: Count,
+    },
+    InvitationSent {
+        request: RequestId,
+        sender: MemberId,
+        recipient: MemberId,
+        note: Option<&'a str>,
+    },
+    InvitationAccepted {
+        request: RequestId,
+    },
+    InvitationIgnored {
+        request: RequestId,
+    },
+    InvitationDeclined {
+        request: RequestId,
+        message: Option<&'a str>,
+    },
+    InvitationWithdrawn {
+        request: RequestId,
+        message: Option<&'a str>,
+    },
+    InvitationExpired {
+        request: RequestId,
+    },
+    InvitationCancelled {
+        request: RequestId,
+        blocker: MemberId,
+    },
+    ConnectionRemoved {
+        member: MemberId,
+        other: MemberId,
+    },
+    MemberBlocked {
+        blocker: MemberId,
+        blocked: MemberId,
+    },
+    MemberUnblocked {
+        blocker: MemberId,
+        blocked: MemberId,
+    },
+    MemberReported {
+        reporter: MemberId,
+        reported: MemberId,
+        reason: ReportReason,
+        request: Option<RequestId>,
+    },
+    AccountFlagged {
+        flag: FlagId,
+        member: MemberId,
+        rule: FlagRule,
+        evidence: Cow<'a, [Seq]>,
+    },
+    FlagEvidenceAdded {
+        flag: FlagId,
+        member: MemberId,
+        evidence: Cow<'a, [Seq]>,
+    },
+    FlagResolved {
+        flag: FlagId,
+        member: MemberId,
+        decision: Decision,
+    },
+    StandingChanged {
+        member: MemberId,
+        from: Standing,
+        to: Standing,
+        automatic: bool,
+    },
+    NotificationsRead {
+        member: MemberId,
+        ids: Cow<'a, [NotificationId]>,
+    },
+    EmailSent {
+        email: EmailId,
+        member: MemberId,
+    },
+    PolicyChanged {
+        policy: Cow<'a, Policy>,
+    },
+}
+
 impl Event {
     /// The SPEC §5 record of this event. `parties` gives a request's
     /// (sender, recipient).
@@ -288,8 +406,97 @@ impl Event {
         parties: impl Fn(RequestId) -> (MemberId, MemberId),
         out: &mut Vec<u8>,
     ) -> Described {
-        let mut d = Detail { out, empty: true };
+        self.view().describe(parties, out)
+    }
+
+    /// This event, borrowed.
+    pub fn view(&self) -> EventView<'_> {
+        EventView { seq: self.seq, at: self.at, body: self.body.view() }
+    }
+}
+
+impl EventBody {
+    /// This body, borrowed.
+    pub fn view(&self) -> BodyView<'_> {
+        use BodyView as V;
         use EventBody as B;
+        match self {
+            B::MemberRegistered { member, email, name } => V::MemberRegistered {
+                member: *member,
+                email: email.as_ref().map(EmailAddress::as_str),
+                name: name.as_deref(),
+            },
+            B::InvitationSettingChanged { member, setting } => {
+                V::InvitationSettingChanged { member: *member, setting: *setting }
+            }
+            B::ContactsImported { member, emails } => {
+                V::ContactsImported { member: *member, emails: Count(emails.len()) }
+            }
+            B::InvitationSent { request, sender, recipient, note } => V::InvitationSent {
+                request: *request,
+                sender: *sender,
+                recipient: *recipient,
+                note: note.as_deref(),
+            },
+            B::InvitationAccepted { request } => V::InvitationAccepted { request: *request },
+            B::InvitationIgnored { request } => V::InvitationIgnored { request: *request },
+            B::InvitationDeclined { request, message } => {
+                V::InvitationDeclined { request: *request, message: message.as_deref() }
+            }
+            B::InvitationWithdrawn { request, message } => {
+                V::InvitationWithdrawn { request: *request, message: message.as_deref() }
+            }
+            B::InvitationExpired { request } => V::InvitationExpired { request: *request },
+            B::InvitationCancelled { request, blocker } => {
+                V::InvitationCancelled { request: *request, blocker: *blocker }
+            }
+            B::ConnectionRemoved { member, other } => V::ConnectionRemoved { member: *member, other: *other },
+            B::MemberBlocked { blocker, blocked } => {
+                V::MemberBlocked { blocker: *blocker, blocked: *blocked }
+            }
+            B::MemberUnblocked { blocker, blocked } => {
+                V::MemberUnblocked { blocker: *blocker, blocked: *blocked }
+            }
+            B::MemberReported { reporter, reported, reason, request } => V::MemberReported {
+                reporter: *reporter,
+                reported: *reported,
+                reason: *reason,
+                request: *request,
+            },
+            B::AccountFlagged { flag, member, rule, evidence } => V::AccountFlagged {
+                flag: *flag,
+                member: *member,
+                rule: *rule,
+                evidence: Cow::Borrowed(evidence),
+            },
+            B::FlagEvidenceAdded { flag, member, evidence } => {
+                V::FlagEvidenceAdded { flag: *flag, member: *member, evidence: Cow::Borrowed(evidence) }
+            }
+            B::FlagResolved { flag, member, decision } => {
+                V::FlagResolved { flag: *flag, member: *member, decision: *decision }
+            }
+            B::StandingChanged { member, from, to, automatic } => {
+                V::StandingChanged { member: *member, from: *from, to: *to, automatic: *automatic }
+            }
+            B::NotificationsRead { member, ids } => {
+                V::NotificationsRead { member: *member, ids: Cow::Borrowed(ids) }
+            }
+            B::EmailSent { email, member } => V::EmailSent { email: *email, member: *member },
+            B::PolicyChanged { policy } => V::PolicyChanged { policy: Cow::Borrowed(policy) },
+        }
+    }
+}
+
+impl EventView<'_> {
+    /// Writes the `detail` JSON object into `out` and returns the other fields
+    /// (see [`Event::record`]). `parties` gives a request's (sender, recipient).
+    pub fn describe(
+        &self,
+        parties: impl Fn(RequestId) -> (MemberId, MemberId),
+        out: &mut Vec<u8>,
+    ) -> Described {
+        let mut d = Detail { out, empty: true };
+        use BodyView as B;
         let (actor, subject, request_id) = match &self.body {
             B::MemberRegistered { member, email, name } => {
                 if let Some(n) = name {
@@ -303,7 +510,7 @@ impl Event {
                 (Some(*member), None, None)
             }
             B::ContactsImported { member, emails } => {
-                d.put("count", &emails.len());
+                d.put("count", &emails.0);
                 (Some(*member), None, None)
             }
             B::InvitationSent { request, sender, recipient, note } => {
@@ -312,15 +519,17 @@ impl Event {
                 }
                 (Some(*sender), Some(*recipient), Some(*request))
             }
-            B::InvitationAccepted { request }
-            | B::InvitationIgnored { request }
-            | B::InvitationExpired { request } => {
+            B::InvitationAccepted { request } => {
                 let (s, r) = parties(*request);
-                if matches!(self.body, B::InvitationExpired { .. }) {
-                    (None, Some(s), Some(*request))
-                } else {
-                    (Some(r), Some(s), Some(*request))
-                }
+                (Some(r), Some(s), Some(*request))
+            }
+            B::InvitationIgnored { request } => {
+                let (s, r) = parties(*request);
+                (Some(r), Some(s), Some(*request))
+            }
+            B::InvitationExpired { request } => {
+                let (s, _) = parties(*request);
+                (None, Some(s), Some(*request))
             }
             B::InvitationDeclined { request, message } => {
                 if let Some(m) = message {
@@ -342,9 +551,8 @@ impl Event {
                 (Some(*blocker), Some(other), Some(*request))
             }
             B::ConnectionRemoved { member, other } => (Some(*member), Some(*other), None),
-            B::MemberBlocked { blocker, blocked } | B::MemberUnblocked { blocker, blocked } => {
-                (Some(*blocker), Some(*blocked), None)
-            }
+            B::MemberBlocked { blocker, blocked } => (Some(*blocker), Some(*blocked), None),
+            B::MemberUnblocked { blocker, blocked } => (Some(*blocker), Some(*blocked), None),
             B::MemberReported { reporter, reported, reason, request } => {
                 d.put("reason", reason.as_str());
                 (Some(*reporter), Some(*reported), *request)
@@ -386,5 +594,137 @@ impl Event {
         };
         d.finish();
         (self.body.kind(), actor, subject, request_id)
+    }
+}
+
+impl BodyView<'_> {
+    /// The SPEC kind, lowercase.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BodyView::MemberRegistered { .. } => "member_registered",
+            BodyView::InvitationSettingChanged { .. } => "invitation_setting_changed",
+            BodyView::ContactsImported { .. } => "contacts_imported",
+            BodyView::InvitationSent { .. } => "invitation_sent",
+            BodyView::InvitationAccepted { .. } => "invitation_accepted",
+            BodyView::InvitationIgnored { .. } => "invitation_ignored",
+            BodyView::InvitationDeclined { .. } => "invitation_declined",
+            BodyView::InvitationWithdrawn { .. } => "invitation_withdrawn",
+            BodyView::InvitationExpired { .. } => "invitation_expired",
+            BodyView::InvitationCancelled { .. } => "invitation_cancelled",
+            BodyView::ConnectionRemoved { .. } => "connection_removed",
+            BodyView::MemberBlocked { .. } => "member_blocked",
+            BodyView::MemberUnblocked { .. } => "member_unblocked",
+            BodyView::MemberReported { .. } => "member_reported",
+            BodyView::AccountFlagged { .. } => "account_flagged",
+            BodyView::FlagEvidenceAdded { .. } => "flag_evidence_added",
+            BodyView::FlagResolved { .. } => "flag_resolved",
+            BodyView::StandingChanged { .. } => "standing_changed",
+            BodyView::NotificationsRead { .. } => "notifications_read",
+            BodyView::EmailSent { .. } => "email_sent",
+            BodyView::PolicyChanged { .. } => "policy_changed",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::{Decision, FlagRule, InvitationSetting, ReportReason, Standing};
+
+    /// One event of every kind, with every optional field both present and absent.
+    fn every_kind() -> Vec<Event> {
+        let m = MemberId;
+        let r = RequestId(7);
+        let email = || EmailAddress::parse("ada@example.com").unwrap();
+        let bodies = vec![
+            EventBody::MemberRegistered {
+                member: m(1),
+                email: Some(email()),
+                name: Some("Ada \"A\" \u{e9}".into()),
+            },
+            EventBody::MemberRegistered { member: m(2), email: None, name: None },
+            EventBody::InvitationSettingChanged { member: m(1), setting: InvitationSetting::ALL[1] },
+            EventBody::ContactsImported { member: m(1), emails: vec![email(), email(), email()] },
+            EventBody::InvitationSent {
+                request: r,
+                sender: m(1),
+                recipient: m(2),
+                note: Some("hi\n".into()),
+            },
+            EventBody::InvitationSent { request: r, sender: m(1), recipient: m(2), note: None },
+            EventBody::InvitationAccepted { request: r },
+            EventBody::InvitationIgnored { request: r },
+            EventBody::InvitationDeclined { request: r, message: Some("no".into()) },
+            EventBody::InvitationDeclined { request: r, message: None },
+            EventBody::InvitationWithdrawn { request: r, message: Some("oops".into()) },
+            EventBody::InvitationWithdrawn { request: r, message: None },
+            EventBody::InvitationExpired { request: r },
+            EventBody::InvitationCancelled { request: r, blocker: m(2) },
+            EventBody::ConnectionRemoved { member: m(1), other: m(2) },
+            EventBody::MemberBlocked { blocker: m(1), blocked: m(2) },
+            EventBody::MemberUnblocked { blocker: m(1), blocked: m(2) },
+            EventBody::MemberReported {
+                reporter: m(1),
+                reported: m(2),
+                reason: ReportReason::ALL[0],
+                request: Some(r),
+            },
+            EventBody::MemberReported {
+                reporter: m(1),
+                reported: m(2),
+                reason: ReportReason::ALL[1],
+                request: None,
+            },
+            EventBody::AccountFlagged {
+                flag: FlagId(3),
+                member: m(2),
+                rule: FlagRule::ALL[0],
+                evidence: vec![Seq(1), Seq(9)],
+            },
+            EventBody::FlagEvidenceAdded { flag: FlagId(3), member: m(2), evidence: vec![Seq(10)] },
+            EventBody::FlagResolved { flag: FlagId(3), member: m(2), decision: Decision::ALL[0] },
+            EventBody::StandingChanged {
+                member: m(2),
+                from: Standing::ALL[0],
+                to: Standing::ALL[1],
+                automatic: true,
+            },
+            EventBody::NotificationsRead { member: m(2), ids: vec![NotificationId(4), NotificationId(5)] },
+            EventBody::EmailSent { email: EmailId(6), member: m(2) },
+            EventBody::PolicyChanged { policy: Box::new(Policy::standard()) },
+        ];
+        bodies
+            .into_iter()
+            .enumerate()
+            .map(|(i, body)| Event { seq: Seq(i as u64 + 1), at: Timestamp(1_000 + i as i64), body })
+            .collect()
+    }
+
+    #[test]
+    fn stored_events_decode_as_views_equal_to_the_events_own_views() {
+        let events = every_kind();
+        let kinds: std::collections::BTreeSet<_> = events.iter().map(|e| e.body.kind()).collect();
+        assert_eq!(kinds.len(), 21, "every kind is covered");
+        let bytes = postcard::to_allocvec(&events).unwrap();
+        let views: Vec<EventView<'_>> = postcard::from_bytes(&bytes).unwrap();
+        let expected: Vec<EventView<'_>> = events.iter().map(Event::view).collect();
+        assert_eq!(views, expected);
+        let parties = |_| (MemberId(1), MemberId(2));
+        for (view, event) in views.iter().zip(&events) {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            assert_eq!(view.describe(parties, &mut a), event.describe(parties, &mut b));
+            assert_eq!(a, b);
+            let detail: serde_json::Value = serde_json::from_slice(&a).unwrap();
+            assert!(detail.is_object(), "{detail}");
+        }
+    }
+
+    #[test]
+    fn a_view_borrows_its_strings_from_the_stored_bytes() {
+        let events = every_kind();
+        let bytes = postcard::to_allocvec(&events[..1]).unwrap();
+        let views: Vec<EventView<'_>> = postcard::from_bytes(&bytes).unwrap();
+        let BodyView::MemberRegistered { name: Some(name), .. } = &views[0].body else { panic!("{views:?}") };
+        assert!(bytes.as_ptr_range().contains(&name.as_ptr()));
     }
 }

@@ -3,12 +3,11 @@
 //! Rust straight from the store; no Python object is made per event.
 
 use crate::errors::to_pyerr;
-use arrow_array::builder::StringBuilder;
 use arrow_array::{ArrayRef, RecordBatch, StringArray, StructArray, TimestampMillisecondArray, UInt64Array};
-use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
+use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{ArrowError, DataType, Field, FieldRef, Schema, SchemaRef, TimeUnit};
 use connreq_core::Seq;
-use connreq_store::{EventColumns, Store};
+use connreq_store::{EventColumns, OptionalColumn, Store};
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 use pyo3_arrow::ffi::{ArrayReader, to_schema_pycapsule, to_stream_pycapsule};
@@ -29,35 +28,31 @@ static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
     ]))
 });
 
-/// One record batch of events, built from columns: the numeric columns move
-/// into Arrow buffers as they are, the `detail` strings are one buffer already.
+/// One record batch of events, built from columns laid out as Arrow lays
+/// them out: every buffer moves into its array as it is, nothing is copied or
+/// converted per row.
 pub fn batch(c: EventColumns) -> Result<RecordBatch, ArrowError> {
-    let n = c.len();
-    let mut kind = StringBuilder::with_capacity(n, n * 16);
-    for k in &c.kind {
-        kind.append_value(k);
-    }
-    let offsets = c
-        .detail_offsets
-        .iter()
-        .map(|o| i32::try_from(*o))
-        .collect::<Result<Vec<i32>, _>>()
-        .map_err(|_| ArrowError::ComputeError("event details exceed 2 GiB in one batch".into()))?;
-    let detail = StringArray::try_new(
-        OffsetBuffer::new(ScalarBuffer::from(offsets)),
-        Buffer::from_vec(c.detail),
-        None,
-    )?;
+    let strings = |bytes: Vec<u8>, offsets: Vec<i32>| -> Result<StringArray, ArrowError> {
+        StringArray::try_new(OffsetBuffer::new(ScalarBuffer::from(offsets)), Buffer::from_vec(bytes), None)
+    };
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(UInt64Array::from(c.seq)),
-        Arc::new(TimestampMillisecondArray::from(c.at).with_timezone("UTC")),
-        Arc::new(kind.finish()),
-        Arc::new(UInt64Array::from(c.actor)),
-        Arc::new(UInt64Array::from(c.subject)),
-        Arc::new(UInt64Array::from(c.request_id)),
-        Arc::new(detail),
+        Arc::new(UInt64Array::new(ScalarBuffer::from(c.seq), None)),
+        Arc::new(TimestampMillisecondArray::new(ScalarBuffer::from(c.at), None).with_timezone("UTC")),
+        Arc::new(strings(c.kind, c.kind_offsets)?),
+        Arc::new(optional(c.actor)),
+        Arc::new(optional(c.subject)),
+        Arc::new(optional(c.request_id)),
+        Arc::new(strings(c.detail, c.detail_offsets)?),
     ];
     RecordBatch::try_new(SCHEMA.clone(), columns)
+}
+
+/// A nullable uint64 array from values and a validity bitmap, both moved.
+fn optional(c: OptionalColumn) -> UInt64Array {
+    let len = c.values.len();
+    let nulls =
+        (c.nulls > 0).then(|| NullBuffer::new(BooleanBuffer::new(Buffer::from_vec(c.validity), 0, len)));
+    UInt64Array::new(ScalarBuffer::from(c.values), nulls)
 }
 
 /// Reads the events `(next, end]` from the store, a batch at a time.

@@ -141,9 +141,10 @@ impl PyNetwork {
         self.run(py, Store::flush)
     }
 
-    /// Merges the event log's small records (one per command) into large ones.
-    /// Reading the log afterwards (``events``, ``events_arrow``, reopening) is
-    /// several times faster; closing does some of this on its own.
+    /// Merges the event log's last small records (one per command) into large
+    /// ones. Writing merges them every few kilobytes on its own, so this only
+    /// matters for the last few commands, or for a database written by an
+    /// older connreq, which kept one record per command until closed.
     fn compact(&self, py: Python<'_>) -> PyResult<()> {
         self.run(py, Store::compact)
     }

@@ -1,21 +1,32 @@
 //! The on-disk format.
 //!
-//! Two sled trees:
+//! sled trees:
 //! - the default tree holds metadata: `format` (the format version),
-//!   `policy` (the policy the database was created with, as JSON) and `id`;
-//! - `log` holds the event log, one record per command: the key is the
-//!   big-endian sequence number of the command's first event, the value the
-//!   command's events encoded with postcard. Keys only ever grow, so every
-//!   write is an append. On close, runs of small records are merged into
-//!   records of at least 4,096 events (`compacted` in the metadata says how far).
+//!   `policy` (the policy the database was created with, as JSON), `id` and
+//!   `compacted` (how far records of format 1 have been merged);
+//! - the tail, `tail:` followed by the big-endian sequence number of its first
+//!   event, holds the log since the last merge, one record per command: the
+//!   key is the big-endian sequence number of the command's first event, the
+//!   value the command's events encoded with postcard. Keys only ever grow, so
+//!   every write is an append. There is at most one tail;
+//! - `log` holds the rest of the log in records of the same encoding. When the
+//!   tail reaches 4,096 events its records are merged into one `log` record,
+//!   keyed by the tail's first event, and the tail's tree is dropped.
+//!
+//! Format 1 had no tail: every command was a record of `log`, and closing
+//! merged them. Its databases open as they are (their small records are read
+//! and merged like any others) and are marked format 2 from then on.
 //!
 //! Everything else (requests, connections, inboxes, the outbox, flags) is a
 //! projection of the log, held in memory and rebuilt on open.
 
+use connreq_core::event::EventView;
 use connreq_core::{Error, Event, Policy, Seq};
 
 /// The format this version writes and reads.
-pub const FORMAT: &str = "connreq-store/1";
+pub const FORMAT: &str = "connreq-store/2";
+/// The previous format, which this version reads and upgrades.
+pub const FORMAT_1: &str = "connreq-store/1";
 /// Metadata key of the format version.
 pub const FORMAT_KEY: &[u8] = b"format";
 /// Metadata key of the creation policy.
@@ -26,6 +37,20 @@ pub const ID_KEY: &[u8] = b"id";
 pub const COMPACTED_KEY: &[u8] = b"compacted";
 /// Name of the event-log tree.
 pub const LOG_TREE: &[u8] = b"log";
+
+/// Prefix of the name of the tail's tree.
+const TAIL_PREFIX: &[u8] = b"tail:";
+
+/// The name of the tail tree whose first event is `first`.
+pub fn tail_name(first: Seq) -> Vec<u8> {
+    [TAIL_PREFIX, &first.0.to_be_bytes()].concat()
+}
+
+/// The first event of the tail tree called `name`, or `None` if it is no tail.
+pub fn tail_first(name: &[u8]) -> Option<Seq> {
+    let bytes: [u8; 8] = name.strip_prefix(TAIL_PREFIX)?.try_into().ok()?;
+    Some(Seq(u64::from_be_bytes(bytes)))
+}
 
 /// The log key of a record whose first event is `seq`.
 pub fn key(seq: Seq) -> [u8; 8] {
@@ -50,18 +75,43 @@ pub fn decode(key: &[u8], value: &[u8]) -> Result<Vec<Event>, Error> {
     let first = seq_of(key)?;
     let events: Vec<Event> = postcard::from_bytes(value)
         .map_err(|e| Error::StorageError(format!("damaged event record at {first}: {e}")))?;
-    match events.first() {
-        Some(e) if e.seq == first => {}
-        _ => {
-            return Err(Error::StorageError(format!(
-                "damaged event record at {first}: it does not start with that event"
-            )));
-        }
-    }
-    if events.windows(2).any(|w| w[0].seq.0.checked_add(1) != Some(w[1].seq.0)) {
-        return Err(Error::StorageError(format!("damaged event record at {first}: numbering has a gap")));
-    }
+    check_numbering(first, events.iter().map(|e| e.seq))?;
     Ok(events)
+}
+
+/// Decodes the record stored under `key` into borrowed events (no allocation
+/// per event), with the same checks as [`decode`]: bulk export reads the log so.
+pub fn decode_views<'a>(key: &[u8], value: &'a [u8]) -> Result<Vec<EventView<'a>>, Error> {
+    let first = seq_of(key)?;
+    let events: Vec<EventView<'a>> = postcard::from_bytes(value)
+        .map_err(|e| Error::StorageError(format!("damaged event record at {first}: {e}")))?;
+    check_numbering(first, events.iter().map(|e| e.seq))?;
+    Ok(events)
+}
+
+/// How many events a record holds, read from its length prefix without decoding it.
+pub fn count(key: &[u8], value: &[u8]) -> Result<usize, Error> {
+    let first = seq_of(key)?;
+    let (n, _) = postcard::take_from_bytes::<usize>(value)
+        .map_err(|e| Error::StorageError(format!("damaged event record at {first}: {e}")))?;
+    Ok(n)
+}
+
+/// A record must start with the event its key names and number its events without gaps.
+fn check_numbering(first: Seq, mut seqs: impl Iterator<Item = Seq>) -> Result<(), Error> {
+    if seqs.next() != Some(first) {
+        return Err(Error::StorageError(format!(
+            "damaged event record at {first}: it does not start with that event"
+        )));
+    }
+    let mut previous = first;
+    for seq in seqs {
+        if previous.0.checked_add(1) != Some(seq.0) {
+            return Err(Error::StorageError(format!("damaged event record at {first}: numbering has a gap")));
+        }
+        previous = seq;
+    }
+    Ok(())
 }
 
 /// Encodes a policy for the metadata tree.

@@ -38,4 +38,4 @@ mod store;
 pub use codec::FORMAT;
 pub use connreq_core::{Error, Network};
 pub use options::{Durability, OpenOptions};
-pub use store::{DispatchReport, EventColumns, Store, now};
+pub use store::{DispatchReport, EventColumns, OptionalColumn, Store, now};

@@ -1,17 +1,20 @@
 //! `Store`: the connreq API on sled.
 //!
 //! Each command is decided by `connreq-core` against the in-memory model, its
-//! events are written to the log as one sled insert (atomic, also across a
-//! crash), and only then applied to the model. Queries read the model. Opening
+//! events are written to the log's tail as one sled insert (atomic, also
+//! across a crash), and only then applied to the model; every 5 KiB the tail
+//! is merged into one log record. Queries read the model. Opening
 //! a database replays its log.
 
-use crate::codec::{self, COMPACTED_KEY, FORMAT, FORMAT_KEY, ID_KEY, LOG_TREE, POLICY_KEY};
+use crate::codec::{self, COMPACTED_KEY, FORMAT, FORMAT_1, FORMAT_KEY, ID_KEY, LOG_TREE, POLICY_KEY};
 use crate::flusher::Flusher;
 use crate::mail::Mailer;
 use crate::options::{Durability, OpenOptions};
 use crate::snapshot;
+use connreq_core::event::EventView;
 use connreq_core::{
-    Command, EmailId, Error, Event, EventRecord, MemberId, Model, Network, Outcome, Policy, Seq, Timestamp,
+    Command, EmailId, Error, Event, EventRecord, MemberId, Model, Network, Outcome, Policy, RequestId, Seq,
+    Timestamp,
 };
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -25,28 +28,50 @@ pub fn now() -> Timestamp {
 }
 
 /// A run of events in columns, for bulk export (Arrow): no record or string
-/// is allocated per event.
+/// is allocated per event, and every column is laid out as Arrow lays it out,
+/// so it moves into Arrow arrays without being copied or converted.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EventColumns {
     /// Sequence numbers.
     pub seq: Vec<u64>,
     /// Times, epoch milliseconds.
     pub at: Vec<i64>,
-    /// Kinds.
-    pub kind: Vec<&'static str>,
+    /// The kinds, back to back (UTF-8).
+    pub kind: Vec<u8>,
+    /// Where each event's kind starts in `kind`, plus the end: `len() + 1` entries.
+    pub kind_offsets: Vec<i32>,
     /// Acting members.
-    pub actor: Vec<Option<u64>>,
+    pub actor: OptionalColumn,
     /// Members acted upon.
-    pub subject: Vec<Option<u64>>,
+    pub subject: OptionalColumn,
     /// Requests concerned.
-    pub request_id: Vec<Option<u64>>,
+    pub request_id: OptionalColumn,
     /// The `detail` JSON objects, back to back (UTF-8).
     pub detail: Vec<u8>,
     /// Where each event's `detail` starts in `detail`, plus the end: `len() + 1` entries.
-    pub detail_offsets: Vec<usize>,
+    pub detail_offsets: Vec<i32>,
 }
 
 impl EventColumns {
+    /// Empty columns with room for `rows` events.
+    pub fn with_capacity(rows: usize) -> Self {
+        let mut kind_offsets = Vec::with_capacity(rows + 1);
+        kind_offsets.push(0);
+        let mut detail_offsets = Vec::with_capacity(rows + 1);
+        detail_offsets.push(0);
+        Self {
+            seq: Vec::with_capacity(rows),
+            at: Vec::with_capacity(rows),
+            kind: Vec::with_capacity(rows * 16),
+            kind_offsets,
+            actor: OptionalColumn::with_capacity(rows),
+            subject: OptionalColumn::with_capacity(rows),
+            request_id: OptionalColumn::with_capacity(rows),
+            detail: Vec::with_capacity(rows * 24),
+            detail_offsets,
+        }
+    }
+
     /// How many events.
     pub fn len(&self) -> usize {
         self.seq.len()
@@ -55,6 +80,98 @@ impl EventColumns {
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.seq.is_empty()
+    }
+
+    /// The kind of the `i`th event.
+    pub fn kind(&self, i: usize) -> &str {
+        text(&self.kind, &self.kind_offsets, i)
+    }
+
+    /// The `detail` JSON object of the `i`th event.
+    pub fn detail(&self, i: usize) -> &str {
+        text(&self.detail, &self.detail_offsets, i)
+    }
+
+    /// Appends one event; `false` (and nothing appended) when its text would
+    /// take a column past 2 GiB, the most one Arrow batch can address.
+    fn push(&mut self, e: &EventView<'_>, parties: impl Fn(RequestId) -> (MemberId, MemberId)) -> bool {
+        let detail_len = self.detail.len();
+        let (kind, actor, subject, request) = e.describe(parties, &mut self.detail);
+        let (Ok(detail_end), Ok(kind_end)) =
+            (i32::try_from(self.detail.len()), i32::try_from(self.kind.len() + kind.len()))
+        else {
+            self.detail.truncate(detail_len);
+            return false;
+        };
+        self.kind.extend_from_slice(kind.as_bytes());
+        self.kind_offsets.push(kind_end);
+        self.detail_offsets.push(detail_end);
+        self.seq.push(e.seq.0);
+        self.at.push(e.at.0);
+        self.actor.push(actor.map(|m| m.0));
+        self.subject.push(subject.map(|m| m.0));
+        self.request_id.push(request.map(|r| r.0));
+        true
+    }
+}
+
+/// The `i`th string of a column of strings stored back to back.
+fn text<'a>(bytes: &'a [u8], offsets: &[i32], i: usize) -> &'a str {
+    let (start, end) = (offsets[i] as usize, offsets[i + 1] as usize);
+    std::str::from_utf8(&bytes[start..end]).unwrap_or_default()
+}
+
+/// A column of optional integers as Arrow holds one: the values (0 where
+/// absent) and a validity bitmap, least significant bit first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OptionalColumn {
+    /// The values; 0 where there is none.
+    pub values: Vec<u64>,
+    /// Bit `i` (of byte `i / 8`, least significant first) is set when row `i` has a value.
+    pub validity: Vec<u8>,
+    /// How many rows have no value.
+    pub nulls: usize,
+}
+
+impl OptionalColumn {
+    /// An empty column with room for `rows` rows.
+    pub fn with_capacity(rows: usize) -> Self {
+        Self { values: Vec::with_capacity(rows), validity: Vec::with_capacity(rows.div_ceil(8)), nulls: 0 }
+    }
+
+    /// Appends a row.
+    pub fn push(&mut self, value: Option<u64>) {
+        let i = self.values.len();
+        if i.is_multiple_of(8) {
+            self.validity.push(0);
+        }
+        match value {
+            Some(v) => {
+                self.values.push(v);
+                if let Some(byte) = self.validity.last_mut() {
+                    *byte |= 1 << (i % 8);
+                }
+            }
+            None => {
+                self.values.push(0);
+                self.nulls += 1;
+            }
+        }
+    }
+
+    /// Row `i`.
+    pub fn get(&self, i: usize) -> Option<u64> {
+        (self.validity[i / 8] & (1 << (i % 8)) != 0).then(|| self.values[i])
+    }
+
+    /// How many rows.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
     }
 }
 
@@ -73,9 +190,175 @@ pub struct DispatchReport {
 
 struct Open {
     db: sled::Db,
+    /// Merged records (and, in databases written before tails existed, small ones).
     log: sled::Tree,
     /// Every flush of `db` goes through it (see `flusher`).
     flusher: Arc<Flusher>,
+    /// The records written since the last merge, if any.
+    tail: Option<Tail>,
+}
+
+/// The log's tail: one record per command since the last merge, in a tree of
+/// its own (`codec::tail_name(first)`), so that merging it drops the tree
+/// instead of removing its records one by one.
+struct Tail {
+    tree: sled::Tree,
+    /// The first event it holds (or will hold, while empty).
+    first: Seq,
+    /// How many events it holds.
+    events: usize,
+    /// How many bytes its records hold.
+    bytes: usize,
+}
+
+/// The size from which the tail is merged into one log record, and from which
+/// a log record counts as merged. sled writes a leaf page of more than
+/// 128 KiB to a file of its own (a "blob"), and a full disk can leave such a
+/// database unreadable; a leaf holds up to 17 records, so records stay well
+/// under 128 KiB / 17. Reading the log costs sled about 1 µs per record, so
+/// records of a few hundred events are as fast to export as larger ones.
+const MERGED_BYTES: usize = 5 * 1024;
+
+/// The most events the tail holds before it is merged, whatever their size.
+const TAIL_EVENTS: usize = 4096;
+
+/// A stored record: its key and value.
+type Record = (sled::IVec, sled::IVec);
+
+impl Open {
+    /// The stored records from the one holding `first` on, oldest first: the
+    /// log's, then the tail's.
+    fn records(&self, first: Seq) -> Result<impl Iterator<Item = Result<Record, Error>> + '_, Error> {
+        let start = |tree: &sled::Tree| -> Result<Vec<u8>, Error> {
+            Ok(match tree.range(..=codec::key(first)).next_back() {
+                Some(item) => item.map_err(storage("cannot read the event log"))?.0.to_vec(),
+                None => codec::key(first).to_vec(),
+            })
+        };
+        let in_tail = self.tail.as_ref().is_some_and(|t| first >= t.first);
+        let log = if in_tail { None } else { Some(self.log.range(start(&self.log)?..)) };
+        let tail = match &self.tail {
+            Some(t) => Some(t.tree.range(start(&t.tree)?..)),
+            None => None,
+        };
+        Ok(log
+            .into_iter()
+            .flatten()
+            .chain(tail.into_iter().flatten())
+            .map(|item| item.map_err(storage("cannot read the event log"))))
+    }
+
+    /// Writes one command's events, `count` of them from `first`, as one record
+    /// of the tail: one sled insert.
+    fn append(&mut self, first: Seq, count: usize, bytes: Vec<u8>) -> Result<(), Error> {
+        let tail = match &mut self.tail {
+            Some(tail) => tail,
+            None => {
+                let tree =
+                    self.db.open_tree(codec::tail_name(first)).map_err(storage("cannot write the event"))?;
+                self.tail.insert(Tail { tree, first, events: 0, bytes: 0 })
+            }
+        };
+        let len = bytes.len();
+        tail.tree.insert(codec::key(first), bytes).map_err(storage("cannot write the event"))?;
+        tail.events += count;
+        tail.bytes += len;
+        Ok(())
+    }
+
+    /// Whether the tail is large enough to merge.
+    fn tail_is_full(&self) -> bool {
+        self.tail.as_ref().is_some_and(|t| t.events >= TAIL_EVENTS || t.bytes >= MERGED_BYTES)
+    }
+
+    /// Merges the tail into one log record keyed by its first event, makes that
+    /// durable, then drops the tail's tree. A crash before the flush leaves the
+    /// tail as it was; after it, the next open finds the tail's events in the
+    /// log and drops the tree (`open_tail`).
+    fn merge_tail(&mut self) -> Result<(), Error> {
+        let Some(tail) = self.tail.take() else { return Ok(()) };
+        match self.write_merged(&tail) {
+            Ok(()) => {
+                drop(tail.tree);
+                self.db
+                    .drop_tree(codec::tail_name(tail.first))
+                    .map_err(storage("cannot merge the event log"))?;
+                Ok(())
+            }
+            Err(e) => {
+                self.tail = Some(tail);
+                Err(e)
+            }
+        }
+    }
+
+    fn write_merged(&self, tail: &Tail) -> Result<(), Error> {
+        if tail.events == 0 {
+            return Ok(());
+        }
+        let ctx = "cannot merge the event log";
+        let mut events = Vec::with_capacity(tail.events);
+        for item in tail.tree.iter() {
+            let (k, v) = item.map_err(storage(ctx))?;
+            let decoded = codec::decode(&k, &v)?;
+            let expected = tail.first.0 + events.len() as u64;
+            if decoded[0].seq.0 != expected {
+                return Err(Error::StorageError(format!(
+                    "damaged event log: expected event {expected}, found {}",
+                    decoded[0].seq.0
+                )));
+            }
+            events.extend(decoded);
+        }
+        self.log.insert(codec::key(tail.first), codec::encode(&events)?).map_err(storage(ctx))?;
+        self.flusher.flush().map_err(storage(ctx))?;
+        Ok(())
+    }
+
+    /// The last event stored (0 when none).
+    fn last_seq(&self) -> Result<Seq, Error> {
+        match &self.tail {
+            Some(t) if t.events > 0 => Ok(Seq(t.first.0 + t.events as u64 - 1)),
+            _ => last_logged(&self.log),
+        }
+    }
+}
+
+/// Finds the tail left by the last session. A tail whose first event is also
+/// the key of a log record was merged just before a crash that kept its tree:
+/// the tree is dropped. An empty one is dropped too. At most one other remains.
+fn open_tail(db: &sled::Db, log: &sled::Tree) -> Result<Option<Tail>, Error> {
+    let ctx = "cannot read the event log";
+    let mut names: Vec<(Seq, sled::IVec)> =
+        db.tree_names().into_iter().filter_map(|n| codec::tail_first(&n).map(|first| (first, n))).collect();
+    names.sort();
+    let mut found: Option<Tail> = None;
+    for (first, name) in names {
+        let tree = db.open_tree(&name).map_err(storage(ctx))?;
+        let (mut events, mut bytes) = (0usize, 0usize);
+        for item in tree.iter() {
+            let (k, v) = item.map_err(storage(ctx))?;
+            events = events.saturating_add(codec::count(&k, &v)?);
+            bytes = bytes.saturating_add(v.len());
+        }
+        let merged = match log.get(codec::key(first)).map_err(storage(ctx))? {
+            Some(v) => codec::count(&codec::key(first), &v)? >= events,
+            None => false,
+        };
+        if events == 0 || merged {
+            drop(tree);
+            db.drop_tree(&name).map_err(storage(ctx))?;
+            continue;
+        }
+        if let Some(other) = &found {
+            return Err(Error::StorageError(format!(
+                "damaged event log: two unmerged tails, from events {} and {first}",
+                other.first
+            )));
+        }
+        found = Some(Tail { tree, first, events, bytes });
+    }
+    Ok(found)
 }
 
 struct Inner {
@@ -245,20 +528,16 @@ fn merge_log(open: &Open, budget: usize) -> Result<(), Error> {
 const CLOSE_COMPACTION_BUDGET: usize = 250_000;
 
 /// Reads the whole log into a model, checking its numbering.
-fn replay(initial: &Policy, log: &sled::Tree) -> Result<Model, Error> {
-    replay_onto(Model::new(initial.clone())?, log)
+fn replay(initial: &Policy, open: &Open) -> Result<Model, Error> {
+    replay_onto(Model::new(initial.clone())?, open)
 }
 
 /// Applies the log's events after the model's last event, checking numbering.
-fn replay_onto(mut model: Model, log: &sled::Tree) -> Result<Model, Error> {
+fn replay_onto(mut model: Model, open: &Open) -> Result<Model, Error> {
     let mut expected = model.state().last_seq.0 + 1;
-    // The record holding `expected` may start earlier (compaction merges records).
-    let start = match log.range(..=codec::key(Seq(expected))).next_back() {
-        Some(item) => item.map_err(storage("cannot read the event log"))?.0.to_vec(),
-        None => codec::key(Seq(expected)).to_vec(),
-    };
-    for item in log.range(start..) {
-        let (k, v) = item.map_err(storage("cannot read the event log"))?;
+    // The record holding `expected` may start earlier (merging joins records).
+    for item in open.records(Seq(expected))? {
+        let (k, v) = item?;
         let mut events = codec::decode(&k, &v)?;
         events.retain(|e| e.seq.0 >= expected);
         let Some(first) = events.first() else { continue };
@@ -281,7 +560,7 @@ fn replay_onto(mut model: Model, log: &sled::Tree) -> Result<Model, Error> {
 }
 
 /// Merges the log's records after `from` into records of at least `SEGMENT`
-/// events, oldest first, stopping after about `budget` events; returns the
+/// events or `MERGED_BYTES` bytes, oldest first, stopping after about `budget` events; returns the
 /// last event merged. Each merge is one
 /// atomic sled batch (the new record replaces the old ones), so a crash leaves
 /// either the old records or the merged one. Fewer, larger records make
@@ -293,7 +572,7 @@ fn compact(log: &sled::Tree, from: Seq, budget: usize) -> Result<Seq, Error> {
     let ctx = "cannot compact the event log";
     let mut done = from;
     let mut group: Vec<(sled::IVec, Vec<connreq_core::Event>)> = Vec::new();
-    let mut events = 0usize;
+    let (mut events, mut bytes) = (0usize, 0usize);
     let merge = |group: &mut Vec<(sled::IVec, Vec<connreq_core::Event>)>| -> Result<Seq, Error> {
         let mut batch = sled::Batch::default();
         let first = group[0].0.clone();
@@ -308,17 +587,20 @@ fn compact(log: &sled::Tree, from: Seq, budget: usize) -> Result<Seq, Error> {
     let start = codec::key(Seq(from.0.saturating_add(1)));
     for item in log.range(start..) {
         let (k, v) = item.map_err(storage(ctx))?;
-        let decoded = codec::decode(&k, &v)?;
-        if decoded.len() >= SEGMENT && group.is_empty() {
-            done = decoded.last().map_or(done, |e| e.seq);
+        // Merged records are passed over by their length prefix, undecoded.
+        let count = codec::count(&k, &v)?;
+        if (count >= SEGMENT || v.len() >= MERGED_BYTES) && group.is_empty() {
+            done = Seq((codec::seq_of(&k)?.0 + count as u64).saturating_sub(1));
             continue;
         }
+        let decoded = codec::decode(&k, &v)?;
         events += decoded.len();
+        bytes += v.len();
         group.push((k, decoded));
-        if events >= SEGMENT {
+        if events >= SEGMENT || bytes >= MERGED_BYTES {
             done = merge(&mut group)?;
             merged_events += events;
-            events = 0;
+            (events, bytes) = (0, 0);
             if merged_events >= budget {
                 return Ok(done);
             }
@@ -345,15 +627,15 @@ fn last_logged(log: &sled::Tree) -> Result<Seq, Error> {
 
 /// The model from the snapshot in `dir` plus the log after it, when the
 /// snapshot belongs to this database and the log continues where it ends.
-fn from_snapshot(dir: &Path, id: &[u8; 16], log: &sled::Tree) -> Result<Option<Model>, Error> {
+fn from_snapshot(dir: &Path, id: &[u8; 16], open: &Open) -> Result<Option<Model>, Error> {
     let Some(covered) = snapshot::covers(dir, id) else { return Ok(None) };
-    let last = last_logged(log)?;
+    let last = open.last_seq()?;
     let continues = covered <= last;
     if !continues {
         return Ok(None);
     }
     match snapshot::read(dir, id) {
-        Some(model) => replay_onto(model, log).map(Some),
+        Some(model) => replay_onto(model, open).map(Some),
         None => Ok(None),
     }
 }
@@ -420,7 +702,12 @@ impl Store {
         let ctx = "cannot read the database";
         let log = db.open_tree(LOG_TREE).map_err(storage(ctx))?;
         let initial_policy = match db.get(FORMAT_KEY).map_err(storage(ctx))? {
-            Some(v) if v.as_ref() == FORMAT.as_bytes() => {
+            Some(v) if v.as_ref() == FORMAT.as_bytes() || v.as_ref() == FORMAT_1.as_bytes() => {
+                if v.as_ref() == FORMAT_1.as_bytes() {
+                    // Format 1 is format 2 without tails; from now on it may have one,
+                    // which connreq versions reading only format 1 would not see.
+                    db.insert(FORMAT_KEY, FORMAT.as_bytes()).map_err(storage(ctx))?;
+                }
                 let bytes = db
                     .get(POLICY_KEY)
                     .map_err(storage(ctx))?
@@ -467,21 +754,18 @@ impl Store {
                 id
             }
         };
-        let (model, snapshot_seq) = match path.as_deref().map(|dir| from_snapshot(dir, &id, &log)) {
+        let tail = open_tail(&db, &log)?;
+        let open = Open { db, log, flusher, tail };
+        let (model, snapshot_seq) = match path.as_deref().map(|dir| from_snapshot(dir, &id, &open)) {
             Some(Ok(Some(model))) => {
                 let covered = path.as_deref().and_then(|dir| snapshot::covers(dir, &id)).unwrap_or(Seq(0));
                 (model, covered)
             }
             Some(Err(e)) => return Err(e),
-            _ => (replay(&initial_policy, &log)?, Seq(0)),
+            _ => (replay(&initial_policy, &open)?, Seq(0)),
         };
         let store = Self {
-            inner: RwLock::new(Inner {
-                model,
-                open: Some(Open { db, log, flusher }),
-                initial_policy,
-                snapshot_seq,
-            }),
+            inner: RwLock::new(Inner { model, open: Some(open), initial_policy, snapshot_seq }),
             id,
             snapshot_after_events: options.snapshot_after_events,
             durability: options.durability,
@@ -554,16 +838,17 @@ impl Store {
         Ok(())
     }
 
-    /// Merges every small log record written since the last merge into records
-    /// of at least 4,096 events (closing does this for up to 250,000 events at
-    /// a time). Reading the log (replay, `events`, Arrow export) is several
-    /// times faster afterwards; the disk the old records took is freed as sled
-    /// cleans its segments.
+    /// Merges what is left unmerged: the tail (commands since the last merge,
+    /// which writing merges on its own every 5 KiB) and the small records of a
+    /// database written by format 1 (closing does those for up to 250,000
+    /// events at a time). Reading the log (replay, `events`, Arrow export) is
+    /// then a few large records; the disk the old records took is freed as
+    /// sled cleans its segments.
     pub fn compact(&self) -> Result<(), Error> {
-        let inner = self.write_inner()?;
-        let Some(open) = &inner.open else { return Ok(()) };
+        let mut inner = self.write_inner()?;
+        let Some(open) = inner.open.as_mut() else { return Ok(()) };
         merge_log(open, usize::MAX)?;
-        Ok(())
+        open.merge_tail()
     }
 
     /// Bytes the database takes on disk.
@@ -579,9 +864,8 @@ impl Store {
     pub fn check(&self) -> Result<Vec<String>, Error> {
         let inner = self.read_inner()?;
         let mut problems = inner.model.invariant_violations();
-        let log = &inner.open.as_ref().map(|o| o.log.clone());
-        if let Some(log) = log {
-            match replay(&inner.initial_policy, log) {
+        if let Some(open) = &inner.open {
+            match replay(&inner.initial_policy, open) {
                 Err(e) => problems.push(e.to_string()),
                 Ok(rebuilt) => problems.extend(differences(&rebuilt, &inner.model)),
             }
@@ -598,13 +882,8 @@ impl Store {
         if limit == 0 {
             return Ok(out);
         }
-        let first = Seq(since.0.saturating_add(1));
-        let start = match open.log.range(..=codec::key(first)).next_back() {
-            Some(item) => item.map_err(storage("cannot read the event log"))?.0,
-            None => return Ok(out),
-        };
-        for item in open.log.range(start..) {
-            let (k, v) = item.map_err(storage("cannot read the event log"))?;
+        for item in open.records(Seq(since.0.saturating_add(1)))? {
+            let (k, v) = item?;
             for e in codec::decode(&k, &v)? {
                 if e.seq > since {
                     out.push(e);
@@ -618,46 +897,24 @@ impl Store {
     }
 
     /// The events with `seq > since`, at most `limit`, in columns. Reads the log
-    /// in one pass under one read lock.
+    /// in one pass under one read lock, decoding records into borrowed events.
+    /// Returns fewer than `limit` events when a text column would pass 2 GiB;
+    /// the next call continues after the last event returned.
     pub fn event_columns(&self, since: Seq, limit: usize) -> Result<EventColumns, Error> {
         let inner = self.read_inner()?;
         let Some(open) = &inner.open else { return Ok(EventColumns::default()) };
         let state = inner.model.state();
         let parties = |id| state.request(id).map_or((MemberId(0), MemberId(0)), |r| (r.sender, r.recipient));
-        let rows = limit.min(1 << 16);
-        let mut c = EventColumns {
-            seq: Vec::with_capacity(rows),
-            at: Vec::with_capacity(rows),
-            kind: Vec::with_capacity(rows),
-            actor: Vec::with_capacity(rows),
-            subject: Vec::with_capacity(rows),
-            request_id: Vec::with_capacity(rows),
-            detail: Vec::with_capacity(rows * 16),
-            detail_offsets: Vec::with_capacity(rows + 1),
-        };
-        c.detail_offsets.push(0);
-        let first = Seq(since.0.saturating_add(1));
-        let start = match open.log.range(..=codec::key(first)).next_back() {
-            Some(item) => item.map_err(storage("cannot read the event log"))?.0.to_vec(),
-            None => codec::key(first).to_vec(),
-        };
-        'records: for item in open.log.range(start..) {
-            let (k, v) = item.map_err(storage("cannot read the event log"))?;
-            for e in codec::decode(&k, &v)? {
+        let mut c = EventColumns::with_capacity(limit.min(1 << 16));
+        'records: for item in open.records(Seq(since.0.saturating_add(1)))? {
+            let (k, v) = item?;
+            for e in codec::decode_views(&k, &v)? {
                 if e.seq <= since {
                     continue;
                 }
-                if c.len() >= limit {
+                if c.len() >= limit || !c.push(&e, parties) {
                     break 'records;
                 }
-                let (kind, actor, subject, request) = e.describe(parties, &mut c.detail);
-                c.seq.push(e.seq.0);
-                c.at.push(e.at.0);
-                c.kind.push(kind);
-                c.actor.push(actor.map(|m| m.0));
-                c.subject.push(subject.map(|m| m.0));
-                c.request_id.push(request.map(|r| r.0));
-                c.detail_offsets.push(c.detail.len());
             }
         }
         Ok(c)
@@ -735,10 +992,17 @@ impl Network for Store {
     fn execute(&self, command: Command, at: Timestamp) -> Result<Outcome, Error> {
         let mut inner = self.write_inner()?;
         let decided = inner.model.decide(&command, at)?;
-        if let (Some(first), Some(open)) = (decided.events.first(), &inner.open) {
+        if let (Some(first), Some(open)) = (decided.events.first(), inner.open.as_mut()) {
             let bytes = codec::encode(&decided.events)?;
-            open.log.insert(codec::key(first.seq), bytes).map_err(storage("cannot write the event"))?;
+            open.append(first.seq, decided.events.len(), bytes)?;
             inner.model.apply(&decided.events);
+            // The command is done; merging is housekeeping. If it fails, the
+            // tail stays as it is (sound) and the next command tries again.
+            if let Some(open) = inner.open.as_mut()
+                && open.tail_is_full()
+            {
+                let _ = open.merge_tail();
+            }
         }
         let flush = match (self.durability, &inner.open) {
             (Durability::EveryCommand, Some(open)) if !decided.events.is_empty() => {

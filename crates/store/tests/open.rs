@@ -279,7 +279,7 @@ fn another_databases_snapshot_is_ignored() {
 }
 
 #[test]
-fn closing_merges_the_log_into_large_records_and_reads_back_identically() {
+fn writing_merges_the_log_into_large_records_and_reads_back_identically() {
     let dir = tempfile::tempdir().unwrap();
     // No snapshot: reopening replays the merged log.
     let options = OpenOptions { snapshot_after_events: u64::MAX, ..snapshotting() };
@@ -290,8 +290,15 @@ fn closing_merges_the_log_into_large_records_and_reads_back_identically() {
     let pages: Vec<_> =
         [0, 1, 4095, 4096, 4097, 7000].iter().map(|s| store.events(Seq(*s), Some(3)).unwrap()).collect();
     store.close().unwrap();
-    let records = sled::open(dir.path()).unwrap().open_tree("log").unwrap().len();
-    assert!(records < 10, "{total} events still in {records} records");
+    let db = sled::open(dir.path()).unwrap();
+    let records: usize = db
+        .tree_names()
+        .iter()
+        .filter(|n| n.as_ref() != b"__sled__default")
+        .map(|n| db.open_tree(n).unwrap().len())
+        .sum();
+    drop(db);
+    assert!(records < total as usize / 50, "{total} events still in {records} records");
     let store = Store::open_with(dir.path(), options).unwrap();
     assert_eq!(everything(&store), before);
     let again: Vec<_> =
@@ -313,13 +320,49 @@ fn event_columns_hold_exactly_what_events_returns() {
     let store = Store::open_with(dir.path(), snapshotting()).unwrap();
     grow(&store, 1, 400);
     store.report(MemberId(3), MemberId(4), connreq_core::ReportReason::DontKnow, None, T).unwrap();
-    for (since, limit) in [(0, usize::MAX), (0, 1), (5, 17), (300, 1000), (10_000, 5)] {
+    // Merged records and the tail, then the same after a close and reopen.
+    same_columns_as_events(&store);
+    store.close().unwrap();
+    let (log, tail) = record_counts(dir.path());
+    assert!(log > 0 && tail > 0, "{log} merged records, {tail} in the tail");
+    let store = Store::open_with(dir.path(), snapshotting()).unwrap();
+    same_columns_as_events(&store);
+    store.compact().unwrap();
+    same_columns_as_events(&store);
+    store.close().unwrap();
+    assert_eq!(record_counts(dir.path()).1, 0, "compact() merges the tail");
+}
+
+/// (records in the log, records in tails) of a closed database.
+fn record_counts(dir: &std::path::Path) -> (usize, usize) {
+    let db = sled::open(dir).unwrap();
+    let tail = db
+        .tree_names()
+        .iter()
+        .filter(|n| n.starts_with(b"tail:"))
+        .map(|n| db.open_tree(n).unwrap().len())
+        .sum();
+    (db.open_tree("log").unwrap().len(), tail)
+}
+
+fn same_columns_as_events(store: &Store) {
+    let total = store.stats().unwrap().events;
+    for (since, limit) in
+        [(0, usize::MAX), (0, 1), (5, 17), (300, 1000), (total - 3, 10), (total - 300, 1000), (10_000, 5)]
+    {
         let rows = store.events(Seq(since), Some(limit)).unwrap();
         let cols = store.event_columns(Seq(since), limit).unwrap();
         assert_eq!(cols.len(), rows.len());
         for (i, r) in rows.iter().enumerate() {
             assert_eq!(
-                (cols.seq[i], cols.at[i], cols.kind[i], cols.actor[i], cols.subject[i], cols.request_id[i]),
+                (
+                    cols.seq[i],
+                    cols.at[i],
+                    cols.kind(i),
+                    cols.actor.get(i),
+                    cols.subject.get(i),
+                    cols.request_id.get(i)
+                ),
                 (
                     r.seq.0,
                     r.at.0,
@@ -329,8 +372,7 @@ fn event_columns_hold_exactly_what_events_returns() {
                     r.request_id.map(|x| x.0)
                 )
             );
-            let detail = &cols.detail[cols.detail_offsets[i]..cols.detail_offsets[i + 1]];
-            assert_eq!(std::str::from_utf8(detail).unwrap(), r.detail);
+            assert_eq!(cols.detail(i), r.detail);
         }
     }
 }
@@ -361,4 +403,99 @@ fn reopening_reads_the_snapshot_instead_of_the_log_it_covers() {
 
 fn everything_but_the_log(store: &Store) -> Vec<String> {
     everything(store).split_off(1)
+}
+
+/// The tail's records moved into the log as format 1 wrote them (one record
+/// per command), the tail's tree dropped and the format record set to `format`.
+fn as_format_1(dir: &std::path::Path, format: &str) {
+    let db = sled::open(dir).unwrap();
+    let log = db.open_tree("log").unwrap();
+    for name in db.tree_names().into_iter().filter(|n| n.starts_with(b"tail:")) {
+        for item in db.open_tree(&name).unwrap().iter() {
+            let (k, v) = item.unwrap();
+            log.insert(k, v).unwrap();
+        }
+        db.drop_tree(&name).unwrap();
+    }
+    db.insert(b"format", format.as_bytes()).unwrap();
+    db.flush().unwrap();
+}
+
+#[test]
+fn a_format_1_database_opens_reads_back_and_is_marked_format_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_with(dir.path(), snapshotting()).unwrap();
+    grow(&store, 1, 200);
+    let before = everything(&store);
+    store.close().unwrap();
+    std::fs::remove_file(dir.path().join("connreq.snapshot")).unwrap();
+    as_format_1(dir.path(), "connreq-store/1");
+    let store = Store::open_with(dir.path(), snapshotting()).unwrap();
+    assert_eq!(everything(&store), before);
+    assert_eq!(store.check().unwrap(), Vec::<String>::new());
+    grow(&store, 200, 260);
+    let before = everything(&store);
+    store.compact().unwrap();
+    assert_eq!(everything(&store), before);
+    store.close().unwrap();
+    let format = sled::open(dir.path()).unwrap().get(b"format").unwrap().unwrap();
+    assert_eq!(format.as_ref(), connreq_store::FORMAT.as_bytes());
+    let store = Store::open_with(dir.path(), snapshotting()).unwrap();
+    assert_eq!(everything(&store), before);
+    assert_eq!(store.check().unwrap(), Vec::<String>::new());
+}
+
+/// A crash between writing a merged record and dropping the tail's tree
+/// leaves both; opening drops the tree and reads every event once.
+#[test]
+fn a_tail_already_merged_is_dropped_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = OpenOptions { snapshot_after_events: u64::MAX, ..snapshotting() };
+    let store = Store::open_with(dir.path(), options.clone()).unwrap();
+    grow(&store, 1, 30);
+    let before = everything(&store);
+    store.close().unwrap();
+    {
+        let db = sled::open(dir.path()).unwrap();
+        let name = db.tree_names().into_iter().find(|n| n.starts_with(b"tail:")).expect("a tail");
+        let tail = db.open_tree(&name).unwrap();
+        let mut events: Vec<Event> = Vec::new();
+        for item in tail.iter() {
+            events.extend(postcard::from_bytes::<Vec<Event>>(&item.unwrap().1).unwrap());
+        }
+        let first = events[0].seq.0;
+        db.open_tree("log")
+            .unwrap()
+            .insert(first.to_be_bytes(), postcard::to_allocvec(&events).unwrap())
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let store = Store::open_with(dir.path(), options).unwrap();
+    assert_eq!(everything(&store), before);
+    assert_eq!(store.check().unwrap(), Vec::<String>::new());
+    grow(&store, 30, 40);
+    store.close().unwrap();
+    let db = sled::open(dir.path()).unwrap();
+    let tails = db.tree_names().into_iter().filter(|n| n.starts_with(b"tail:")).count();
+    assert_eq!(tails, 1, "the merged tail was dropped, a new one holds the new commands");
+}
+
+#[test]
+fn two_unmerged_tails_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path());
+    {
+        let db = sled::open(dir.path()).unwrap();
+        let mut name = b"tail:".to_vec();
+        name.extend_from_slice(&9u64.to_be_bytes());
+        let event =
+            Event { seq: Seq(9), at: T, body: EventBody::InvitationIgnored { request: RequestId(1) } };
+        db.open_tree(name)
+            .unwrap()
+            .insert(9u64.to_be_bytes(), postcard::to_allocvec(&vec![event]).unwrap())
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let message = storage_error(Store::open(dir.path(), Policy::standard()));
+    assert!(message.contains("two unmerged tails"), "{message}");
 }

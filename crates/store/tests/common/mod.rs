@@ -58,9 +58,11 @@ pub fn populated(path: &std::path::Path) {
     store.close().unwrap();
 }
 
-/// Writes a raw record into the log of a closed database.
+/// Writes a raw record at the end of the log of a closed database: into its
+/// tail (the tree named `tail:` and the tail's first event) when it has one.
 pub fn put_raw(path: &std::path::Path, key: u64, value: &[u8]) {
     let db = sled::open(path).unwrap();
-    db.open_tree("log").unwrap().insert(key.to_be_bytes(), value).unwrap();
+    let tree = db.tree_names().into_iter().filter(|n| n.starts_with(b"tail:")).max();
+    db.open_tree(tree.unwrap_or_else(|| "log".into())).unwrap().insert(key.to_be_bytes(), value).unwrap();
     db.flush().unwrap();
 }
