@@ -282,15 +282,14 @@ fn query(ctx: &Ctx, q: &Query, store: &Store, mem: &MemoryNetwork, at: Timestamp
             assert_eq!(columns.len(), events.len(), "event_columns gives another number of events");
             assert_eq!(columns.detail_offsets.len(), events.len() + 1);
             for (i, e) in events.iter().enumerate() {
-                let detail = &columns.detail[columns.detail_offsets[i]..columns.detail_offsets[i + 1]];
                 assert_eq!(
-                    (columns.seq[i], columns.at[i], columns.kind[i], columns.actor[i], columns.subject[i]),
+                    (columns.seq[i], columns.at[i], columns.kind(i), columns.actor.get(i), columns.subject.get(i)),
                     (e.seq.0, e.at.0, e.kind, e.actor.map(|m| m.0), e.subject.map(|m| m.0)),
                     "event_columns differs from events at {}",
                     e.seq
                 );
-                assert_eq!(columns.request_id[i], e.request_id.map(|r| r.0));
-                assert_eq!(std::str::from_utf8(detail).unwrap(), e.detail, "detail of {}", e.seq);
+                assert_eq!(columns.request_id.get(i), e.request_id.map(|r| r.0));
+                assert_eq!(columns.detail(i), e.detail, "detail of {}", e.seq);
             }
         }
     }

@@ -31,8 +31,11 @@ const SNAPSHOT_HEADER: usize = b"CONNREQ-SNAPSHOT-2".len() + 16 + 8;
 struct Template {
     _dir: tempfile::TempDir,
     path: PathBuf,
-    /// The first sequence number of each stored record.
-    keys: Vec<u64>,
+    /// The first sequence number of each stored record, with the tree that
+    /// holds it (`log`, or the tail's tree for records not merged yet).
+    keys: Vec<(Vec<u8>, u64)>,
+    /// The tree the next command's record would go to: the tail's, if any.
+    end: Vec<u8>,
     /// The last event's sequence number.
     last: u64,
 }
@@ -74,18 +77,20 @@ fn template(snapshot: bool) -> &'static Template {
         store.close().unwrap();
         drop(store);
         let db = sled::open(&path).unwrap();
-        let keys = db
-            .open_tree("log")
-            .unwrap()
-            .iter()
-            .keys()
-            .map(|k| u64::from_be_bytes(k.unwrap().as_ref().try_into().unwrap()))
-            .collect();
+        let tail = db.tree_names().into_iter().map(|n| n.to_vec()).find(|n| n.starts_with(b"tail:"));
+        let mut keys = Vec::new();
+        for tree in std::iter::once(b"log".to_vec()).chain(tail.clone()) {
+            for k in db.open_tree(&tree).unwrap().iter().keys() {
+                keys.push((tree.clone(), u64::from_be_bytes(k.unwrap().as_ref().try_into().unwrap())));
+            }
+        }
+        assert!(!keys.is_empty(), "the template's log has records");
+        let end = tail.unwrap_or_else(|| b"log".to_vec());
         drop(db);
         wait_for_release(&path);
         settle(&path);
         assert_eq!(path.join(SNAPSHOT).exists(), snapshot, "the template's snapshot");
-        Template { _dir: dir, path, keys, last }
+        Template { _dir: dir, path, keys, end, last }
     })
 }
 
@@ -422,11 +427,17 @@ fn run(input: &Input) {
     copy_dir(&t.path, &path);
     match &input.change {
         Change::Record { key, record } => {
-            let key: Vec<u8> = match key {
-                Key::Next => (t.last + 1).to_be_bytes().to_vec(),
-                Key::Existing(i) => pick(&t.keys, *i).to_be_bytes().to_vec(),
-                Key::Raw(k) => k.to_be_bytes().to_vec(),
-                Key::Odd(bytes) => bytes.iter().copied().take(16).collect(),
+            // The next key goes where the next command's record would; an
+            // existing one into the tree that holds it; any other into `log`
+            // (so before, inside or after the tail's range).
+            let (tree, key): (Vec<u8>, Vec<u8>) = match key {
+                Key::Next => (t.end.clone(), (t.last + 1).to_be_bytes().to_vec()),
+                Key::Existing(i) => {
+                    let (tree, seq) = &t.keys[usize::from(*i) % t.keys.len()];
+                    (tree.clone(), seq.to_be_bytes().to_vec())
+                }
+                Key::Raw(k) => (b"log".to_vec(), k.to_be_bytes().to_vec()),
+                Key::Odd(bytes) => (b"log".to_vec(), bytes.iter().copied().take(16).collect()),
             };
             let key_seq = <[u8; 8]>::try_from(key.as_slice()).map_or(t.last + 1, u64::from_be_bytes);
             let last_at = Timestamp(START.0 + 21 * 86_400_000);
@@ -451,7 +462,7 @@ fn run(input: &Input) {
             };
             {
                 let db = sled::open(&path).unwrap();
-                db.open_tree("log").unwrap().insert(key, value).unwrap();
+                db.open_tree(tree).unwrap().insert(key, value).unwrap();
                 db.flush().unwrap();
             }
             wait_for_release(&path);
