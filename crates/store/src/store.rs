@@ -301,7 +301,7 @@ impl Open {
         for item in tail.tree.iter() {
             let (k, v) = item.map_err(storage(ctx))?;
             let decoded = codec::decode(&k, &v)?;
-            let expected = tail.first.0 + events.len() as u64;
+            let expected = after(tail.first, events.len())?;
             if decoded[0].seq.0 != expected {
                 return Err(Error::StorageError(format!(
                     "damaged event log: expected event {expected}, found {}",
@@ -318,7 +318,7 @@ impl Open {
     /// The last event stored (0 when none).
     fn last_seq(&self) -> Result<Seq, Error> {
         match &self.tail {
-            Some(t) if t.events > 0 => Ok(Seq(t.first.0 + t.events as u64 - 1)),
+            Some(t) if t.events > 0 => Ok(Seq(after(t.first, t.events - 1)?)),
             _ => last_logged(&self.log),
         }
     }
@@ -527,6 +527,14 @@ fn merge_log(open: &Open, budget: usize) -> Result<(), Error> {
 /// How many events closing merges at most, so a close stays short.
 const CLOSE_COMPACTION_BUDGET: usize = 250_000;
 
+/// The sequence number `n` events after `seq`; a log numbered past `u64::MAX`
+/// (only a damaged one can be) is an error, not an overflow.
+fn after(seq: Seq, n: usize) -> Result<u64, Error> {
+    u64::try_from(n).ok().and_then(|n| seq.0.checked_add(n)).ok_or_else(|| {
+        Error::StorageError(format!("damaged event log: numbering runs past the last number, after {seq}"))
+    })
+}
+
 /// Reads the whole log into a model, checking its numbering.
 fn replay(initial: &Policy, open: &Open) -> Result<Model, Error> {
     replay_onto(Model::new(initial.clone())?, open)
@@ -534,7 +542,7 @@ fn replay(initial: &Policy, open: &Open) -> Result<Model, Error> {
 
 /// Applies the log's events after the model's last event, checking numbering.
 fn replay_onto(mut model: Model, open: &Open) -> Result<Model, Error> {
-    let mut expected = model.state().last_seq.0 + 1;
+    let mut expected = after(model.state().last_seq, 1)?;
     // The record holding `expected` may start earlier (merging joins records).
     for item in open.records(Seq(expected))? {
         let (k, v) = item?;
@@ -547,7 +555,7 @@ fn replay_onto(mut model: Model, open: &Open) -> Result<Model, Error> {
                 first.seq.0
             )));
         }
-        expected += events.len() as u64;
+        expected = after(Seq(expected), events.len())?;
         catch_unwind(AssertUnwindSafe(|| model.apply(&events))).map_err(|p| {
             Error::StorageError(format!(
                 "damaged event log: event {} cannot be applied ({})",
@@ -590,7 +598,7 @@ fn compact(log: &sled::Tree, from: Seq, budget: usize) -> Result<Seq, Error> {
         // Merged records are passed over by their length prefix, undecoded.
         let count = codec::count(&k, &v)?;
         if (count >= SEGMENT || v.len() >= MERGED_BYTES) && group.is_empty() {
-            done = Seq((codec::seq_of(&k)?.0 + count as u64).saturating_sub(1));
+            done = Seq(after(codec::seq_of(&k)?, count)?.saturating_sub(1));
             continue;
         }
         let decoded = codec::decode(&k, &v)?;

@@ -132,3 +132,32 @@ fn crc32(bytes: &[u8]) -> u32 {
     }
     !crc
 }
+
+/// storage target: a `log` record near `u64::MAX` whose length prefix claims
+/// thousands of events, behind a snapshot (so opening never read it), made
+/// closing overflow while merging the log past it. Closing must report the
+/// damage, never panic, and the database must still open.
+#[test]
+fn a_record_claiming_events_past_u64_max_makes_close_report_not_overflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = || OpenOptions { snapshot_after_events: 1, ..OpenOptions::with_policy(Policy::standard()) };
+    let store = Store::open_with(dir.path(), options()).unwrap();
+    store.register(MemberId(1), None, None, T).unwrap();
+    store.register(MemberId(2), None, None, T).unwrap();
+    store.close().unwrap();
+    drop(store);
+    {
+        let db = sled::open(dir.path()).unwrap();
+        // A postcard length prefix of 5,000 events, and nothing after it.
+        db.open_tree("log").unwrap().insert((u64::MAX - 1).to_be_bytes(), &[0x88, 0x27][..]).unwrap();
+        db.flush().unwrap();
+    }
+    let store = Store::open_with(dir.path(), options()).unwrap();
+    store.register(MemberId(3), None, None, T).unwrap();
+    match store.close() {
+        Ok(()) | Err(Error::StorageError(_)) => {}
+        Err(other) => panic!("closing gave {other:?}"),
+    }
+    drop(store);
+    assert!(matches!(Store::open_with(dir.path(), options()), Ok(_) | Err(Error::StorageError(_))));
+}
