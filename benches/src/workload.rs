@@ -228,6 +228,7 @@ pub enum Op {
 /// The mixed stream: 30% send, 15% accept, 5% ignore, 5% decline, 7%
 /// withdraw, 1% block (by heavy-tailed members), and 37% queries (sent,
 /// received, connections, the unread-notification badge) by any member.
+#[derive(Clone, Debug)]
 pub struct Mixed {
     rng: Rng,
     members: u64,

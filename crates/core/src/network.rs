@@ -257,6 +257,14 @@ impl MemoryNetwork {
     }
 }
 
+/// An independent copy: the same model and log, diverging from here on.
+impl Clone for MemoryNetwork {
+    fn clone(&self) -> Self {
+        let guard = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        Self { inner: RwLock::new((guard.0.clone(), guard.1.clone())) }
+    }
+}
+
 impl Network for MemoryNetwork {
     fn execute(&self, command: Command, at: Timestamp) -> Result<Outcome, Error> {
         let mut guard = self.inner.write().unwrap_or_else(|p| p.into_inner());

@@ -1647,3 +1647,18 @@ fn every_error_message_is_plain_words_without_debug_formatting() {
         }
     }
 }
+
+#[test]
+fn a_cloned_memory_network_goes_its_own_way() {
+    let net = MemoryNetwork::new(Policy::standard()).unwrap();
+    net.register(MemberId(1), None, None, T0).unwrap();
+    net.register(MemberId(2), None, None, T0).unwrap();
+    let id = net.send(MemberId(1), MemberId(2), None, None, T0).unwrap();
+    let copy = net.clone();
+    assert_eq!(copy.log(), net.log());
+    copy.accept(MemberId(2), id, T0).unwrap();
+    assert!(copy.are_connected(MemberId(1), MemberId(2)).unwrap());
+    assert!(!net.are_connected(MemberId(1), MemberId(2)).unwrap());
+    assert_eq!(net.request(id).unwrap().state, RequestState::Pending);
+    assert!(copy.log().len() > net.log().len(), "the copy's log holds the accept, the original's does not");
+}
