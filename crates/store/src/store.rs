@@ -209,6 +209,10 @@ struct Tail {
     events: usize,
     /// How many bytes its records hold.
     bytes: usize,
+    /// Merges of it that failed while writing: each doubles the size it must
+    /// reach before writing tries again, so a failing disk does not make
+    /// every command reread the whole tail.
+    failed_merges: u32,
 }
 
 /// The size from which the tail is merged into one log record, and from which
@@ -256,7 +260,7 @@ impl Open {
             None => {
                 let tree =
                     self.db.open_tree(codec::tail_name(first)).map_err(storage("cannot write the event"))?;
-                self.tail.insert(Tail { tree, first, events: 0, bytes: 0 })
+                self.tail.insert(Tail { tree, first, events: 0, bytes: 0, failed_merges: 0 })
             }
         };
         let len = bytes.len();
@@ -268,7 +272,10 @@ impl Open {
 
     /// Whether the tail is large enough to merge.
     fn tail_is_full(&self) -> bool {
-        self.tail.as_ref().is_some_and(|t| t.events >= TAIL_EVENTS || t.bytes >= MERGED_BYTES)
+        self.tail.as_ref().is_some_and(|t| {
+            let scale = 1usize << t.failed_merges.min(16);
+            t.events >= TAIL_EVENTS.saturating_mul(scale) || t.bytes >= MERGED_BYTES.saturating_mul(scale)
+        })
     }
 
     /// Merges the tail into one log record keyed by its first event, makes that
@@ -356,7 +363,7 @@ fn open_tail(db: &sled::Db, log: &sled::Tree) -> Result<Option<Tail>, Error> {
                 other.first
             )));
         }
-        found = Some(Tail { tree, first, events, bytes });
+        found = Some(Tail { tree, first, events, bytes, failed_merges: 0 });
     }
     Ok(found)
 }
@@ -823,12 +830,16 @@ impl Store {
     pub fn close(&self) -> Result<(), Error> {
         let mut guard = self.inner.write().unwrap_or_else(|p| p.into_inner());
         if let Some(open) = guard.open.take() {
-            merge_log(&open, CLOSE_COMPACTION_BUDGET)?;
-            open.flusher.flush().map_err(storage("cannot flush the database"))?;
+            // Merging is housekeeping: if it fails (a damaged old record),
+            // closing still flushes, saves the snapshot and releases the
+            // database, and then reports it.
+            let merged = merge_log(&open, CLOSE_COMPACTION_BUDGET);
+            let flushed = open.flusher.flush().map_err(storage("cannot flush the database"));
             // Stops the background flush once no explicit flush still holds it.
             drop(open);
             let last = guard.model.state().last_seq;
             if let Some(dir) = &self.path
+                && flushed.is_ok()
                 && last.0 >= guard.snapshot_seq.0 + self.snapshot_after_events.max(1)
             {
                 // A cache of the flushed log: if it cannot be written, the next
@@ -842,6 +853,8 @@ impl Store {
             if let Some(path) = &self.path {
                 wait_for_release(path);
             }
+            flushed?;
+            merged?;
         }
         Ok(())
     }
@@ -1005,11 +1018,14 @@ impl Network for Store {
             open.append(first.seq, decided.events.len(), bytes)?;
             inner.model.apply(&decided.events);
             // The command is done; merging is housekeeping. If it fails, the
-            // tail stays as it is (sound) and the next command tries again.
+            // tail stays as it is (sound) and a later command tries again,
+            // once the tail has grown to twice the size.
             if let Some(open) = inner.open.as_mut()
                 && open.tail_is_full()
+                && open.merge_tail().is_err()
+                && let Some(tail) = open.tail.as_mut()
             {
-                let _ = open.merge_tail();
+                tail.failed_merges = tail.failed_merges.saturating_add(1);
             }
         }
         let flush = match (self.durability, &inner.open) {
@@ -1054,5 +1070,31 @@ impl Drop for Store {
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store").field("path", &self.path).field("durability", &self.durability).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open_with_tail(events: usize, bytes: usize, failed_merges: u32) -> Open {
+        let db = sled::Config::new().temporary(true).flush_every_ms(None).open().unwrap();
+        let log = db.open_tree(LOG_TREE).unwrap();
+        let tree = db.open_tree(codec::tail_name(Seq(1))).unwrap();
+        let flusher = Arc::new(Flusher::new(db.clone(), None));
+        Open { db, log, flusher, tail: Some(Tail { tree, first: Seq(1), events, bytes, failed_merges }) }
+    }
+
+    #[test]
+    fn each_failed_merge_doubles_what_the_tail_must_reach_before_the_next_try() {
+        assert!(!open_with_tail(TAIL_EVENTS - 1, MERGED_BYTES - 1, 0).tail_is_full());
+        assert!(open_with_tail(TAIL_EVENTS, 0, 0).tail_is_full());
+        assert!(open_with_tail(0, MERGED_BYTES, 0).tail_is_full());
+        assert!(!open_with_tail(TAIL_EVENTS, MERGED_BYTES, 1).tail_is_full());
+        assert!(open_with_tail(0, 2 * MERGED_BYTES, 1).tail_is_full());
+        assert!(!open_with_tail(0, 3 * MERGED_BYTES, 2).tail_is_full());
+        assert!(open_with_tail(0, 4 * MERGED_BYTES, 2).tail_is_full());
+        // However many failures, the threshold stays finite.
+        assert!(open_with_tail(0, usize::MAX, u32::MAX).tail_is_full());
     }
 }
