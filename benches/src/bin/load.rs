@@ -10,6 +10,7 @@
 //! restarted service sees; the figure held against the target) and in this
 //! one right after closing.
 
+use connreq_benches::rss_bytes;
 use connreq_benches::sqlite_peer::SqlitePeer;
 use connreq_benches::workload::{Connreq, Mixed, Op, Target, load, preload};
 use connreq_core::{MemberId, Network, Policy, Timestamp};
@@ -62,15 +63,6 @@ fn dir_size(path: &Path) -> u64 {
         .sum()
 }
 
-fn status(field: &str) -> u64 {
-    let text = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    text.lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
-}
-
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -112,7 +104,7 @@ fn reopen_only(path: &str) {
     let t = Instant::now();
     let store = Store::open_with(path, OpenOptions::default()).unwrap();
     let secs = t.elapsed().as_secs_f64();
-    println!("reopen {secs} {}", status("VmRSS:"));
+    println!("reopen {secs} {}", rss_bytes());
     store.close().unwrap();
 }
 
@@ -196,7 +188,7 @@ fn main() {
     }
     flushes.sort_unstable();
     store.flush().unwrap();
-    let rss = status("VmRSS:");
+    let rss = rss_bytes();
     let stats = store.stats().unwrap();
     let requests: u64 = stats.requests.values().sum();
     let disk_written = dir_size(&path);

@@ -14,14 +14,7 @@ use std::mem::size_of;
 use std::time::Instant;
 
 fn rss_gib() -> f64 {
-    let text = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb = text
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(0);
-    kb as f64 / (1u64 << 20) as f64
+    connreq_benches::rss_bytes() as f64 / (1u64 << 30) as f64
 }
 
 /// Bytes a hash map's table takes (buckets of entries plus a control byte each).
@@ -30,9 +23,9 @@ fn table<K, V>(m: &Map<K, V>) -> usize {
     buckets * (size_of::<(K, V)>() + 1)
 }
 
-fn vec_bytes<T>(v: &[T], capacity: usize) -> usize {
-    let _ = v;
-    capacity * size_of::<T>()
+/// Bytes a vector's buffer takes.
+fn vec_bytes<T>(v: &Vec<T>) -> usize {
+    v.capacity() * size_of::<T>()
 }
 
 /// Approximate heap bytes of each part of the state (allocator overhead not counted).
@@ -42,10 +35,10 @@ fn memory(s: &State) {
     let mut member_boxes = 0;
     for m in s.members.values() {
         member_boxes += size_of_val(&**m);
-        member_lists += vec_bytes(&m.connections, m.connections.capacity())
-            + vec_bytes(&m.sent, m.sent.capacity())
-            + vec_bytes(&m.received, m.received.capacity())
-            + vec_bytes(&m.notifications, m.notifications.capacity());
+        member_lists += vec_bytes(&m.connections)
+            + vec_bytes(&m.sent)
+            + vec_bytes(&m.received)
+            + vec_bytes(&m.notifications);
     }
     let texts: usize = s
         .requests
