@@ -50,29 +50,9 @@ fn a_snapshot_changed_in_any_byte_never_panics_open_or_check() {
     let snapshot = std::fs::read(original.join("connreq.snapshot")).unwrap();
     assert!(snapshot.len() > HEADER + 4);
     for i in HEADER..snapshot.len() - 4 {
-        let copy = dir.path().join(format!("copy{i}"));
-        std::fs::create_dir(&copy).unwrap();
-        for entry in std::fs::read_dir(&original).unwrap() {
-            let entry = entry.unwrap();
-            if entry.file_type().unwrap().is_file() {
-                std::fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
-            }
-        }
         let mut bytes = snapshot.clone();
         bytes[i] ^= 0xfb;
-        let n = bytes.len() - 4;
-        let crc = crc32(&bytes[..n]);
-        bytes[n..].copy_from_slice(&crc.to_be_bytes());
-        std::fs::write(copy.join("connreq.snapshot"), bytes).unwrap();
-        match Store::open_with(&copy, OpenOptions::default()) {
-            Ok(store) => {
-                store.check().unwrap();
-                store.close().unwrap();
-            }
-            Err(Error::StorageError(_)) => {}
-            Err(other) => panic!("byte {i}: {other:?}"),
-        }
-        std::fs::remove_dir_all(&copy).unwrap();
+        opens_or_refuses_with(&original, bytes, &format!("byte {i}"));
     }
 }
 
@@ -95,30 +75,37 @@ fn a_snapshot_naming_a_huge_map_does_not_reserve_it() {
     let snapshot = std::fs::read(original.join("connreq.snapshot")).unwrap();
     let huge = [0xff, 0xff, 0xff, 0xff, 0x0f]; // u32::MAX as a postcard varint
     for i in HEADER..snapshot.len() - 4 - huge.len() {
-        let copy = dir.path().join(format!("copy{i}"));
-        std::fs::create_dir(&copy).unwrap();
-        for entry in std::fs::read_dir(&original).unwrap() {
-            let entry = entry.unwrap();
-            if entry.file_type().unwrap().is_file() {
-                std::fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
-            }
-        }
         let mut bytes = snapshot.clone();
         bytes[i..i + huge.len()].copy_from_slice(&huge);
-        let n = bytes.len() - 4;
-        let crc = crc32(&bytes[..n]);
-        bytes[n..].copy_from_slice(&crc.to_be_bytes());
-        std::fs::write(copy.join("connreq.snapshot"), bytes).unwrap();
-        match Store::open_with(&copy, OpenOptions::default()) {
-            Ok(store) => {
-                store.check().unwrap();
-                store.close().unwrap();
-            }
-            Err(Error::StorageError(_)) => {}
-            Err(other) => panic!("byte {i}: {other:?}"),
-        }
-        std::fs::remove_dir_all(&copy).unwrap();
+        opens_or_refuses_with(&original, bytes, &format!("byte {i}"));
     }
+}
+
+/// Copies the closed database at `original` beside it with `snapshot` (its
+/// checksum made to match) as its snapshot; opening the copy must give a
+/// store whose `check()` runs, or `StorageError`.
+fn opens_or_refuses_with(original: &std::path::Path, mut snapshot: Vec<u8>, case: &str) {
+    let copy = original.with_file_name("copy");
+    std::fs::create_dir(&copy).unwrap();
+    for entry in std::fs::read_dir(original).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            std::fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
+        }
+    }
+    let n = snapshot.len() - 4;
+    let crc = crc32(&snapshot[..n]);
+    snapshot[n..].copy_from_slice(&crc.to_be_bytes());
+    std::fs::write(copy.join("connreq.snapshot"), snapshot).unwrap();
+    match Store::open_with(&copy, OpenOptions::default()) {
+        Ok(store) => {
+            store.check().unwrap();
+            store.close().unwrap();
+        }
+        Err(Error::StorageError(_)) => {}
+        Err(other) => panic!("{case}: {other:?}"),
+    }
+    std::fs::remove_dir_all(&copy).unwrap();
 }
 
 /// CRC-32 (IEEE), as the snapshot's trailer holds it.
