@@ -10,7 +10,7 @@ import polars as pl
 import pyarrow as pa
 
 from conftest import T0, at
-from connreq import Network
+from connreq import Event, Network
 
 SCHEMA = pa.schema(
     [
@@ -34,6 +34,19 @@ def scenario(net: Network) -> None:
     net.accept(1, rid, at=at(4))
 
 
+def row_of(e: Event) -> dict[str, object]:
+    """The Arrow row an event should export as."""
+    return {
+        "seq": e.seq,
+        "at": e.at,
+        "kind": e.kind,
+        "actor": e.actor,
+        "subject": e.subject,
+        "request_id": e.request_id,
+        "detail": e.detail,
+    }
+
+
 def test_pyarrow_table(net: Network) -> None:
     scenario(net)
     table = pa.table(net.events_arrow())
@@ -42,15 +55,7 @@ def test_pyarrow_table(net: Network) -> None:
     assert table.num_rows == len(events) == len(net.events_arrow())
     rows = table.to_pylist()
     for row, e in zip(rows, events, strict=True):
-        assert row == {
-            "seq": e.seq,
-            "at": e.at,
-            "kind": e.kind,
-            "actor": e.actor,
-            "subject": e.subject,
-            "request_id": e.request_id,
-            "detail": e.detail,
-        }
+        assert row == row_of(e)
         assert row["at"].tzinfo is not None
         assert isinstance(json.loads(row["detail"]), dict)
 
@@ -127,18 +132,7 @@ def test_compact_keeps_the_log_and_its_export_identical(net: Network) -> None:
 
 
 def as_rows(net: Network) -> list[dict[str, object]]:
-    return [
-        {
-            "seq": e.seq,
-            "at": e.at,
-            "kind": e.kind,
-            "actor": e.actor,
-            "subject": e.subject,
-            "request_id": e.request_id,
-            "detail": e.detail,
-        }
-        for e in net.events()
-    ]
+    return [row_of(e) for e in net.events()]
 
 
 def test_merged_records_and_the_tail_export_as_events_across_a_reopen(tmp_path: Path) -> None:
