@@ -11,7 +11,7 @@ use std::ops::{Index, IndexMut};
 const CHUNK: usize = 1 << 16;
 
 /// An append-only array stored in chunks of 65,536 elements.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct Chunked<T> {
     chunks: Vec<Vec<T>>,
     len: usize,
@@ -20,6 +20,24 @@ pub struct Chunked<T> {
 impl<T> Default for Chunked<T> {
     fn default() -> Self {
         Self { chunks: Vec::new(), len: 0 }
+    }
+}
+
+/// A copy whose chunks are allocated at full size, like the original's: a
+/// derived clone would give the last chunk no spare room, so the copy's next
+/// push would reallocate and copy up to a whole chunk.
+impl<T: Clone> Clone for Chunked<T> {
+    fn clone(&self) -> Self {
+        let chunks = self
+            .chunks
+            .iter()
+            .map(|c| {
+                let mut copy = Vec::with_capacity(CHUNK);
+                copy.extend_from_slice(c);
+                copy
+            })
+            .collect();
+        Self { chunks, len: self.len }
     }
 }
 
@@ -142,5 +160,20 @@ mod tests {
         );
         c[3] = 99;
         assert_eq!(c.get_mut(3).copied(), Some(99));
+    }
+
+    #[test]
+    fn a_copy_holds_the_same_elements_and_grows_without_moving_its_last_chunk() {
+        let mut c = Chunked::default();
+        for i in 0..CHUNK + 3 {
+            c.push(i);
+        }
+        let mut copy = c.clone();
+        assert_eq!(copy, c);
+        let last = copy.chunks[1].as_ptr();
+        copy.push(7);
+        assert_eq!(copy.chunks[1].as_ptr(), last, "the copy's last chunk was reallocated");
+        assert_eq!(copy.len(), CHUNK + 4);
+        assert_eq!(c.len(), CHUNK + 3);
     }
 }

@@ -4,6 +4,7 @@
 //! log. Every SPEC operation is written once, here, on top of them; the sled
 //! store implements the same trait, so the two cannot drift apart.
 
+use crate::chunked::Chunked;
 use crate::command::{Command, Outcome};
 use crate::error::Error;
 use crate::event::{Event, EventRecord};
@@ -242,18 +243,20 @@ pub trait Network {
 /// against, and usable on its own (no persistence).
 #[derive(Debug)]
 pub struct MemoryNetwork {
-    inner: RwLock<(Model, Vec<Event>)>,
+    /// The model and the log; the log in chunks, so it grows without ever
+    /// copying what it holds.
+    inner: RwLock<(Model, Chunked<Event>)>,
 }
 
 impl MemoryNetwork {
     /// An empty network under `policy`.
     pub fn new(policy: Policy) -> Result<Self, Error> {
-        Ok(Self { inner: RwLock::new((Model::new(policy)?, Vec::new())) })
+        Ok(Self { inner: RwLock::new((Model::new(policy)?, Chunked::default())) })
     }
 
     /// The raw event log (with typed bodies), for tests and replays.
     pub fn log(&self) -> Vec<Event> {
-        self.inner.read().unwrap_or_else(|p| p.into_inner()).1.clone()
+        self.inner.read().unwrap_or_else(|p| p.into_inner()).1.iter().cloned().collect()
     }
 }
 
@@ -270,7 +273,9 @@ impl Network for MemoryNetwork {
         let mut guard = self.inner.write().unwrap_or_else(|p| p.into_inner());
         let (model, log) = &mut *guard;
         let (outcome, events) = model.execute(&command, at)?;
-        log.extend(events);
+        for e in events {
+            log.push(e);
+        }
         Ok(outcome)
     }
 
@@ -284,10 +289,10 @@ impl Network for MemoryNetwork {
         let (model, log) = &*guard;
         let start = usize::try_from(since.0).unwrap_or(usize::MAX).min(log.len());
         let state = model.state();
-        Ok(log[start..]
-            .iter()
+        Ok(log
+            .iter_from(start)
             .take(limit.unwrap_or(usize::MAX))
-            .map(|e| {
+            .map(|(_, e)| {
                 e.record(|id| {
                     state.request(id).map_or((MemberId(0), MemberId(0)), |r| (r.sender, r.recipient))
                 })
