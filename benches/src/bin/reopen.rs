@@ -31,25 +31,27 @@ fn vec_bytes<T>(v: &Vec<T>) -> usize {
 /// Approximate heap bytes of each part of the state (allocator overhead not counted).
 fn memory(s: &State) {
     let mb = |b: usize| b as f64 / 1e6;
-    let mut member_lists = 0;
-    let mut member_boxes = 0;
+    let mut connections = 0;
+    let mut profiles = 0;
     for m in s.members.values() {
-        member_boxes += size_of_val(&**m);
-        member_lists += vec_bytes(&m.connections)
-            + vec_bytes(&m.sent)
-            + vec_bytes(&m.received)
-            + vec_bytes(&m.notifications);
+        connections += vec_bytes(&m.connections);
+        if let Some(p) = &m.profile {
+            profiles += size_of_val(&**p)
+                + p.email.as_ref().map_or(0, |e| e.as_str().len())
+                + p.name.as_ref().map_or(0, |n| n.len())
+                + p.contacts.as_ref().map_or(0, |c| c.capacity() * 32);
+        }
     }
     let texts: usize = s
-        .requests
-        .iter()
-        .filter_map(|r| r.texts.as_ref())
+        .texts
+        .values()
         .map(|t| {
-            size_of_val(&**t)
+            size_of_val(t)
                 + t.note.as_ref().map_or(0, |n| n.len())
                 + t.message.as_ref().map_or(0, |m| m.len())
         })
-        .sum();
+        .sum::<usize>()
+        + table(&s.texts);
     let withdrawals: usize = s.pairs.values().map(|p| size_of_val(&*p.withdrawals)).sum();
     let moderation: usize = s
         .moderation
@@ -62,9 +64,9 @@ fn memory(s: &State) {
         })
         .sum();
     let rows = [
-        ("members: table", table(&s.members)),
-        ("members: records", member_boxes),
-        ("members: lists (connections, sent, received, inbox)", member_lists),
+        ("members: table and records", s.members.table_bytes()),
+        ("members: profiles (address, name, contacts)", profiles),
+        ("members: connection lists", connections),
         ("requests: records", s.requests.len() * size_of::<connreq_core::state::RequestRecord>()),
         ("requests: notes and messages", texts),
         ("open pairs: table", table(&s.open_pairs)),

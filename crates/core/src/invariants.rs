@@ -4,7 +4,7 @@
 use crate::ids::RequestId;
 use crate::kinds::RequestState;
 use crate::model::Model;
-use crate::state::{standing_index, state_index};
+use crate::state::{Link, standing_index, state_index};
 
 impl Model {
     /// Every broken invariant, in words; empty when the state is sound.
@@ -17,8 +17,10 @@ impl Model {
             }
         };
         let mut degree_sum = 0u64;
+        let (mut listed_sent, mut listed_received, mut listed_inbox) = (0usize, 0usize, 0usize);
         let mut by_standing = [0u64; 3];
-        for (id, m) in &s.members {
+        for (id, m) in s.members.iter() {
+            let id = &id;
             degree_sum += m.connections.len() as u64;
             by_standing[standing_index(m.standing)] += 1;
             if !m.connections.windows(2).all(|w| w[0] < w[1]) {
@@ -32,13 +34,36 @@ impl Model {
                     say(format!("{id} and {other} are connected across a block"));
                 }
             }
-            for (list, as_sender) in [(&m.sent, true), (&m.received, false)] {
-                for rid in list {
-                    match s.request(*rid) {
-                        Some(r) if (if as_sender { r.sender } else { r.recipient }) == *id => {}
-                        _ => say(format!("{id} lists {rid}, which is not theirs")),
+            for (as_sender, listed) in [(true, &mut listed_sent), (false, &mut listed_received)] {
+                let mut walked = Vec::new();
+                for (i, r) in s.requests_of(m, as_sender) {
+                    walked.push(Link::to(i));
+                    if (if as_sender { r.sender } else { r.recipient }) != *id {
+                        say(format!("{id} lists {}, which is not theirs", RequestId(i as u64 + 1)));
                     }
                 }
+                *listed += walked.len();
+                // Every skip link names the record two back; the member names the newest two.
+                let second = if as_sender { m.second_sent } else { m.second_received };
+                if walked.get(1).copied().unwrap_or(Link::NONE) != second {
+                    say(format!("{id}: the second newest of their requests is recorded wrongly"));
+                }
+                for (k, link) in walked.iter().enumerate() {
+                    let r = link.index().and_then(|i| s.requests.get(i));
+                    let skip = r.map(|r| if as_sender { r.skip_by_sender } else { r.skip_by_recipient });
+                    if skip != Some(walked.get(k + 2).copied().unwrap_or(Link::NONE)) {
+                        say(format!("{id}: a skip link in their requests is wrong"));
+                    }
+                }
+            }
+            for (i, n) in s.inbox_of(m) {
+                listed_inbox += 1;
+                if s.notified(n).0 != *id {
+                    say(format!("{id}'s inbox holds notification {}, which is not theirs", i + 1));
+                }
+            }
+            if m.has_email != m.email().is_some() {
+                say(format!("{id}: whether they have an address is recorded wrongly"));
             }
             if s.derived_standing(*id) != m.standing {
                 say(format!(
@@ -47,6 +72,15 @@ impl Model {
                     s.derived_standing(*id)
                 ));
             }
+        }
+        if listed_sent != s.requests.len() || listed_received != s.requests.len() {
+            say(format!(
+                "members list {listed_sent} sent and {listed_received} received requests of {}",
+                s.requests.len()
+            ));
+        }
+        if listed_inbox != s.notifications.len() {
+            say(format!("inboxes hold {listed_inbox} of {} notifications", s.notifications.len()));
         }
         if degree_sum != 2 * s.connection_pairs {
             say(format!(
@@ -64,7 +98,7 @@ impl Model {
             by_state[state_index(r.state)] += 1;
             if r.state.is_open() {
                 open += 1;
-                if s.open_pairs.get(&(r.sender, r.recipient)) != Some(&id) {
+                if s.open_request(r.sender, r.recipient) != Some(id) {
                     say(format!("{id} is open but not indexed as the open request of its pair"));
                 }
                 if i < s.oldest_open {
@@ -76,6 +110,9 @@ impl Model {
                 if s.blocked_either_way(r.sender, r.recipient) {
                     say(format!("{id} is open across a block"));
                 }
+            }
+            if r.has_texts != s.texts.contains_key(&id) {
+                say(format!("{id}: whether it has a note or message is recorded wrongly"));
             }
             if (r.state == RequestState::Cancelled) != r.cancelled.get().is_some() {
                 say(format!("{id} is {} but its block record says otherwise", r.state));

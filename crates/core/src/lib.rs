@@ -35,6 +35,7 @@ pub mod event;
 pub mod ids;
 mod invariants;
 pub mod kinds;
+pub mod members;
 mod model;
 mod moderation;
 pub mod network;

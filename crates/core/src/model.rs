@@ -9,7 +9,7 @@ use crate::ids::{EmailId, FlagId, MemberId, RequestId, Seq};
 use crate::kinds::{InvitationSetting, ReportReason, RequestState, Standing};
 use crate::moderation;
 use crate::policy::{Policy, ReverseRequest};
-use crate::state::{Member, RequestRecord, State};
+use crate::state::{MAX_RECORDS, Member, RequestRecord, State};
 use crate::text::{EmailAddress, check_name, check_note};
 use crate::time::{DAY_MS, Timestamp};
 use std::time::Duration;
@@ -53,6 +53,17 @@ pub struct Model {
 }
 
 const WEEK: Duration = Duration::from_millis(7 * DAY_MS as u64);
+
+/// Refuses a command whose `events` could take the requests or the
+/// notifications past `max` (each event adds at most one of either).
+fn room_for(events: usize, requests: usize, notifications: usize, max: usize) -> Result<(), Error> {
+    if requests.saturating_add(events) > max || notifications.saturating_add(events) > max {
+        return Err(Error::StorageError(format!(
+            "the network holds as many requests and notifications as it can ({max} of each)"
+        )));
+    }
+    Ok(())
+}
 
 impl Model {
     /// An empty network under `policy`.
@@ -98,11 +109,13 @@ impl Model {
         let mut b = Batch {
             next: self.state.last_seq.0 + 1,
             at: self.effective_time(at),
-            events: Vec::new(),
+            // Most commands make one or two events.
+            events: Vec::with_capacity(2),
             next_flag: self.state.flags.len() as u64 + 1,
             overlay: moderation::Overlay::default(),
         };
         let outcome = self.decide_into(command, &mut b)?;
+        room_for(b.events.len(), self.state.requests.len(), self.state.notifications.len(), MAX_RECORDS)?;
         Ok(Decided { events: b.events, outcome })
     }
 
@@ -121,7 +134,7 @@ impl Model {
     }
 
     pub(crate) fn member(&self, id: MemberId) -> Result<&Member, Error> {
-        self.state.members.get(&id).map(|m| &**m).ok_or(Error::UnknownMember(id))
+        self.state.members.get(&id).ok_or(Error::UnknownMember(id))
     }
 
     pub(crate) fn request_of(&self, id: RequestId) -> Result<&RequestRecord, Error> {
@@ -209,10 +222,8 @@ impl Model {
                     return Ok(Outcome::Done);
                 }
                 b.push(EventBody::MemberBlocked { blocker: *blocker, blocked: *blocked });
-                for pair in [(*blocker, *blocked), (*blocked, *blocker)] {
-                    if let Some(request) = self.state.open_pairs.get(&pair) {
-                        b.push(EventBody::InvitationCancelled { request: *request, blocker: *blocker });
-                    }
+                if let Some((request, _)) = self.state.open_between(*blocker, *blocked) {
+                    b.push(EventBody::InvitationCancelled { request, blocker: *blocker });
                 }
                 if self.state.connected(*blocker, *blocked) {
                     b.push(EventBody::ConnectionRemoved { member: *blocker, other: *blocked });
@@ -362,7 +373,7 @@ impl Model {
 
     /// Whether `recipient`'s invitation setting lets `sender` invite them.
     fn setting_allows(&self, sender: &Member, recipient: &Member, email: Option<&str>) -> bool {
-        let in_contacts = || match (&sender.email, &recipient.contacts) {
+        let in_contacts = || match (sender.email(), recipient.contacts()) {
             (Some(e), Some(c)) => c.contains(&e.key()),
             _ => false,
         };
@@ -371,7 +382,7 @@ impl Model {
             InvitationSetting::Nobody => false,
             InvitationSetting::Contacts => in_contacts(),
             InvitationSetting::EmailOrContacts => {
-                let knows_email = match (email, &recipient.email) {
+                let knows_email = match (email, recipient.email()) {
                     (Some(given), Some(theirs)) => given.to_lowercase() == theirs.key(),
                     _ => false,
                 };
@@ -409,21 +420,23 @@ impl Model {
         if self.state.connected(sender, recipient) {
             return Err(Error::AlreadyConnected(recipient));
         }
-        // 5. an open request this way
-        if let Some(request) = self.state.open_pairs.get(&(sender, recipient)) {
-            return Err(Error::AlreadyPending { recipient, request: *request });
-        }
-        // 6. an open request the other way
-        if let Some(request) = self.state.open_pairs.get(&(recipient, sender)) {
-            return match self.policy.reverse_request {
-                ReverseRequest::Error => Err(Error::ReversePending { sender: recipient, request: *request }),
-                ReverseRequest::Accept => {
-                    self.check_connection_limits(recipient, sender)?;
-                    let seq = b.push(EventBody::InvitationAccepted { request: *request });
-                    moderation::after_outcome(self, b, recipient, *request, true, seq);
-                    Ok(Outcome::Request(*request))
-                }
-            };
+        // 5. an open request this way, 6. an open request the other way
+        match self.state.open_between(sender, recipient) {
+            Some((request, from)) if from == sender => {
+                return Err(Error::AlreadyPending { recipient, request });
+            }
+            Some((request, _)) => {
+                return match self.policy.reverse_request {
+                    ReverseRequest::Error => Err(Error::ReversePending { sender: recipient, request }),
+                    ReverseRequest::Accept => {
+                        self.check_connection_limits(recipient, sender)?;
+                        let seq = b.push(EventBody::InvitationAccepted { request });
+                        moderation::after_outcome(self, b, recipient, request, true, seq);
+                        Ok(Outcome::Request(request))
+                    }
+                };
+            }
+            None => {}
         }
         // 7. the note, and the email address given
         if let Some(n) = note {
@@ -434,13 +447,11 @@ impl Model {
         }
         // 8. policy limits
         if let Some(limit) = self.policy.weekly_invite_limit {
-            let recent = self.sends_since(s, b.at.minus(WEEK));
-            if recent.len() >= limit as usize {
-                // The send that must leave the window before one more fits in it (not
-                // always the oldest: the policy may have lowered the limit since).
-                let blocking = recent[recent.len() - limit as usize];
-                let sent_at = self.state.requests[blocking.0 as usize - 1].created_at;
-                return Err(Error::RateLimited { limit, until: sent_at.plus(WEEK) });
+            // The `limit`-th newest send in the window, if there are that many: it
+            // must leave the window before one more fits in it (not always the
+            // oldest in it: the policy may have lowered the limit since).
+            if let Some(blocking) = self.sends_since(s, b.at.minus(WEEK)).nth(limit as usize - 1) {
+                return Err(Error::RateLimited { limit, until: blocking.created_at.plus(WEEK) });
             }
         }
         if let Some(cooldown) = self.policy.resend_cooldown
@@ -459,11 +470,14 @@ impl Model {
         Ok(Outcome::Request(request))
     }
 
-    /// The member's sends created after `since` (the log's clock is monotonic,
-    /// so `sent` is ordered by creation time).
-    pub(crate) fn sends_since<'a>(&self, m: &'a Member, since: Timestamp) -> &'a [RequestId] {
-        let start = m.sent.partition_point(|id| self.state.requests[id.0 as usize - 1].created_at <= since);
-        &m.sent[start..]
+    /// The member's sends created after `since`, newest first (the log's clock
+    /// is monotonic, so a member's sends are ordered by creation time).
+    pub(crate) fn sends_since<'a>(
+        &'a self,
+        m: &Member,
+        since: Timestamp,
+    ) -> impl Iterator<Item = &'a RequestRecord> {
+        self.state.requests_of(m, true).map(|(_, r)| r).take_while(move |r| r.created_at > since)
     }
 
     fn decide_report(
@@ -492,7 +506,7 @@ impl Model {
         let seq = b.push(EventBody::MemberReported { reporter, reported, reason, request });
         if reason == ReportReason::DontKnow {
             // "I don't know this person" archives the open invitation it is about.
-            let target = request.or_else(|| self.state.open_pairs.get(&(reported, reporter)).copied());
+            let target = request.or_else(|| self.state.open_request(reported, reporter));
             if let Some(id) = target
                 && self.state.requests[id.0 as usize - 1].state == RequestState::Pending
             {
@@ -509,5 +523,20 @@ impl Model {
         let id = FlagId(b.next_flag);
         b.next_flag += 1;
         id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_command_that_could_pass_the_most_records_a_network_holds_is_refused() {
+        assert!(room_for(2, 8, 8, 10).is_ok());
+        assert!(room_for(2, 9, 0, 10).is_err());
+        assert!(room_for(2, 0, 9, 10).is_err());
+        assert!(room_for(1, usize::MAX, 0, MAX_RECORDS).is_err());
+        let err = room_for(3, 0, 9, 10).unwrap_err();
+        assert!(matches!(&err, Error::StorageError(m) if m.contains("10 of each")), "{err}");
     }
 }

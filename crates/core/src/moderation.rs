@@ -132,12 +132,9 @@ pub(crate) fn after_send(model: &Model, b: &mut Batch, sender: MemberId, seq: Se
         return;
     };
     let spent = spent(model, sender, FlagRule::Burst);
-    let mut evidence: Vec<Seq> = model
-        .sends_since(m, b.at.minus(HOUR))
-        .iter()
-        .map(|id| model.state().requests[id.0 as usize - 1].seq)
-        .filter(|s| *s > spent)
-        .collect();
+    let mut evidence: Vec<Seq> =
+        model.sends_since(m, b.at.minus(HOUR)).map(|r| r.seq).filter(|s| *s > spent).collect();
+    evidence.reverse();
     evidence.push(seq);
     if evidence.len() > limit as usize {
         flag(model, b, sender, FlagRule::Burst, evidence, seq);

@@ -11,7 +11,7 @@ use crate::time::duration_ms;
 
 /// How a member is called in texts: their name, or "Member 42".
 pub fn display_name(state: &State, member: MemberId) -> String {
-    match state.members.get(&member).and_then(|m| m.name.as_deref()) {
+    match state.members.get(&member).and_then(|m| m.name()) {
         Some(name) => name.to_owned(),
         None => format!("Member {}", member.0),
     }
@@ -44,10 +44,13 @@ pub fn notification_text(state: &State, policy: &Policy, n: &NotificationRecord)
             format!("Your connection request to {actor}{sent_on} expired.")
         }
     };
+    let texts = state.texts_of(n.request, r);
     let extra = match n.kind {
-        NotificationKind::InvitationReceived => r.note().map(|note| ("Note", note)),
+        NotificationKind::InvitationReceived => {
+            texts.and_then(|t| t.note.as_deref()).map(|note| ("Note", note))
+        }
         NotificationKind::InvitationDeclined | NotificationKind::InvitationWithdrawn => {
-            r.message().map(|m| ("Message", m))
+            texts.and_then(|t| t.message.as_deref()).map(|m| ("Message", m))
         }
         _ => None,
     };

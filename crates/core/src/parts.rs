@@ -12,11 +12,12 @@
 use crate::Error;
 use crate::chunked::Chunked;
 use crate::ids::{FlagId, MemberId, RequestId, Seq};
+use crate::members::MemberTable;
 use crate::model::Model;
 use crate::policy::Policy;
 use crate::state::{
-    FlagRecord, LogClock, Map, Member, ModerationRecord, NotificationRecord, PairHistory, RequestRecord, Set,
-    State, sized_map,
+    FlagRecord, LogClock, Map, ModerationRecord, NotificationRecord, OpenRequest, PairHistory, RequestRecord,
+    RequestTexts, Set, State, sized_map,
 };
 use crate::time::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -43,7 +44,7 @@ type CoreRef<'a> = (
     &'a Policy,
     Seq,
     LogClock,
-    &'a Map<MemberId, Box<Member>>,
+    &'a MemberTable,
     &'a Map<MemberId, ModerationRecord>,
     &'a Vec<FlagRecord>,
     &'a BTreeSet<FlagId>,
@@ -57,7 +58,7 @@ type CoreOwned = (
     Policy,
     Seq,
     LogClock,
-    Sized<MemberId, Box<Member>>,
+    MemberTable,
     Sized<MemberId, ModerationRecord>,
     Vec<FlagRecord>,
     BTreeSet<FlagId>,
@@ -67,8 +68,13 @@ type CoreOwned = (
     Set<(MemberId, MemberId)>,
     Set<(MemberId, MemberId)>,
 );
-type RequestsOwned =
-    (Chunked<RequestRecord>, usize, Sized<(MemberId, MemberId), RequestId>, Sized<RequestId, Timestamp>);
+type RequestsOwned = (
+    Chunked<RequestRecord>,
+    usize,
+    Sized<(MemberId, MemberId), OpenRequest>,
+    Sized<RequestId, Timestamp>,
+    Sized<RequestId, RequestTexts>,
+);
 type NotificationsOwned = (Chunked<NotificationRecord>, Vec<(usize, Duration)>, usize, u64);
 type PairsOwned = (Sized<(MemberId, MemberId), PairHistory>,);
 
@@ -103,7 +109,7 @@ pub fn serialize_part<S: Serializer>(model: &Model, index: usize, s: S) -> Resul
             );
             core.serialize(s)
         }
-        1 => (&st.requests, st.oldest_open, &st.open_pairs, &st.before_block).serialize(s),
+        1 => (&st.requests, st.oldest_open, &st.open_pairs, &st.before_block, &st.texts).serialize(s),
         2 => (&st.notifications, &st.email_delays, st.oldest_unsent, st.unsent).serialize(s),
         3 => (&st.pairs,).serialize(s),
         _ => Err(serde::ser::Error::custom(format!("a model has {PARTS} parts, not {}", index + 1))),
@@ -152,13 +158,13 @@ pub fn join(parts: impl IntoIterator<Item = Part>) -> Result<Model, Error> {
         blocks,
         dont_know,
     ) = *core;
-    let (requests, oldest_open, open_pairs, before_block) = requests.ok_or_else(missing)?;
+    let (requests, oldest_open, open_pairs, before_block, texts) = requests.ok_or_else(missing)?;
     let (notifications, email_delays, oldest_unsent, unsent) = notifications.ok_or_else(missing)?;
     let (pairs,) = pairs.ok_or_else(missing)?;
     let state = State {
         last_seq,
         last_at,
-        members: members.0,
+        members,
         requests,
         open_pairs: open_pairs.0,
         oldest_open,
@@ -168,6 +174,7 @@ pub fn join(parts: impl IntoIterator<Item = Part>) -> Result<Model, Error> {
         notifications,
         email_delays,
         before_block: before_block.0,
+        texts: texts.0,
         oldest_unsent,
         unsent,
         flags,

@@ -7,6 +7,7 @@ pub use crate::kinds::RequestState;
 use crate::kinds::{
     Decision, FlagRule, FlagStatus, InvitationSetting, NotificationKind, ReportReason, Standing,
 };
+use crate::members::MemberTable;
 use crate::policy::Policy;
 use crate::text::EmailAddress;
 use crate::time::Timestamp;
@@ -19,29 +20,130 @@ pub type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 /// The hash set of the state.
 pub type Set<K> = HashSet<K, foldhash::fast::RandomState>;
 
-/// A registered member.
+/// The most requests, and the most notifications, one network holds: the
+/// lists threaded through them link by 32-bit positions (see [`Link`]).
+pub const MAX_RECORDS: usize = u32::MAX as usize;
+
+/// A position in the requests or the notifications: index + 1, or 0 for none.
+/// A member's requests and inbox are lists threaded through those records, each
+/// record linking to the previous one of the list, so adding to a list touches
+/// no memory beyond the member and the new record, and allocates nothing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Link(u32);
+
+impl Link {
+    /// The end of a list.
+    pub const NONE: Link = Link(0);
+
+    /// The link to the record at `index` (below [`MAX_RECORDS`]: `Model::decide`
+    /// refuses any command that would go beyond it).
+    pub fn to(index: usize) -> Link {
+        debug_assert!(index < MAX_RECORDS);
+        Link(u32::try_from(index + 1).unwrap_or(0))
+    }
+
+    /// The index it names, if any.
+    pub fn index(self) -> Option<usize> {
+        (self.0 as usize).checked_sub(1)
+    }
+}
+
+/// What a member rarely needs on the way to a decision: address, name and
+/// imported contacts (boxed, so the member record itself stays one cache line).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Member {
+pub struct Profile {
     /// Address for emails.
     pub email: Option<EmailAddress>,
     /// Display name.
     pub name: Option<Box<str>>,
-    /// Who may invite this member.
-    pub setting: InvitationSetting,
     /// Lowercased imported contact addresses.
     pub contacts: Option<Box<Set<String>>>,
-    /// Moderation standing.
-    pub standing: Standing,
+}
+
+/// A registered member: 64 bytes, one cache line, since nearly every command
+/// reads one or two of them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[repr(align(64))]
+pub struct Member {
     /// Connections, sorted by id.
     pub connections: Vec<MemberId>,
-    /// Requests sent, oldest first.
-    pub sent: Vec<RequestId>,
-    /// Requests received, oldest first.
-    pub received: Vec<RequestId>,
-    /// In-app notifications, oldest first.
-    pub notifications: Vec<NotificationId>,
-    /// How many of them are unread.
+    /// Address, name and contacts, when the member has any.
+    pub profile: Option<Box<Profile>>,
+    /// How many of the member's notifications are unread.
     pub unread: u64,
+    /// The newest request the member sent; each links to the one before.
+    pub last_sent: Link,
+    /// The request the member sent before that one.
+    pub second_sent: Link,
+    /// The newest request the member received; each links to the one before.
+    pub last_received: Link,
+    /// The request the member received before that one.
+    pub second_received: Link,
+    /// The newest notification in the member's inbox; each links to the one before.
+    pub last_notification: Link,
+    /// Who may invite this member.
+    pub setting: InvitationSetting,
+    /// Moderation standing.
+    pub standing: Standing,
+    /// Whether the profile holds an address (read on every notification).
+    pub has_email: bool,
+}
+
+impl Member {
+    /// A member with this address and name.
+    pub fn new(email: Option<EmailAddress>, name: Option<Box<str>>) -> Self {
+        let has_email = email.is_some();
+        let profile =
+            (email.is_some() || name.is_some()).then(|| Box::new(Profile { email, name, contacts: None }));
+        Self { profile, has_email, ..Self::default() }
+    }
+
+    /// Address for emails.
+    pub fn email(&self) -> Option<&EmailAddress> {
+        self.profile.as_ref()?.email.as_ref()
+    }
+
+    /// Display name.
+    pub fn name(&self) -> Option<&str> {
+        self.profile.as_ref()?.name.as_deref()
+    }
+
+    /// Lowercased imported contact addresses.
+    pub fn contacts(&self) -> Option<&Set<String>> {
+        self.profile.as_ref()?.contacts.as_deref()
+    }
+}
+
+/// A list threaded through records, newest first. It only ever moves to an
+/// earlier record, so a damaged link ends it instead of looping.
+///
+/// With skip links (each record also naming the record two back), the walk
+/// knows the record after next before it reads the next one, so two cache
+/// misses are in flight at a time instead of one.
+pub struct Thread<'a, T> {
+    records: &'a Chunked<T>,
+    next: Link,
+    /// The record after `next`, when a skip link told it.
+    after: Option<Link>,
+    prev: fn(&T) -> Link,
+    skip: Option<fn(&T) -> Link>,
+}
+
+impl<'a, T> Iterator for Thread<'a, T> {
+    type Item = (usize, &'a T);
+    fn next(&mut self) -> Option<Self::Item> {
+        let index = self.next.index()?;
+        let record = self.records.get(index)?;
+        // Read from the record only the link the walk could not know yet.
+        let prev = self.after.take().unwrap_or_else(|| (self.prev)(record));
+        if prev < self.next {
+            self.after = self.skip.map(|skip| skip(record)).filter(|after| *after < prev);
+            self.next = prev;
+        } else {
+            self.next = Link::NONE;
+        }
+        Some((index, record))
+    }
 }
 
 #[allow(clippy::derivable_impls)] // the enum is declared by a macro shared with types that have no default
@@ -58,8 +160,8 @@ impl Default for Standing {
     }
 }
 
-/// The note and the withdraw/decline message of a request, boxed because most
-/// requests have neither.
+/// The note and the withdraw/decline message of a request, held beside the
+/// requests (in [`State::texts`]) because most requests have neither.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RequestTexts {
     /// The optional note.
@@ -86,8 +188,8 @@ impl CancelMark {
     }
 }
 
-/// A stored request (56 bytes: millions are held in memory). The state shown to
-/// each party is derived by [`RequestRecord::shown_to`].
+/// A stored request (64 bytes, one cache line: millions are held in memory).
+/// The state shown to each party is derived by [`RequestRecord::shown_to`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RequestRecord {
     /// Who sent it.
@@ -100,25 +202,24 @@ pub struct RequestRecord {
     pub updated_at: Timestamp,
     /// The `invitation_sent` event.
     pub seq: Seq,
-    /// Note and message, when there are any.
-    pub texts: Option<Box<RequestTexts>>,
+    /// The sender's previous request.
+    pub prev_by_sender: Link,
+    /// The recipient's previous request.
+    pub prev_by_recipient: Link,
+    /// The sender's request before the previous one: with it a walk down the
+    /// list has two records in flight at once instead of one.
+    pub skip_by_sender: Link,
+    /// The recipient's request before the previous one.
+    pub skip_by_recipient: Link,
     /// The true state.
     pub state: RequestState,
     /// Set when a block cancelled it.
     pub cancelled: CancelMark,
+    /// Whether it has a note or a message (in [`State::texts`]).
+    pub has_texts: bool,
 }
 
 impl RequestRecord {
-    /// The optional note.
-    pub fn note(&self) -> Option<&str> {
-        self.texts.as_ref().and_then(|t| t.note.as_deref())
-    }
-
-    /// The optional withdraw or decline message.
-    pub fn message(&self) -> Option<&str> {
-        self.texts.as_ref().and_then(|t| t.message.as_deref())
-    }
-
     /// The state as the sender (`as_sender`) or the recipient sees it: the sender
     /// never sees `ignored`, and the member a block was aimed at sees the state the
     /// request had before the block.
@@ -147,6 +248,8 @@ pub struct NotificationRecord {
     pub mail: Mail,
     /// When its email was handed to a mail server (meaningful when `mail` is `Sent`).
     pub sent_at: Timestamp,
+    /// The previous notification in the same inbox.
+    pub prev: Link,
 }
 
 /// Whether a notification is carried by an email, and whether it went out.
@@ -259,11 +362,35 @@ impl PairHistory {
 
     /// Records a withdrawal at `at` (event `seq`).
     pub fn withdrawn(&mut self, at: Timestamp, seq: Seq) {
-        let mut all = std::mem::take(&mut self.withdrawals).into_vec();
-        all.push((at, seq));
-        self.withdrawals = all.into_boxed_slice();
+        self.withdrawals = self.withdrawals.iter().copied().chain([(at, seq)]).collect();
         self.last_closed = at;
     }
+}
+
+/// An open request in the pair index: its id, and whether the member with the
+/// lower id sent it (packed in one word: ids stay below 2^32, see [`MAX_RECORDS`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenRequest(u64);
+
+impl OpenRequest {
+    fn new(request: RequestId, lower_sent: bool) -> Self {
+        Self(request.0 << 1 | u64::from(lower_sent))
+    }
+
+    /// The request.
+    pub fn request(self) -> RequestId {
+        RequestId(self.0 >> 1)
+    }
+
+    /// Whether the member with the lower id sent it.
+    pub fn lower_sent(self) -> bool {
+        self.0 & 1 == 1
+    }
+}
+
+/// The pair index's key for two members.
+fn pair_key(a: MemberId, b: MemberId) -> (MemberId, MemberId) {
+    (a.min(b), a.max(b))
 }
 
 /// Deserializes a map at its full size at once: a snapshot's maps hold
@@ -315,13 +442,14 @@ pub struct State {
     /// The last event's time: the log's clock never runs backwards.
     pub last_at: LogClock,
     /// Members by id.
-    #[serde(deserialize_with = "sized_map")]
-    pub members: Map<MemberId, Box<Member>>,
+    pub members: MemberTable,
     /// Requests; request `n` is at index `n - 1`.
     pub requests: Chunked<RequestRecord>,
-    /// Open requests by (sender, recipient).
+    /// The open request between two members, by (lower id, higher id): there is
+    /// at most one either way (SPEC §2 send, rules 5 and 6), so one probe
+    /// answers for both directions. See [`State::open_between`].
     #[serde(deserialize_with = "sized_map")]
-    pub open_pairs: Map<(MemberId, MemberId), RequestId>,
+    pub open_pairs: Map<(MemberId, MemberId), OpenRequest>,
     /// Index (0-based) of the oldest request that may still be open: every
     /// request before it is closed. Ids follow creation time (the log's clock
     /// never runs backwards), so expiry scans forward from here.
@@ -330,6 +458,9 @@ pub struct State {
     pub blocks: Set<(MemberId, MemberId)>,
     /// "I don't know this person" reports: (reporter, reported).
     pub dont_know: Set<(MemberId, MemberId)>,
+    /// Notes and messages of the requests that have any.
+    #[serde(deserialize_with = "sized_map")]
+    pub texts: Map<RequestId, RequestTexts>,
     /// Withdrawal and decline history by (sender, recipient).
     #[serde(deserialize_with = "sized_map")]
     pub pairs: Map<(MemberId, MemberId), PairHistory>,
@@ -373,6 +504,45 @@ pub fn standing_index(s: Standing) -> usize {
 }
 
 impl State {
+    /// The requests `m` sent (`as_sender`) or received, newest first, with their indexes.
+    pub fn requests_of(&self, m: &Member, as_sender: bool) -> Thread<'_, RequestRecord> {
+        type Get = fn(&RequestRecord) -> Link;
+        let (next, after, prev, skip): (Link, Link, Get, Get) = if as_sender {
+            (m.last_sent, m.second_sent, |r| r.prev_by_sender, |r| r.skip_by_sender)
+        } else {
+            (m.last_received, m.second_received, |r| r.prev_by_recipient, |r| r.skip_by_recipient)
+        };
+        let after = Some(after).filter(|a| *a < next);
+        Thread { records: &self.requests, next, after, prev, skip: Some(skip) }
+    }
+
+    /// The notifications in `m`'s inbox, newest first, with their indexes.
+    pub fn inbox_of(&self, m: &Member) -> Thread<'_, NotificationRecord> {
+        Thread {
+            records: &self.notifications,
+            next: m.last_notification,
+            after: None,
+            prev: |n| n.prev,
+            skip: None,
+        }
+    }
+
+    /// The note and message of request `id` (record `r`), if it has any.
+    pub fn texts_of(&self, id: RequestId, r: &RequestRecord) -> Option<&RequestTexts> {
+        if r.has_texts { self.texts.get(&id) } else { None }
+    }
+
+    /// The open request between `a` and `b`, either way, with its sender.
+    pub fn open_between(&self, a: MemberId, b: MemberId) -> Option<(RequestId, MemberId)> {
+        let open = self.open_pairs.get(&pair_key(a, b))?;
+        Some((open.request(), if open.lower_sent() { a.min(b) } else { a.max(b) }))
+    }
+
+    /// The open request from `sender` to `recipient`.
+    pub fn open_request(&self, sender: MemberId, recipient: MemberId) -> Option<RequestId> {
+        self.open_between(sender, recipient).filter(|(_, s)| *s == sender).map(|(id, _)| id)
+    }
+
     /// The request with this id.
     pub fn request(&self, id: RequestId) -> Option<&RequestRecord> {
         usize::try_from(id.0).ok()?.checked_sub(1).and_then(|i| self.requests.get(i))
@@ -466,7 +636,7 @@ impl State {
         self.by_state[state_index(from)] -= 1;
         self.by_state[state_index(to)] += 1;
         if from.is_open() && !to.is_open() {
-            self.open_pairs.remove(&(sender, recipient));
+            self.open_pairs.remove(&pair_key(sender, recipient));
             while self.requests.get(self.oldest_open).is_some_and(|r| !r.state.is_open()) {
                 self.oldest_open += 1;
             }
@@ -503,22 +673,24 @@ impl State {
         request: RequestId,
         at: Timestamp,
     ) {
-        let id = NotificationId(self.notifications.len() as u64 + 1);
         let index = self.notifications.len();
-        self.notifications.push(NotificationRecord {
+        let Some(m) = self.members.get_mut(&member) else {
+            return;
+        };
+        let record = NotificationRecord {
             request,
             kind,
             read: false,
             mail: Mail::None,
             sent_at: Timestamp(0),
-        });
-        debug_assert!(self.request(request).is_some_and(|r| self.notifications[index].created_at(r) == at));
-        let Some(m) = self.members.get_mut(&member) else {
-            return;
+            prev: m.last_notification,
         };
-        m.notifications.push(id);
+        m.last_notification = Link::to(index);
         m.unread += 1;
-        if kind != NotificationKind::InvitationExpired && m.email.is_some() {
+        let mailed = kind != NotificationKind::InvitationExpired && m.has_email;
+        self.notifications.push(record);
+        debug_assert!(self.request(request).is_some_and(|r| self.notifications[index].created_at(r) == at));
+        if mailed {
             if self.email_delays.last().is_none_or(|(_, d)| *d != policy.email_delay) {
                 self.email_delays.push((index, policy.email_delay));
             }
@@ -566,14 +738,7 @@ impl State {
         match &event.body {
             EventBody::MemberRegistered { member, email, name } => {
                 self.by_standing[standing_index(Standing::Good)] += 1;
-                self.members.insert(
-                    *member,
-                    Box::new(Member {
-                        email: email.clone(),
-                        name: name.as_deref().map(Box::from),
-                        ..Member::default()
-                    }),
-                );
+                self.members.insert(*member, Member::new(email.clone(), name.as_deref().map(Box::from)));
             }
             EventBody::InvitationSettingChanged { member, setting } => {
                 if let Some(m) = self.members.get_mut(member) {
@@ -582,31 +747,44 @@ impl State {
             }
             EventBody::ContactsImported { member, emails } => {
                 if let Some(m) = self.members.get_mut(member) {
-                    let contacts = m.contacts.get_or_insert_with(Default::default);
+                    let profile = m.profile.get_or_insert_with(Default::default);
+                    let contacts = profile.contacts.get_or_insert_with(Default::default);
                     contacts.extend(emails.iter().map(EmailAddress::key));
                 }
             }
             EventBody::InvitationSent { request, sender, recipient, note } => {
+                let index = self.requests.len();
+                let (mut prev_by_sender, mut skip_by_sender) = (Link::NONE, Link::NONE);
+                if let Some(m) = self.members.get_mut(sender) {
+                    (prev_by_sender, skip_by_sender) = (m.last_sent, m.second_sent);
+                    (m.last_sent, m.second_sent) = (Link::to(index), m.last_sent);
+                }
+                let (mut prev_by_recipient, mut skip_by_recipient) = (Link::NONE, Link::NONE);
+                if let Some(m) = self.members.get_mut(recipient) {
+                    (prev_by_recipient, skip_by_recipient) = (m.last_received, m.second_received);
+                    (m.last_received, m.second_received) = (Link::to(index), m.last_received);
+                }
+                if let Some(n) = note {
+                    self.texts
+                        .insert(*request, RequestTexts { note: Some(n.as_str().into()), message: None });
+                }
                 self.requests.push(RequestRecord {
+                    prev_by_sender,
+                    prev_by_recipient,
+                    skip_by_sender,
+                    skip_by_recipient,
+                    has_texts: note.is_some(),
                     sender: *sender,
                     recipient: *recipient,
                     state: RequestState::Pending,
                     cancelled: CancelMark::default(),
                     created_at: at,
                     updated_at: at,
-                    texts: note
-                        .as_deref()
-                        .map(|n| Box::new(RequestTexts { note: Some(n.into()), message: None })),
                     seq,
                 });
                 self.by_state[state_index(RequestState::Pending)] += 1;
-                self.open_pairs.insert((*sender, *recipient), *request);
-                if let Some(m) = self.members.get_mut(sender) {
-                    m.sent.push(*request);
-                }
-                if let Some(m) = self.members.get_mut(recipient) {
-                    m.received.push(*request);
-                }
+                self.open_pairs
+                    .insert(pair_key(*sender, *recipient), OpenRequest::new(*request, sender < recipient));
                 self.notify(policy, *recipient, NotificationKind::InvitationReceived, *request, at);
             }
             EventBody::InvitationAccepted { request } => {
@@ -626,10 +804,11 @@ impl State {
                 let was_ignored = self.requests[request.0 as usize - 1].state == RequestState::Ignored;
                 self.set_request_state(*request, RequestState::Declined, at);
                 let r = self.request_mut(*request);
-                if let Some(m) = message {
-                    r.texts.get_or_insert_with(Default::default).message = Some(m.as_str().into());
-                }
+                r.has_texts |= message.is_some();
                 let (s, rc) = (r.sender, r.recipient);
+                if let Some(m) = message {
+                    self.texts.entry(*request).or_default().message = Some(m.as_str().into());
+                }
                 self.pairs.entry((s, rc)).or_insert_with(|| PairHistory::closed_at(at)).last_closed = at;
                 self.record_outcome(policy, *request, false, was_ignored, seq);
                 if policy.notify_on_decline {
@@ -639,10 +818,11 @@ impl State {
             EventBody::InvitationWithdrawn { request, message } => {
                 self.set_request_state(*request, RequestState::Withdrawn, at);
                 let r = self.request_mut(*request);
-                if let Some(m) = message {
-                    r.texts.get_or_insert_with(Default::default).message = Some(m.as_str().into());
-                }
+                r.has_texts |= message.is_some();
                 let (s, rc) = (r.sender, r.recipient);
+                if let Some(m) = message {
+                    self.texts.entry(*request).or_default().message = Some(m.as_str().into());
+                }
                 self.pairs.entry((s, rc)).or_insert_with(|| PairHistory::closed_at(at)).withdrawn(at, seq);
                 if policy.notify_on_withdraw {
                     self.notify(policy, rc, NotificationKind::InvitationWithdrawn, *request, at);
@@ -768,9 +948,47 @@ mod tests {
     /// sizes are what docs/PERFORMANCE.md's memory figures assume.
     #[test]
     fn the_records_held_by_the_million_stay_small() {
-        assert!(size_of::<RequestRecord>() <= 56, "{}", size_of::<RequestRecord>());
+        assert!(size_of::<RequestRecord>() <= 64, "{}", size_of::<RequestRecord>());
         assert!(size_of::<NotificationRecord>() <= 24, "{}", size_of::<NotificationRecord>());
+        assert_eq!(size_of::<Member>(), 64);
+        assert_eq!(size_of::<Option<Member>>(), 64);
         assert!(size_of::<PairHistory>() <= 24, "{}", size_of::<PairHistory>());
+    }
+
+    /// Records that are only links: (previous, the one before it).
+    fn records(links: &[(u32, u32)]) -> Chunked<(Link, Link)> {
+        let mut c = Chunked::default();
+        for (prev, skip) in links {
+            c.push((Link(*prev), Link(*skip)));
+        }
+        c
+    }
+
+    fn walk(c: &Chunked<(Link, Link)>, from: u32, second: Option<u32>) -> Vec<usize> {
+        type Get = fn(&(Link, Link)) -> Link;
+        let (prev, skip): (Get, Get) = (|r| r.0, |r| r.1);
+        let skip = second.map(|_| skip);
+        let after = second.map(Link).filter(|a| *a < Link(from));
+        Thread { records: c, next: Link(from), after, prev, skip }.map(|(i, _)| i).collect()
+    }
+
+    #[test]
+    fn a_thread_runs_newest_first_and_a_damaged_link_ends_it_instead_of_looping() {
+        // 1 <- 3 <- 4 <- 6 (1-based); 2 and 5 belong to another list.
+        let c = records(&[(0, 0), (0, 0), (1, 0), (3, 1), (0, 0), (4, 3)]);
+        assert_eq!(walk(&c, 6, None), vec![5, 3, 2, 0]);
+        assert_eq!(walk(&c, 6, Some(4)), vec![5, 3, 2, 0], "with skip links");
+        assert_eq!(walk(&c, 0, None), Vec::<usize>::new());
+        // A link to itself, forwards, or past the end.
+        assert_eq!(walk(&records(&[(1, 0)]), 1, None), vec![0]);
+        assert_eq!(walk(&records(&[(0, 0), (2, 0)]), 2, None), vec![1]);
+        assert_eq!(walk(&records(&[(0, 0), (5, 0)]), 2, None), vec![1]);
+        assert_eq!(walk(&records(&[(0, 0)]), 9, None), Vec::<usize>::new());
+        // A skip link to itself or forwards is not followed.
+        assert_eq!(walk(&records(&[(0, 0), (1, 2), (2, 3)]), 3, Some(2)), vec![2, 1, 0]);
+        assert_eq!(Link::to(0), Link(1));
+        assert_eq!(Link::to(6).index(), Some(6));
+        assert_eq!(Link::NONE.index(), None);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use crate::ids::{EmailId, FlagId, MemberId, NotificationId, RequestId, Seq};
 use crate::kinds::{FlagRule, FlagStatus, NotificationKind, RequestState, Standing};
 use crate::model::Model;
 use crate::notify;
-use crate::state::{RequestRecord, state_index};
+use crate::state::{RequestRecord, RequestTexts, state_index};
 use crate::time::Timestamp;
 use std::collections::BTreeMap;
 
@@ -115,16 +115,16 @@ pub struct Stats {
     pub events: u64,
 }
 
-fn view(id: RequestId, r: &RequestRecord, state: RequestState) -> Request {
+fn view(id: RequestId, r: &RequestRecord, texts: Option<&RequestTexts>, state: RequestState) -> Request {
     Request {
         id,
         sender: r.sender,
         recipient: r.recipient,
-        note: r.note().map(str::to_owned),
+        note: texts.and_then(|t| t.note.as_deref()).map(str::to_owned),
         state,
         created_at: r.created_at,
         updated_at: r.updated_at,
-        message: r.message().map(str::to_owned),
+        message: texts.and_then(|t| t.message.as_deref()).map(str::to_owned),
     }
 }
 
@@ -132,7 +132,7 @@ impl Model {
     /// `request(id)`: the operator's view, the true state.
     pub fn request(&self, id: RequestId) -> Result<Request, Error> {
         let r = self.request_of(id)?;
-        Ok(view(id, r, r.state))
+        Ok(view(id, r, self.state().texts_of(id, r), r.state))
     }
 
     fn requests_seen(
@@ -142,20 +142,19 @@ impl Model {
         filter: Option<RequestState>,
     ) -> Result<Vec<Request>, Error> {
         let m = self.member(member)?;
-        let ids = if as_sender { &m.sent } else { &m.received };
-        Ok(ids
-            .iter()
-            .filter_map(|id| {
-                let r = &self.state().requests[id.0 as usize - 1];
-                let shown = r.shown_to(as_sender);
-                if filter.is_some_and(|f| f != shown) {
-                    return None;
-                }
-                let mut v = view(*id, r, shown);
-                v.updated_at = self.state().updated_seen_by(*id, as_sender);
-                Some(v)
-            })
-            .collect())
+        let mut out = Vec::new();
+        for (i, r) in self.state().requests_of(m, as_sender) {
+            let shown = r.shown_to(as_sender);
+            if filter.is_some_and(|f| f != shown) {
+                continue;
+            }
+            let id = RequestId(i as u64 + 1);
+            let mut v = view(id, r, self.state().texts_of(id, r), shown);
+            v.updated_at = self.state().updated_seen_by(id, as_sender);
+            out.push(v);
+        }
+        out.reverse();
+        Ok(out)
     }
 
     /// `sent(member, state)`: the sender's view; `ignored` shows as `pending`.
@@ -213,16 +212,16 @@ impl Model {
     /// `notifications(member, unread_only)`, oldest first.
     pub fn notifications(&self, member: MemberId, unread_only: bool) -> Result<Vec<Notification>, Error> {
         let m = self.member(member)?;
-        Ok(m.notifications
-            .iter()
-            .filter_map(|id| {
-                let n = self.state().notification(*id)?;
+        let mut out: Vec<Notification> = self
+            .state()
+            .inbox_of(m)
+            .filter_map(|(i, n)| {
                 if unread_only && n.read {
                     return None;
                 }
                 let (member, actor) = self.state().notified(n);
                 Some(Notification {
-                    id: *id,
+                    id: NotificationId(i as u64 + 1),
                     member,
                     kind: n.kind,
                     request_id: n.request,
@@ -232,7 +231,9 @@ impl Model {
                     read: n.read,
                 })
             })
-            .collect())
+            .collect();
+        out.reverse();
+        Ok(out)
     }
 
     /// How many of a member's notifications are unread (the badge count).
@@ -250,7 +251,7 @@ impl Model {
         let address = state
             .members
             .get(&member)
-            .and_then(|m| m.email.as_ref())
+            .and_then(|m| m.email())
             .map(|a| a.as_str().to_owned())
             .unwrap_or_default();
         Ok(Email {
@@ -320,7 +321,7 @@ impl Model {
         let m = self.member(member)?;
         Ok(PublicProfile {
             member,
-            name: m.name.as_deref().map(str::to_owned),
+            name: m.name().map(str::to_owned),
             connection_count: m.connections.len() as u64,
         })
     }

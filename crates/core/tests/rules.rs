@@ -85,6 +85,82 @@ fn registering_a_member_twice_is_member_exists_and_keeps_the_first_registration(
 }
 
 #[test]
+fn any_member_id_works_the_same_however_the_ids_are_spread() {
+    // Dense ids live in an array and far-off ones in a map: behaviour must not
+    // depend on which, nor on the order members arrive in.
+    let ids = [u64::MAX, 7, 0, 1 << 40, 3, 9_000_000, 5_000];
+    let net = network(Policy::standard(), &ids);
+    let mut sent = Vec::new();
+    for (i, a) in ids.iter().enumerate() {
+        for b in &ids[i + 1..] {
+            sent.push((m(*a), m(*b), net.send(m(*a), m(*b), None, None, minute(i as i64)).unwrap()));
+        }
+    }
+    for (k, (s, r, id)) in sent.iter().enumerate() {
+        if k % 2 == 0 {
+            net.accept(*r, *id, minute(30)).unwrap();
+            assert!(net.are_connected(*s, *r).unwrap());
+        }
+    }
+    for id in ids {
+        let mine: Vec<RequestId> = sent.iter().filter(|(s, _, _)| *s == m(id)).map(|t| t.2).collect();
+        let theirs: Vec<RequestId> = sent.iter().filter(|(_, r, _)| *r == m(id)).map(|t| t.2).collect();
+        assert_eq!(net.sent(m(id), None).unwrap().iter().map(|r| r.id).collect::<Vec<_>>(), mine, "{id}");
+        assert_eq!(
+            net.received(m(id), None).unwrap().iter().map(|r| r.id).collect::<Vec<_>>(),
+            theirs,
+            "{id}"
+        );
+        assert_eq!(net.public_profile(m(id)).unwrap().name, Some(name(id)));
+        assert_eq!(net.unread_count(m(id)).unwrap() as usize, net.notifications(m(id), true).unwrap().len());
+    }
+    assert_eq!(net.register(m(1 << 40), None, None, minute(40)), Err(Error::MemberExists(m(1 << 40))));
+    assert_eq!(net.sent(m(8), None), Err(Error::UnknownMember(m(8))));
+    assert!(net.read(|model| model.invariant_violations()).unwrap().is_empty());
+}
+
+#[test]
+fn lists_come_back_oldest_first_however_long_they_grow() {
+    // A member's requests and inbox are threaded through the records; walk them
+    // across many entries, interleaved with other members' traffic.
+    let ids: Vec<u64> = (1..=40).collect();
+    let net = network(Policy::standard(), &ids);
+    let mut to_one = Vec::new();
+    for round in 0..3 {
+        for s in 2..=40 {
+            let t = minute(round * 100 + s as i64);
+            let id = net.send(m(s), m(1), None, None, t).unwrap();
+            to_one.push(id);
+            if s % 3 == 0 {
+                net.withdraw(m(s), id, None, t).unwrap();
+            } else if round < 2 {
+                net.decline(m(1), id, None, t).unwrap();
+            }
+            if s < 40 {
+                net.send(m(s), m(s + 1), None, None, t).ok();
+            }
+        }
+    }
+    let received: Vec<RequestId> = net.received(m(1), None).unwrap().iter().map(|r| r.id).collect();
+    assert_eq!(received, to_one);
+    let inbox = net.notifications(m(1), false).unwrap();
+    assert!(inbox.windows(2).all(|w| w[0].id < w[1].id), "oldest first");
+    assert_eq!(inbox.len(), to_one.len() + to_one.len() / 3, "one per request, one more per withdrawal");
+    let pending = net.received(m(1), Some(RequestState::Pending)).unwrap();
+    assert_eq!(
+        pending.iter().map(|r| r.id).collect::<Vec<_>>(),
+        to_one[to_one.len() - 39..]
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(i, _)| (i + 2) % 3 != 0)
+            .map(|(_, id)| id)
+            .collect::<Vec<_>>()
+    );
+    assert!(net.read(|model| model.invariant_violations()).unwrap().is_empty());
+}
+
+#[test]
 fn invalid_email_addresses_are_refused_at_registration() {
     let too_long = format!("{}@example.com", "a".repeat(255 - "@example.com".len() + 1));
     assert_eq!(too_long.len(), 256);

@@ -552,7 +552,7 @@ impl<'a, N: Network> Simulation<'a, N> {
         let (a, b) = (mid(a), mid(b));
         self.net.read(|m| {
             let s = m.state();
-            (s.connected(a, b), s.open_pairs.get(&(a, b)).copied(), s.open_pairs.get(&(b, a)).copied())
+            (s.connected(a, b), s.open_request(a, b), s.open_request(b, a))
         })
     }
 

@@ -1,0 +1,281 @@
+//! `MemberTable`: members by id, found with one array read when ids are dense.
+//!
+//! Services number their members densely (database sequences), so most ids
+//! index an array directly: the member record (one cache line) sits in a
+//! page of the array, found without a hash probe (control bytes, then the
+//! bucket, then the record: three likely cache misses on a large network).
+//! Ids far beyond the number of members go to a hash map, so a sparse
+//! numbering costs little: the array never covers more than twice the number
+//! of members plus a small constant.
+//!
+//! Where a member lives (array or map) depends on the order members were
+//! added; equality, iteration and serialization do not: the table is a map
+//! from id to member, and is serialized as one.
+
+use crate::ids::MemberId;
+use crate::state::{Map, Member};
+use serde::de::{MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Ids the array may cover beyond twice the number of members.
+const SLACK: usize = 4096;
+/// Members per page of the array (256 KiB of records).
+const PAGE: usize = 4096;
+
+type Page = Box<[Option<Member>]>;
+
+/// Members by id: an array of pages indexed by id for dense ids, a map for the rest.
+#[derive(Clone, Default)]
+pub struct MemberTable {
+    /// Page `id / PAGE`, slot `id % PAGE`: the member with that id, when it
+    /// lives in the array. A page is allocated when its first member arrives.
+    pages: Vec<Option<Page>>,
+    /// Ids below this live in the array (or, if added before it reached them, in the map).
+    covered: usize,
+    /// Members whose id was too far beyond the array when they were added.
+    sparse: Map<MemberId, Box<Member>>,
+    /// How many members in all.
+    len: usize,
+}
+
+impl MemberTable {
+    /// How many members.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn slot(&self, id: MemberId) -> Option<usize> {
+        usize::try_from(id.0).ok().filter(|i| *i < self.covered)
+    }
+
+    /// The member with this id.
+    #[inline]
+    pub fn get(&self, id: &MemberId) -> Option<&Member> {
+        if let Some(i) = self.slot(*id)
+            && let Some(Some(page)) = self.pages.get(i / PAGE)
+            && let Some(m) = &page[i % PAGE]
+        {
+            return Some(m);
+        }
+        if self.sparse.is_empty() { None } else { self.sparse.get(id).map(|m| &**m) }
+    }
+
+    /// The member with this id, mutably.
+    #[inline]
+    pub fn get_mut(&mut self, id: &MemberId) -> Option<&mut Member> {
+        if let Some(i) = self.slot(*id)
+            && let Some(Some(page)) = self.pages.get_mut(i / PAGE)
+            && page[i % PAGE].is_some()
+        {
+            return page[i % PAGE].as_mut();
+        }
+        if self.sparse.is_empty() { None } else { self.sparse.get_mut(id).map(|m| &mut **m) }
+    }
+
+    /// Whether a member has this id.
+    pub fn contains_key(&self, id: &MemberId) -> bool {
+        self.get(id).is_some()
+    }
+
+    /// Adds or replaces the member with this id; returns the one replaced.
+    pub fn insert(&mut self, id: MemberId, member: Member) -> Option<Member> {
+        if let Some(old) = self.get_mut(&id) {
+            return Some(std::mem::replace(old, member));
+        }
+        self.len += 1;
+        match usize::try_from(id.0) {
+            Ok(i) if i < self.covered || i < 2 * self.len + SLACK => {
+                self.covered = self.covered.max(i + 1);
+                if self.pages.len() <= i / PAGE {
+                    self.pages.resize_with(i / PAGE + 1, || None);
+                }
+                let page = self.pages[i / PAGE].get_or_insert_with(|| (0..PAGE).map(|_| None).collect());
+                page[i % PAGE] = Some(member);
+            }
+            _ => {
+                self.sparse.insert(id, Box::new(member));
+            }
+        }
+        None
+    }
+
+    /// Every member with its id: ids in the array in ascending order, then the rest.
+    pub fn iter(&self) -> impl Iterator<Item = (MemberId, &Member)> {
+        let dense = self.pages.iter().enumerate().filter_map(|(p, page)| Some((p, page.as_ref()?))).flat_map(
+            |(p, page)| {
+                page.iter()
+                    .enumerate()
+                    .filter_map(move |(i, m)| Some((MemberId((p * PAGE + i) as u64), m.as_ref()?)))
+            },
+        );
+        dense.chain(self.sparse.iter().map(|(id, m)| (*id, &**m)))
+    }
+
+    /// Every member.
+    pub fn values(&self) -> impl Iterator<Item = &Member> {
+        self.iter().map(|(_, m)| m)
+    }
+
+    /// Heap bytes of the table: pages of records (members in the array
+    /// included) and the map's buckets with its members; not what members point to.
+    pub fn table_bytes(&self) -> usize {
+        let pages = self.pages.iter().flatten().count() * PAGE * size_of::<Option<Member>>();
+        pages
+            + self.pages.capacity() * size_of::<Option<Page>>()
+            + self.sparse.capacity() * (size_of::<(MemberId, Box<Member>)>() + 1)
+            + self.sparse.len() * size_of::<Member>()
+    }
+}
+
+/// Equal when the same ids hold equal members, wherever each lives.
+impl PartialEq for MemberTable {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.iter().all(|(id, m)| other.get(&id) == Some(m))
+    }
+}
+
+impl std::fmt::Debug for MemberTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+/// Serialized as a map from id to member.
+impl Serialize for MemberTable {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.len))?;
+        for (id, m) in self.iter() {
+            map.serialize_entry(&id, m)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for MemberTable {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entries;
+        impl<'de> Visitor<'de> for Entries {
+            type Value = MemberTable;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map of members")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<MemberTable, A::Error> {
+                // Bounded like every map decoded from a snapshot.
+                let mut table = MemberTable::default();
+                while let Some((id, member)) = access.next_entry::<MemberId, Member>()? {
+                    if table.insert(id, member).is_some() {
+                        return Err(serde::de::Error::custom(format!("{id} appears twice")));
+                    }
+                }
+                Ok(table)
+            }
+        }
+        deserializer.deserialize_map(Entries)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(n: &str) -> Member {
+        Member::new(None, Some(n.into()))
+    }
+
+    #[test]
+    fn dense_and_sparse_ids_are_found_replaced_and_counted() {
+        let mut t = MemberTable::default();
+        assert!(t.insert(MemberId(3), named("a")).is_none());
+        assert!(t.insert(MemberId(u64::MAX), named("b")).is_none());
+        assert!(t.insert(MemberId(1 << 40), named("c")).is_none());
+        assert!(t.insert(MemberId(0), named("d")).is_none());
+        assert_eq!(t.len(), 4);
+        assert_eq!(t.get(&MemberId(3)), Some(&named("a")));
+        assert_eq!(t.get(&MemberId(u64::MAX)), Some(&named("b")));
+        assert_eq!(t.get(&MemberId(1 << 40)), Some(&named("c")));
+        assert_eq!(t.get(&MemberId(0)), Some(&named("d")));
+        assert_eq!(t.get(&MemberId(2)), None);
+        assert_eq!(t.get(&MemberId(1 << 41)), None);
+        assert_eq!(t.insert(MemberId(1 << 40), named("e")), Some(named("c")));
+        assert_eq!(t.insert(MemberId(3), named("f")), Some(named("a")));
+        assert_eq!(t.len(), 4);
+        t.get_mut(&MemberId(u64::MAX)).unwrap().unread = 7;
+        assert_eq!(t.get(&MemberId(u64::MAX)).unwrap().unread, 7);
+        let mut ids: Vec<u64> = t.iter().map(|(id, _)| id.0).collect();
+        ids.sort_unstable();
+        assert_eq!(ids, vec![0, 3, 1 << 40, u64::MAX]);
+        assert!(t.table_bytes() < 2 * PAGE * 64, "a sparse id must not grow the array");
+    }
+
+    #[test]
+    fn a_sparse_member_stays_found_after_the_array_grows_past_its_id() {
+        let mut t = MemberTable::default();
+        t.insert(MemberId(5_000), named("early"));
+        t.insert(MemberId(50_000), named("early"));
+        for i in 0..60_000 {
+            if i != 5_000 && i != 50_000 {
+                t.insert(MemberId(i), named("x"));
+            }
+        }
+        assert_eq!(t.get(&MemberId(5_000)), Some(&named("early")));
+        assert_eq!(t.get(&MemberId(50_000)), Some(&named("early")));
+        assert_eq!(t.len(), 60_000);
+        assert_eq!(t.iter().count(), 60_000);
+        assert_eq!(t.insert(MemberId(50_000), named("later")), Some(named("early")));
+        assert_eq!(t.len(), 60_000);
+    }
+
+    #[test]
+    fn equality_and_the_encoding_ignore_where_members_live() {
+        // The same members added in opposite orders live in different places.
+        let mut a = MemberTable::default();
+        let mut b = MemberTable::default();
+        let ids: Vec<u64> = (0..30_000).step_by(3).chain([2_000_000, 5]).collect();
+        for id in &ids {
+            a.insert(MemberId(*id), named(&id.to_string()));
+        }
+        for id in ids.iter().rev() {
+            b.insert(MemberId(*id), named(&id.to_string()));
+        }
+        assert_eq!(a, b);
+        let bytes = postcard::to_allocvec(&a).unwrap();
+        let back: MemberTable = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(back, a);
+        // Encoded exactly as the map it replaces.
+        let as_map: std::collections::BTreeMap<MemberId, Member> = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(as_map.len(), ids.len());
+        b.insert(MemberId(5), named("other"));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn an_encoding_naming_a_member_twice_is_refused() {
+        let twice: Vec<(MemberId, Member)> = vec![(MemberId(1), named("a")), (MemberId(1), named("b"))];
+        let bytes = postcard::to_allocvec(&twice.into_iter().collect::<TwiceMap>()).unwrap();
+        let err = postcard::from_bytes::<MemberTable>(&bytes).unwrap_err();
+        assert!(!err.to_string().is_empty());
+    }
+
+    /// A map that keeps duplicate keys, to write a damaged encoding.
+    struct TwiceMap(Vec<(MemberId, Member)>);
+    impl FromIterator<(MemberId, Member)> for TwiceMap {
+        fn from_iter<I: IntoIterator<Item = (MemberId, Member)>>(i: I) -> Self {
+            Self(i.into_iter().collect())
+        }
+    }
+    impl Serialize for TwiceMap {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut map = s.serialize_map(Some(self.0.len()))?;
+            for (k, v) in &self.0 {
+                map.serialize_entry(k, v)?;
+            }
+            map.end()
+        }
+    }
+}
