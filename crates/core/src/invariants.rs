@@ -4,7 +4,7 @@
 use crate::ids::RequestId;
 use crate::kinds::RequestState;
 use crate::model::Model;
-use crate::state::{Link, standing_index, state_index};
+use crate::state::{ConnectionBits, Link, standing_index, state_index};
 
 impl Model {
     /// Every broken invariant, in words; empty when the state is sound.
@@ -61,6 +61,9 @@ impl Model {
                 if s.notified(n).0 != *id {
                     say(format!("{id}'s inbox holds notification {}, which is not theirs", i + 1));
                 }
+            }
+            if m.connection_bits != ConnectionBits::of(&m.connections) {
+                say(format!("{id}: the summary of their connections is wrong"));
             }
             if m.has_email != m.email().is_some() {
                 say(format!("{id}: whether they have an address is recorded wrongly"));
@@ -130,7 +133,7 @@ impl Model {
         if s.requests.get(s.oldest_open).is_some_and(|r| !r.state.is_open()) {
             say("the expiry scan starts at a closed request".into());
         }
-        let unread: u64 = s.members.values().map(|m| m.unread).sum();
+        let unread: u64 = s.members.values().map(|m| u64::from(m.unread)).sum();
         if unread != s.notifications.iter().filter(|n| !n.read).count() as u64 {
             say("unread counts do not match the notifications".into());
         }

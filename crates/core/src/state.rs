@@ -48,6 +48,34 @@ impl Link {
     }
 }
 
+/// A one-word summary of a connection list: bit `h(id)` set for every
+/// connection. A clear bit means "not connected" for certain; a set bit means
+/// "look in the list" (with a typical handful of connections, rarely needed).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionBits(u32);
+
+impl ConnectionBits {
+    fn bit(id: MemberId) -> u32 {
+        // Fibonacci hashing: the top five bits of the id times 2^64/φ.
+        1 << (id.0.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 59)
+    }
+
+    /// The summary of `connections`.
+    pub fn of(connections: &[MemberId]) -> Self {
+        Self(connections.iter().fold(0, |bits, id| bits | Self::bit(*id)))
+    }
+
+    /// Adds a connection.
+    pub fn add(&mut self, id: MemberId) {
+        self.0 |= Self::bit(id);
+    }
+
+    /// False when `id` is certainly not a connection.
+    pub fn may_contain(self, id: MemberId) -> bool {
+        self.0 & Self::bit(id) != 0
+    }
+}
+
 /// What a member rarely needs on the way to a decision: address, name and
 /// imported contacts (boxed, so the member record itself stays one cache line).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -69,8 +97,12 @@ pub struct Member {
     pub connections: Vec<MemberId>,
     /// Address, name and contacts, when the member has any.
     pub profile: Option<Box<Profile>>,
-    /// How many of the member's notifications are unread.
-    pub unread: u64,
+    /// How many of the member's notifications are unread (at most
+    /// [`MAX_RECORDS`], so 32 bits hold it).
+    pub unread: u32,
+    /// A 32-bit Bloom filter of the connections: most "are these two
+    /// connected?" checks are answered here, without reading the list.
+    pub connection_bits: ConnectionBits,
     /// The newest request the member sent; each links to the one before.
     pub last_sent: Link,
     /// The request the member sent before that one.
@@ -611,11 +643,8 @@ impl State {
         let (Some(ma), Some(mb)) = (self.members.get(&a), self.members.get(&b)) else {
             return false;
         };
-        if ma.connections.len() <= mb.connections.len() {
-            ma.connections.binary_search(&b).is_ok()
-        } else {
-            mb.connections.binary_search(&a).is_ok()
-        }
+        let (m, other) = if ma.connections.len() <= mb.connections.len() { (ma, b) } else { (mb, a) };
+        m.connection_bits.may_contain(other) && m.connections.binary_search(&other).is_ok()
     }
 
     /// Whether a block stands in either direction.
@@ -668,6 +697,7 @@ impl State {
                     *list = grown;
                 }
                 list.insert(pos, y);
+                m.connection_bits.add(y);
             }
         }
         self.connection_pairs += 1;
@@ -679,6 +709,7 @@ impl State {
                 && let Ok(pos) = m.connections.binary_search(&y)
             {
                 m.connections.remove(pos);
+                m.connection_bits = ConnectionBits::of(&m.connections);
             }
         }
         self.connection_pairs -= 1;
@@ -931,7 +962,7 @@ impl State {
                 let mut read = 0;
                 for id in ids {
                     if let Some(n) = self.notifications.get_mut(id.0 as usize - 1) {
-                        read += u64::from(!n.read);
+                        read += u32::from(!n.read);
                         n.read = true;
                     }
                 }
@@ -1009,6 +1040,19 @@ mod tests {
         assert_eq!(Link::to(0), Link(1));
         assert_eq!(Link::to(6).index(), Some(6));
         assert_eq!(Link::NONE.index(), None);
+    }
+
+    #[test]
+    fn connection_bits_never_deny_a_connection_and_deny_most_others() {
+        let list: Vec<MemberId> = (1..=4).map(|i| MemberId(i * 7_919)).collect();
+        let bits = ConnectionBits::of(&list);
+        assert!(list.iter().all(|id| bits.may_contain(*id)));
+        let mut grown = ConnectionBits::default();
+        list.iter().for_each(|id| grown.add(*id));
+        assert_eq!(grown, bits);
+        let denied = (100_000..110_000).map(MemberId).filter(|id| !bits.may_contain(*id)).count();
+        assert!(denied > 8_000, "four connections should leave most ids denied, got {denied} of 10,000");
+        assert!(!ConnectionBits::default().may_contain(MemberId(1)));
     }
 
     #[test]

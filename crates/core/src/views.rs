@@ -238,7 +238,7 @@ impl Model {
 
     /// How many of a member's notifications are unread (the badge count).
     pub fn unread_count(&self, member: MemberId) -> Result<u64, Error> {
-        Ok(self.member(member)?.unread)
+        Ok(u64::from(self.member(member)?.unread))
     }
 
     /// The email with this id, rendered.
