@@ -23,7 +23,9 @@ const SLACK: usize = 4096;
 /// Members per page of the array (256 KiB of records).
 const PAGE: usize = 4096;
 
-type Page = Box<[Option<Member>]>;
+/// Up to `PAGE` slots, filled up to the highest member in the page (a small
+/// network holds a few slots, not a whole page).
+type Page = Vec<Option<Member>>;
 
 /// Members by id: an array of pages indexed by id for dense ids, a map for the rest.
 #[derive(Clone, Default)]
@@ -59,7 +61,7 @@ impl MemberTable {
     pub fn get(&self, id: &MemberId) -> Option<&Member> {
         if let Some(i) = self.slot(*id)
             && let Some(Some(page)) = self.pages.get(i / PAGE)
-            && let Some(m) = &page[i % PAGE]
+            && let Some(Some(m)) = page.get(i % PAGE)
         {
             return Some(m);
         }
@@ -71,9 +73,9 @@ impl MemberTable {
     pub fn get_mut(&mut self, id: &MemberId) -> Option<&mut Member> {
         if let Some(i) = self.slot(*id)
             && let Some(Some(page)) = self.pages.get_mut(i / PAGE)
-            && page[i % PAGE].is_some()
+            && let Some(Some(m)) = page.get_mut(i % PAGE)
         {
-            return page[i % PAGE].as_mut();
+            return Some(m);
         }
         if self.sparse.is_empty() { None } else { self.sparse.get_mut(id).map(|m| &mut **m) }
     }
@@ -95,7 +97,10 @@ impl MemberTable {
                 if self.pages.len() <= i / PAGE {
                     self.pages.resize_with(i / PAGE + 1, || None);
                 }
-                let page = self.pages[i / PAGE].get_or_insert_with(|| (0..PAGE).map(|_| None).collect());
+                let page = self.pages[i / PAGE].get_or_insert_with(Vec::new);
+                if page.len() <= i % PAGE {
+                    page.resize_with(i % PAGE + 1, || None);
+                }
                 page[i % PAGE] = Some(member);
             }
             _ => {
@@ -125,7 +130,8 @@ impl MemberTable {
     /// Heap bytes of the table: pages of records (members in the array
     /// included) and the map's buckets with its members; not what members point to.
     pub fn table_bytes(&self) -> usize {
-        let pages = self.pages.iter().flatten().count() * PAGE * size_of::<Option<Member>>();
+        let pages =
+            self.pages.iter().flatten().map(Vec::capacity).sum::<usize>() * size_of::<Option<Member>>();
         pages
             + self.pages.capacity() * size_of::<Option<Page>>()
             + self.sparse.capacity() * (size_of::<(MemberId, Box<Member>)>() + 1)
@@ -211,6 +217,15 @@ mod tests {
         ids.sort_unstable();
         assert_eq!(ids, vec![0, 3, 1 << 40, u64::MAX]);
         assert!(t.table_bytes() < 2 * PAGE * 64, "a sparse id must not grow the array");
+    }
+
+    #[test]
+    fn a_small_network_holds_a_few_slots_not_a_page() {
+        let mut t = MemberTable::default();
+        for id in 1..=10 {
+            t.insert(MemberId(id), Member::default());
+        }
+        assert!(t.table_bytes() < 64 * 64, "{} bytes for ten members", t.table_bytes());
     }
 
     #[test]
