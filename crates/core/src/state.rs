@@ -152,16 +152,18 @@ impl Member {
 /// With skip links (each record also naming the record two back), the walk
 /// knows the record after next before it reads the next one, so two cache
 /// misses are in flight at a time instead of one.
-pub struct Thread<'a, T> {
+pub struct Thread<'a, T, P, S> {
     records: &'a Chunked<T>,
     next: Link,
     /// The record after `next`, when a skip link told it.
     after: Option<Link>,
-    prev: fn(&T) -> Link,
-    skip: Option<fn(&T) -> Link>,
+    /// A record's link to the previous one of the list.
+    prev: P,
+    /// A record's skip link, if the records have them.
+    skip: S,
 }
 
-impl<'a, T> Iterator for Thread<'a, T> {
+impl<'a, T, P: Fn(&T) -> Link, S: Fn(&T) -> Option<Link>> Iterator for Thread<'a, T, P, S> {
     type Item = (usize, &'a T);
     fn next(&mut self) -> Option<Self::Item> {
         let index = self.next.index()?;
@@ -169,7 +171,7 @@ impl<'a, T> Iterator for Thread<'a, T> {
         // Read from the record only the link the walk could not know yet.
         let prev = self.after.take().unwrap_or_else(|| (self.prev)(record));
         if prev < self.next {
-            self.after = self.skip.map(|skip| skip(record)).filter(|after| *after < prev);
+            self.after = (self.skip)(record).filter(|after| *after < prev);
             self.next = prev;
         } else {
             self.next = Link::NONE;
@@ -539,25 +541,28 @@ pub fn standing_index(s: Standing) -> usize {
 
 impl State {
     /// The requests `m` sent (`as_sender`) or received, newest first, with their indexes.
-    pub fn requests_of(&self, m: &Member, as_sender: bool) -> Thread<'_, RequestRecord> {
-        type Get = fn(&RequestRecord) -> Link;
-        let (next, after, prev, skip): (Link, Link, Get, Get) = if as_sender {
-            (m.last_sent, m.second_sent, |r| r.prev_by_sender, |r| r.skip_by_sender)
-        } else {
-            (m.last_received, m.second_received, |r| r.prev_by_recipient, |r| r.skip_by_recipient)
-        };
-        let after = Some(after).filter(|a| *a < next);
-        Thread { records: &self.requests, next, after, prev, skip: Some(skip) }
+    pub fn requests_of(&self, m: &Member, as_sender: bool) -> impl Iterator<Item = (usize, &RequestRecord)> {
+        let (next, after) =
+            if as_sender { (m.last_sent, m.second_sent) } else { (m.last_received, m.second_received) };
+        Thread {
+            records: &self.requests,
+            next,
+            after: Some(after).filter(|a| *a < next),
+            prev: move |r: &RequestRecord| if as_sender { r.prev_by_sender } else { r.prev_by_recipient },
+            skip: move |r: &RequestRecord| {
+                Some(if as_sender { r.skip_by_sender } else { r.skip_by_recipient })
+            },
+        }
     }
 
     /// The notifications in `m`'s inbox, newest first, with their indexes.
-    pub fn inbox_of(&self, m: &Member) -> Thread<'_, NotificationRecord> {
+    pub fn inbox_of(&self, m: &Member) -> impl Iterator<Item = (usize, &NotificationRecord)> {
         Thread {
             records: &self.notifications,
             next: m.last_notification,
             after: None,
-            prev: |n| n.prev,
-            skip: None,
+            prev: |n: &NotificationRecord| n.prev,
+            skip: |_: &NotificationRecord| None,
         }
     }
 
@@ -594,7 +599,17 @@ impl State {
     /// When request `id` last changed as the sender (`as_sender`) or the recipient sees it.
     pub fn updated_seen_by(&self, id: RequestId, as_sender: bool) -> Timestamp {
         let Some(r) = self.request(id) else { return Timestamp(0) };
-        let shown = r.shown_to(as_sender);
+        self.updated_seen_in(id, r, r.shown_to(as_sender), as_sender)
+    }
+
+    /// [`State::updated_seen_by`] for record `r` of request `id`, shown in state `shown`.
+    pub fn updated_seen_in(
+        &self,
+        id: RequestId,
+        r: &RequestRecord,
+        shown: RequestState,
+        as_sender: bool,
+    ) -> Timestamp {
         if as_sender && shown == RequestState::Pending {
             return r.created_at;
         }
@@ -1016,10 +1031,9 @@ mod tests {
     }
 
     fn walk(c: &Chunked<(Link, Link)>, from: u32, second: Option<u32>) -> Vec<usize> {
-        type Get = fn(&(Link, Link)) -> Link;
-        let (prev, skip): (Get, Get) = (|r| r.0, |r| r.1);
-        let skip = second.map(|_| skip);
+        let skips = second.is_some();
         let after = second.map(Link).filter(|a| *a < Link(from));
+        let (prev, skip) = (|r: &(Link, Link)| r.0, move |r: &(Link, Link)| skips.then_some(r.1));
         Thread { records: c, next: Link(from), after, prev, skip }.map(|(i, _)| i).collect()
     }
 

@@ -150,7 +150,7 @@ impl Model {
             }
             let id = RequestId(i as u64 + 1);
             let mut v = view(id, r, self.state().texts_of(id, r), shown);
-            v.updated_at = self.state().updated_seen_by(id, as_sender);
+            v.updated_at = self.state().updated_seen_in(id, r, shown, as_sender);
             out.push(v);
         }
         out.reverse();
