@@ -31,17 +31,16 @@ fn vec_bytes<T>(v: &Vec<T>) -> usize {
 /// Approximate heap bytes of each part of the state (allocator overhead not counted).
 fn memory(s: &State) {
     let mb = |b: usize| b as f64 / 1e6;
-    let mut connections = 0;
-    let mut profiles = 0;
-    for m in s.members.values() {
-        connections += vec_bytes(&m.connections);
-        if let Some(p) = &m.profile {
-            profiles += size_of_val(&**p)
-                + p.email.as_ref().map_or(0, |e| e.as_str().len())
-                + p.name.as_ref().map_or(0, |n| n.len())
-                + p.contacts.as_ref().map_or(0, |c| c.capacity() * 32);
-        }
-    }
+    let connections: usize = s.members.values().map(|m| vec_bytes(&m.connections)).sum();
+    let profiles: usize = table(&s.profiles)
+        + s.profiles
+            .values()
+            .map(|p| {
+                p.email.as_ref().map_or(0, |e| e.as_str().len())
+                    + p.name.as_ref().map_or(0, |n| n.len())
+                    + p.contacts.as_ref().map_or(0, |c| c.capacity() * 32)
+            })
+            .sum::<usize>();
     let texts: usize = s
         .texts
         .values()

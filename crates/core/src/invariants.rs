@@ -43,16 +43,16 @@ impl Model {
                     }
                 }
                 *listed += walked.len();
-                // Every skip link names the record two back; the member names the newest two.
-                let second = if as_sender { m.second_sent } else { m.second_received };
-                if walked.get(1).copied().unwrap_or(Link::NONE) != second {
-                    say(format!("{id}: the second newest of their requests is recorded wrongly"));
+                // The member names the newest three; each record the one three back.
+                let first = if as_sender { m.sent } else { m.received };
+                if (0..3).any(|k| walked.get(k).copied().unwrap_or(Link::NONE) != first[k]) {
+                    say(format!("{id}: the newest of their requests are recorded wrongly"));
                 }
                 for (k, link) in walked.iter().enumerate() {
                     let r = link.index().and_then(|i| s.requests.get(i));
-                    let skip = r.map(|r| if as_sender { r.skip_by_sender } else { r.skip_by_recipient });
-                    if skip != Some(walked.get(k + 2).copied().unwrap_or(Link::NONE)) {
-                        say(format!("{id}: a skip link in their requests is wrong"));
+                    let back = r.map(|r| if as_sender { r.back_by_sender } else { r.back_by_recipient });
+                    if back != Some(walked.get(k + 3).copied().unwrap_or(Link::NONE)) {
+                        say(format!("{id}: a link in their requests is wrong"));
                     }
                 }
             }
@@ -65,7 +65,7 @@ impl Model {
             if m.connection_bits != ConnectionBits::of(&m.connections) {
                 say(format!("{id}: the summary of their connections is wrong"));
             }
-            if m.has_email != m.email().is_some() {
+            if m.has_email != s.email_of(*id).is_some() {
                 say(format!("{id}: whether they have an address is recorded wrongly"));
             }
             if s.derived_standing(*id) != m.standing {

@@ -372,17 +372,21 @@ impl Model {
     }
 
     /// Whether `recipient`'s invitation setting lets `sender` invite them.
-    fn setting_allows(&self, sender: &Member, recipient: &Member, email: Option<&str>) -> bool {
-        let in_contacts = || match (sender.email(), recipient.contacts()) {
-            (Some(e), Some(c)) => c.contains(&e.key()),
-            _ => false,
+    fn setting_allows(&self, sender: MemberId, recipient: MemberId, r: &Member, email: Option<&str>) -> bool {
+        let state = &self.state;
+        let in_contacts = || {
+            let contacts = state.profile(recipient).and_then(|p| p.contacts.as_deref());
+            match (state.email_of(sender), contacts) {
+                (Some(e), Some(c)) => c.contains(&e.key()),
+                _ => false,
+            }
         };
-        match recipient.setting {
+        match r.setting {
             InvitationSetting::Everyone => true,
             InvitationSetting::Nobody => false,
             InvitationSetting::Contacts => in_contacts(),
             InvitationSetting::EmailOrContacts => {
-                let knows_email = match (email, recipient.email()) {
+                let knows_email = match (email, state.email_of(recipient)) {
                     (Some(given), Some(theirs)) => given.to_lowercase() == theirs.key(),
                     _ => false,
                 };
@@ -411,7 +415,7 @@ impl Model {
         }
         // 3. blocks, the recipient's setting, "I don't know this person" — one error for all
         if self.state.blocked_either_way(sender, recipient)
-            || !self.setting_allows(s, r, email)
+            || !self.setting_allows(sender, recipient, r, email)
             || self.state.dont_know.contains(&(recipient, sender))
         {
             return Err(Error::InvitationNotAllowed(recipient));

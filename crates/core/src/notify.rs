@@ -11,7 +11,7 @@ use crate::time::duration_ms;
 
 /// How a member is called in texts: their name, or "Member 42".
 pub fn display_name(state: &State, member: MemberId) -> String {
-    match state.members.get(&member).and_then(|m| m.name()) {
+    match state.name_of(member) {
         Some(name) => name.to_owned(),
         None => format!("Member {}", member.0),
     }

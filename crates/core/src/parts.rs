@@ -7,7 +7,7 @@
 //! | 0 | policy, clock, members, moderation memory, flags, blocks, "don't know" reports, counters |
 //! | 1 | requests, the open-pair index, times from before blocks |
 //! | 2 | notifications and the email bookkeeping |
-//! | 3 | withdrawal and decline histories |
+//! | 3 | withdrawal and decline histories, member profiles (address, name, contacts) |
 
 use crate::Error;
 use crate::chunked::Chunked;
@@ -16,8 +16,8 @@ use crate::members::MemberTable;
 use crate::model::Model;
 use crate::policy::Policy;
 use crate::state::{
-    FlagRecord, LogClock, Map, ModerationRecord, NotificationRecord, OpenRequest, PairHistory, RequestRecord,
-    RequestTexts, Set, State, sized_map,
+    FlagRecord, LogClock, Map, ModerationRecord, NotificationRecord, OpenRequest, PairHistory, Profile,
+    RequestRecord, RequestTexts, Set, State, sized_map,
 };
 use crate::time::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -76,7 +76,7 @@ type RequestsOwned = (
     Sized<RequestId, RequestTexts>,
 );
 type NotificationsOwned = (Chunked<NotificationRecord>, Vec<(usize, Duration)>, usize, u64);
-type PairsOwned = (Sized<(MemberId, MemberId), PairHistory>,);
+type PairsOwned = (Sized<(MemberId, MemberId), PairHistory>, Sized<MemberId, Profile>);
 
 /// One decoded part; [`join`] puts the four back together.
 pub struct Part(PartBody);
@@ -111,7 +111,7 @@ pub fn serialize_part<S: Serializer>(model: &Model, index: usize, s: S) -> Resul
         }
         1 => (&st.requests, st.oldest_open, &st.open_pairs, &st.before_block, &st.texts).serialize(s),
         2 => (&st.notifications, &st.email_delays, st.oldest_unsent, st.unsent).serialize(s),
-        3 => (&st.pairs,).serialize(s),
+        3 => (&st.pairs, &st.profiles).serialize(s),
         _ => Err(serde::ser::Error::custom(format!("a model has {PARTS} parts, not {}", index + 1))),
     }
 }
@@ -160,7 +160,7 @@ pub fn join(parts: impl IntoIterator<Item = Part>) -> Result<Model, Error> {
     ) = *core;
     let (requests, oldest_open, open_pairs, before_block, texts) = requests.ok_or_else(missing)?;
     let (notifications, email_delays, oldest_unsent, unsent) = notifications.ok_or_else(missing)?;
-    let (pairs,) = pairs.ok_or_else(missing)?;
+    let (pairs, profiles) = pairs.ok_or_else(missing)?;
     let state = State {
         last_seq,
         last_at,
@@ -171,6 +171,7 @@ pub fn join(parts: impl IntoIterator<Item = Part>) -> Result<Model, Error> {
         blocks,
         dont_know,
         pairs: pairs.0,
+        profiles: profiles.0,
         notifications,
         email_delays,
         before_block: before_block.0,

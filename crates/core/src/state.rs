@@ -77,7 +77,8 @@ impl ConnectionBits {
 }
 
 /// What a member rarely needs on the way to a decision: address, name and
-/// imported contacts (boxed, so the member record itself stays one cache line).
+/// imported contacts (held beside the members, in [`State::profiles`], so the
+/// member record itself stays one cache line).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
     /// Address for emails.
@@ -95,87 +96,74 @@ pub struct Profile {
 pub struct Member {
     /// Connections, sorted by id.
     pub connections: Vec<MemberId>,
-    /// Address, name and contacts, when the member has any.
-    pub profile: Option<Box<Profile>>,
     /// How many of the member's notifications are unread (at most
     /// [`MAX_RECORDS`], so 32 bits hold it).
     pub unread: u32,
     /// A 32-bit Bloom filter of the connections: most "are these two
     /// connected?" checks are answered here, without reading the list.
     pub connection_bits: ConnectionBits,
-    /// The newest request the member sent; each links to the one before.
-    pub last_sent: Link,
-    /// The request the member sent before that one.
-    pub second_sent: Link,
-    /// The newest request the member received; each links to the one before.
-    pub last_received: Link,
-    /// The request the member received before that one.
-    pub second_received: Link,
+    /// The three newest requests the member sent, newest first; each request
+    /// links to the sender's request three before it.
+    pub sent: [Link; 3],
+    /// The three newest requests the member received, newest first.
+    pub received: [Link; 3],
     /// The newest notification in the member's inbox; each links to the one before.
     pub last_notification: Link,
     /// Who may invite this member.
     pub setting: InvitationSetting,
     /// Moderation standing.
     pub standing: Standing,
-    /// Whether the profile holds an address (read on every notification).
+    /// Whether the member's profile holds an address (read on every notification).
     pub has_email: bool,
 }
 
-impl Member {
-    /// A member with this address and name.
-    pub fn new(email: Option<EmailAddress>, name: Option<Box<str>>) -> Self {
-        let has_email = email.is_some();
-        let profile =
-            (email.is_some() || name.is_some()).then(|| Box::new(Profile { email, name, contacts: None }));
-        Self { profile, has_email, ..Self::default() }
-    }
-
-    /// Address for emails.
-    pub fn email(&self) -> Option<&EmailAddress> {
-        self.profile.as_ref()?.email.as_ref()
-    }
-
-    /// Display name.
-    pub fn name(&self) -> Option<&str> {
-        self.profile.as_ref()?.name.as_deref()
-    }
-
-    /// Lowercased imported contact addresses.
-    pub fn contacts(&self) -> Option<&Set<String>> {
-        self.profile.as_ref()?.contacts.as_deref()
+impl Profile {
+    /// A profile with this address and name, if there is either.
+    fn new(email: Option<EmailAddress>, name: Option<Box<str>>) -> Option<Self> {
+        (email.is_some() || name.is_some()).then_some(Self { email, name, contacts: None })
     }
 }
 
-/// A list threaded through records, newest first. It only ever moves to an
-/// earlier record, so a damaged link ends it instead of looping.
-///
-/// With skip links (each record also naming the record two back), the walk
-/// knows the record after next before it reads the next one, so two cache
-/// misses are in flight at a time instead of one.
-pub struct Thread<'a, T, P, S> {
+/// A list threaded through records, newest first. Each record links to the
+/// one `span` places before it in the list, and the walk starts knowing the
+/// first `span` records, so it always knows the next `span` records before it
+/// reads them: that many cache misses are in flight at a time instead of one.
+/// It only ever moves to earlier records, so a damaged link ends it instead of
+/// looping.
+pub struct Thread<'a, T, B> {
     records: &'a Chunked<T>,
-    next: Link,
-    /// The record after `next`, when a skip link told it.
-    after: Option<Link>,
-    /// A record's link to the previous one of the list.
-    prev: P,
-    /// A record's skip link, if the records have them.
-    skip: S,
+    /// The next records of the list, newest first (`Link::NONE` past its end);
+    /// only the first `span` are used.
+    ahead: [Link; 3],
+    span: usize,
+    /// A record's link to the record `span` places before it.
+    back: B,
 }
 
-impl<'a, T, P: Fn(&T) -> Link, S: Fn(&T) -> Option<Link>> Iterator for Thread<'a, T, P, S> {
+impl<'a, T, B: Fn(&T) -> Link> Thread<'a, T, B> {
+    /// A walk from the list's newest records `first` (newest first, up to `span` of them).
+    fn new(records: &'a Chunked<T>, first: [Link; 3], span: usize, back: B) -> Self {
+        let mut ahead = [Link::NONE; 3];
+        for k in 0..span.min(3) {
+            // Each must be older than the one before it, or the list ends there.
+            if k == 0 || (ahead[k - 1] != Link::NONE && first[k] < ahead[k - 1]) {
+                ahead[k] = first[k];
+            }
+        }
+        Self { records, ahead, span: span.clamp(1, 3), back }
+    }
+}
+
+impl<'a, T, B: Fn(&T) -> Link> Iterator for Thread<'a, T, B> {
     type Item = (usize, &'a T);
     fn next(&mut self) -> Option<Self::Item> {
-        let index = self.next.index()?;
+        let index = self.ahead[0].index()?;
         let record = self.records.get(index)?;
-        // Read from the record only the link the walk could not know yet.
-        let prev = self.after.take().unwrap_or_else(|| (self.prev)(record));
-        if prev < self.next {
-            self.after = (self.skip)(record).filter(|after| *after < prev);
-            self.next = prev;
-        } else {
-            self.next = Link::NONE;
-        }
+        let last = self.ahead[self.span - 1];
+        let back = (self.back)(record);
+        let next = if last != Link::NONE && back < last { back } else { Link::NONE };
+        self.ahead.copy_within(1..self.span, 0);
+        self.ahead[self.span - 1] = next;
         Some((index, record))
     }
 }
@@ -238,15 +226,11 @@ pub struct RequestRecord {
     pub updated_at: Timestamp,
     /// The `invitation_sent` event.
     pub seq: Seq,
-    /// The sender's previous request.
-    pub prev_by_sender: Link,
-    /// The recipient's previous request.
-    pub prev_by_recipient: Link,
-    /// The sender's request before the previous one: with it a walk down the
-    /// list has two records in flight at once instead of one.
-    pub skip_by_sender: Link,
-    /// The recipient's request before the previous one.
-    pub skip_by_recipient: Link,
+    /// The sender's request three before this one (see [`Thread`]): a walk
+    /// down the sender's list has three records in flight at once.
+    pub back_by_sender: Link,
+    /// The recipient's request three before this one.
+    pub back_by_recipient: Link,
     /// The true state.
     pub state: RequestState,
     /// Set when a block cancelled it.
@@ -494,6 +478,9 @@ pub struct State {
     pub blocks: Set<(MemberId, MemberId)>,
     /// "I don't know this person" reports: (reporter, reported).
     pub dont_know: Set<(MemberId, MemberId)>,
+    /// Address, name and contacts of the members that have any.
+    #[serde(deserialize_with = "sized_map")]
+    pub profiles: Map<MemberId, Profile>,
     /// Notes and messages of the requests that have any.
     #[serde(deserialize_with = "sized_map")]
     pub texts: Map<RequestId, RequestTexts>,
@@ -542,28 +529,30 @@ pub fn standing_index(s: Standing) -> usize {
 impl State {
     /// The requests `m` sent (`as_sender`) or received, newest first, with their indexes.
     pub fn requests_of(&self, m: &Member, as_sender: bool) -> impl Iterator<Item = (usize, &RequestRecord)> {
-        let (next, after) =
-            if as_sender { (m.last_sent, m.second_sent) } else { (m.last_received, m.second_received) };
-        Thread {
-            records: &self.requests,
-            next,
-            after: Some(after).filter(|a| *a < next),
-            prev: move |r: &RequestRecord| if as_sender { r.prev_by_sender } else { r.prev_by_recipient },
-            skip: move |r: &RequestRecord| {
-                Some(if as_sender { r.skip_by_sender } else { r.skip_by_recipient })
-            },
-        }
+        let first = if as_sender { m.sent } else { m.received };
+        let back = move |r: &RequestRecord| if as_sender { r.back_by_sender } else { r.back_by_recipient };
+        Thread::new(&self.requests, first, 3, back)
     }
 
     /// The notifications in `m`'s inbox, newest first, with their indexes.
     pub fn inbox_of(&self, m: &Member) -> impl Iterator<Item = (usize, &NotificationRecord)> {
-        Thread {
-            records: &self.notifications,
-            next: m.last_notification,
-            after: None,
-            prev: |n: &NotificationRecord| n.prev,
-            skip: |_: &NotificationRecord| None,
-        }
+        let first = [m.last_notification, Link::NONE, Link::NONE];
+        Thread::new(&self.notifications, first, 1, |n: &NotificationRecord| n.prev)
+    }
+
+    /// The address, name and contacts of member `id`, if it has any.
+    pub fn profile(&self, id: MemberId) -> Option<&Profile> {
+        self.profiles.get(&id)
+    }
+
+    /// The address of member `id`.
+    pub fn email_of(&self, id: MemberId) -> Option<&EmailAddress> {
+        self.profile(id)?.email.as_ref()
+    }
+
+    /// The display name of member `id`.
+    pub fn name_of(&self, id: MemberId) -> Option<&str> {
+        self.profile(id)?.name.as_deref()
     }
 
     /// The note and message of request `id` (record `r`), if it has any.
@@ -803,7 +792,11 @@ impl State {
         match &event.body {
             EventBody::MemberRegistered { member, email, name } => {
                 self.by_standing[standing_index(Standing::Good)] += 1;
-                self.members.insert(*member, Member::new(email.clone(), name.as_deref().map(Box::from)));
+                let has_email = email.is_some();
+                self.members.insert(*member, Member { has_email, ..Member::default() });
+                if let Some(profile) = Profile::new(email.clone(), name.as_deref().map(Box::from)) {
+                    self.profiles.insert(*member, profile);
+                }
             }
             EventBody::InvitationSettingChanged { member, setting } => {
                 if let Some(m) = self.members.get_mut(member) {
@@ -811,33 +804,31 @@ impl State {
                 }
             }
             EventBody::ContactsImported { member, emails } => {
-                if let Some(m) = self.members.get_mut(member) {
-                    let profile = m.profile.get_or_insert_with(Default::default);
+                if self.members.contains_key(member) {
+                    let profile = self.profiles.entry(*member).or_default();
                     let contacts = profile.contacts.get_or_insert_with(Default::default);
                     contacts.extend(emails.iter().map(EmailAddress::key));
                 }
             }
             EventBody::InvitationSent { request, sender, recipient, note } => {
                 let index = self.requests.len();
-                let (mut prev_by_sender, mut skip_by_sender) = (Link::NONE, Link::NONE);
-                if let Some(m) = self.members.get_mut(sender) {
-                    (prev_by_sender, skip_by_sender) = (m.last_sent, m.second_sent);
-                    (m.last_sent, m.second_sent) = (Link::to(index), m.last_sent);
-                }
-                let (mut prev_by_recipient, mut skip_by_recipient) = (Link::NONE, Link::NONE);
-                if let Some(m) = self.members.get_mut(recipient) {
-                    (prev_by_recipient, skip_by_recipient) = (m.last_received, m.second_received);
-                    (m.last_received, m.second_received) = (Link::to(index), m.last_received);
-                }
+                // The new request goes first in each list; the one that was third
+                // is now three before it.
+                let push = |newest: &mut [Link; 3]| {
+                    let back = newest[2];
+                    *newest = [Link::to(index), newest[0], newest[1]];
+                    back
+                };
+                let back_by_sender = self.members.get_mut(sender).map_or(Link::NONE, |m| push(&mut m.sent));
+                let back_by_recipient =
+                    self.members.get_mut(recipient).map_or(Link::NONE, |m| push(&mut m.received));
                 if let Some(n) = note {
                     self.texts
                         .insert(*request, RequestTexts { note: Some(n.as_str().into()), message: None });
                 }
                 self.requests.push(RequestRecord {
-                    prev_by_sender,
-                    prev_by_recipient,
-                    skip_by_sender,
-                    skip_by_recipient,
+                    back_by_sender,
+                    back_by_recipient,
                     has_texts: note.is_some(),
                     sender: *sender,
                     recipient: *recipient,
@@ -1021,36 +1012,39 @@ mod tests {
         assert!(size_of::<PairHistory>() <= 24, "{}", size_of::<PairHistory>());
     }
 
-    /// Records that are only links: (previous, the one before it).
-    fn records(links: &[(u32, u32)]) -> Chunked<(Link, Link)> {
+    /// Records that are only their link back.
+    fn records(links: &[u32]) -> Chunked<Link> {
         let mut c = Chunked::default();
-        for (prev, skip) in links {
-            c.push((Link(*prev), Link(*skip)));
+        for l in links {
+            c.push(Link(*l));
         }
         c
     }
 
-    fn walk(c: &Chunked<(Link, Link)>, from: u32, second: Option<u32>) -> Vec<usize> {
-        let skips = second.is_some();
-        let after = second.map(Link).filter(|a| *a < Link(from));
-        let (prev, skip) = (|r: &(Link, Link)| r.0, move |r: &(Link, Link)| skips.then_some(r.1));
-        Thread { records: c, next: Link(from), after, prev, skip }.map(|(i, _)| i).collect()
+    fn walk(c: &Chunked<Link>, first: [u32; 3], span: usize) -> Vec<usize> {
+        Thread::new(c, first.map(Link), span, |l: &Link| *l).map(|(i, _)| i).collect()
     }
 
     #[test]
     fn a_thread_runs_newest_first_and_a_damaged_link_ends_it_instead_of_looping() {
-        // 1 <- 3 <- 4 <- 6 (1-based); 2 and 5 belong to another list.
-        let c = records(&[(0, 0), (0, 0), (1, 0), (3, 1), (0, 0), (4, 3)]);
-        assert_eq!(walk(&c, 6, None), vec![5, 3, 2, 0]);
-        assert_eq!(walk(&c, 6, Some(4)), vec![5, 3, 2, 0], "with skip links");
-        assert_eq!(walk(&c, 0, None), Vec::<usize>::new());
+        // One step back: 1 <- 3 <- 4 <- 6 (1-based); 2 and 5 belong to another list.
+        let c = records(&[0, 0, 1, 3, 0, 4]);
+        assert_eq!(walk(&c, [6, 0, 0], 1), vec![5, 3, 2, 0]);
+        assert_eq!(walk(&c, [0, 0, 0], 1), Vec::<usize>::new());
+        // Three steps back: the list 9, 8, 6, 5, 3, 2, 1 (1-based), each record
+        // naming the one three places before it; the walk starts from 9, 8, 6.
+        let c = records(&[0, 0, 0, 0, 1, 2, 0, 3, 5]);
+        assert_eq!(walk(&c, [9, 8, 6], 3), vec![8, 7, 5, 4, 2, 1, 0]);
+        // Shorter than three.
+        assert_eq!(walk(&c, [8, 6, 0], 3), vec![7, 5]);
         // A link to itself, forwards, or past the end.
-        assert_eq!(walk(&records(&[(1, 0)]), 1, None), vec![0]);
-        assert_eq!(walk(&records(&[(0, 0), (2, 0)]), 2, None), vec![1]);
-        assert_eq!(walk(&records(&[(0, 0), (5, 0)]), 2, None), vec![1]);
-        assert_eq!(walk(&records(&[(0, 0)]), 9, None), Vec::<usize>::new());
-        // A skip link to itself or forwards is not followed.
-        assert_eq!(walk(&records(&[(0, 0), (1, 2), (2, 3)]), 3, Some(2)), vec![2, 1, 0]);
+        assert_eq!(walk(&records(&[1]), [1, 0, 0], 1), vec![0]);
+        assert_eq!(walk(&records(&[0, 2]), [2, 0, 0], 1), vec![1]);
+        assert_eq!(walk(&records(&[0, 5]), [2, 0, 0], 1), vec![1]);
+        assert_eq!(walk(&records(&[0]), [9, 0, 0], 1), Vec::<usize>::new());
+        assert_eq!(walk(&records(&[0, 0, 9, 9]), [4, 3, 2], 3), vec![3, 2, 1]);
+        // Starting links out of order end the list where the order breaks.
+        assert_eq!(walk(&records(&[0, 0, 0, 0]), [3, 4, 1], 3), vec![2]);
         assert_eq!(Link::to(0), Link(1));
         assert_eq!(Link::to(6).index(), Some(6));
         assert_eq!(Link::NONE.index(), None);

@@ -248,12 +248,7 @@ impl Model {
         let n =
             state.notification(e.notification).ok_or_else(|| Error::NotFound(e.notification.to_string()))?;
         let member = state.notified(n).0;
-        let address = state
-            .members
-            .get(&member)
-            .and_then(|m| m.email())
-            .map(|a| a.as_str().to_owned())
-            .unwrap_or_default();
+        let address = state.email_of(member).map(|a| a.as_str().to_owned()).unwrap_or_default();
         Ok(Email {
             id,
             member,
@@ -321,7 +316,7 @@ impl Model {
         let m = self.member(member)?;
         Ok(PublicProfile {
             member,
-            name: m.name().map(str::to_owned),
+            name: self.state().name_of(member).map(str::to_owned),
             connection_count: m.connections.len() as u64,
         })
     }
