@@ -31,7 +31,7 @@ fn a_record_numbered_up_to_u64_max_is_refused_without_overflow() {
 /// `check()` runs) or give `StorageError`.
 #[test]
 fn a_snapshot_changed_in_any_byte_never_panics_open_or_check() {
-    const HEADER: usize = b"CONNREQ-SNAPSHOT-2".len() + 16 + 8;
+    const HEADER: usize = b"CONNREQ-SNAPSHOT-3".len() + 16 + 8;
     let dir = tempfile::tempdir().unwrap();
     let original = dir.path().join("original");
     let options = OpenOptions { snapshot_after_events: 1, ..OpenOptions::with_policy(Policy::standard()) };
@@ -62,7 +62,7 @@ fn a_snapshot_changed_in_any_byte_never_panics_open_or_check() {
 /// a snapshot must give a store or `StorageError`.
 #[test]
 fn a_snapshot_naming_a_huge_map_does_not_reserve_it() {
-    const HEADER: usize = b"CONNREQ-SNAPSHOT-2".len() + 16 + 8;
+    const HEADER: usize = b"CONNREQ-SNAPSHOT-3".len() + 16 + 8;
     let dir = tempfile::tempdir().unwrap();
     let original = dir.path().join("original");
     let options = OpenOptions { snapshot_after_events: 1, ..OpenOptions::with_policy(Policy::standard()) };
