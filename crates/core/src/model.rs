@@ -362,13 +362,16 @@ impl Model {
     }
 
     fn check_connection_limits(&self, a: MemberId, b: MemberId) -> Result<(), Error> {
+        self.check_limits_of([(a, self.member(a)?), (b, self.member(b)?)])
+    }
+
+    /// [`Model::check_connection_limits`] for members already at hand.
+    fn check_limits_of(&self, members: [(MemberId, &Member); 2]) -> Result<(), Error> {
         let max = self.policy.max_connections;
-        for m in [a, b] {
-            if self.member(m)?.connections.len() >= max as usize {
-                return Err(Error::ConnectionLimit { member: m, max });
-            }
+        match members.into_iter().find(|(_, m)| m.connections.len() >= max as usize) {
+            Some((member, _)) => Err(Error::ConnectionLimit { member, max }),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Whether `recipient`'s invitation setting lets `sender` invite them.
@@ -420,8 +423,8 @@ impl Model {
         {
             return Err(Error::InvitationNotAllowed(recipient));
         }
-        // 4. connected
-        if self.state.connected(sender, recipient) {
+        // 4. connected (from the two members already at hand)
+        if Member::connected((sender, s), (recipient, r)) {
             return Err(Error::AlreadyConnected(recipient));
         }
         // 5. an open request this way, 6. an open request the other way
@@ -466,7 +469,7 @@ impl Model {
                 return Err(Error::CooldownActive { recipient, until });
             }
         }
-        self.check_connection_limits(sender, recipient)?;
+        self.check_limits_of([(sender, s), (recipient, r)])?;
         let request = RequestId(self.state.requests.len() as u64 + 1);
         let seq =
             b.push(EventBody::InvitationSent { request, sender, recipient, note: note.map(str::to_owned) });

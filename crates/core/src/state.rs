@@ -117,6 +117,17 @@ pub struct Member {
     pub has_email: bool,
 }
 
+impl Member {
+    /// Whether two members (each with its id) are connected, looked up in the
+    /// shorter of their two connection lists (connections are symmetric): a
+    /// busy member's list spans many cache lines, a typical one a single line;
+    /// most answers come from the shorter list's summary alone.
+    pub fn connected((a, ma): (MemberId, &Member), (b, mb): (MemberId, &Member)) -> bool {
+        let (m, other) = if ma.connections.len() <= mb.connections.len() { (ma, b) } else { (mb, a) };
+        m.connection_bits.may_contain(other) && m.connections.binary_search(&other).is_ok()
+    }
+}
+
 impl Profile {
     /// A profile with this address and name, if there is either.
     fn new(email: Option<EmailAddress>, name: Option<Box<str>>) -> Option<Self> {
@@ -640,15 +651,12 @@ impl State {
         })
     }
 
-    /// Whether `a` and `b` are connected, looked up in the shorter of their
-    /// two connection lists (connections are symmetric): a busy member's list
-    /// spans many cache lines, a typical one a single line.
+    /// Whether `a` and `b` are connected.
     pub fn connected(&self, a: MemberId, b: MemberId) -> bool {
-        let (Some(ma), Some(mb)) = (self.members.get(&a), self.members.get(&b)) else {
-            return false;
-        };
-        let (m, other) = if ma.connections.len() <= mb.connections.len() { (ma, b) } else { (mb, a) };
-        m.connection_bits.may_contain(other) && m.connections.binary_search(&other).is_ok()
+        match (self.members.get(&a), self.members.get(&b)) {
+            (Some(ma), Some(mb)) => Member::connected((a, ma), (b, mb)),
+            _ => false,
+        }
     }
 
     /// Whether a block stands in either direction.
