@@ -29,13 +29,21 @@
 //!   saying which; nothing panics.
 
 mod codec;
+mod columns;
+mod dispatch;
+mod errors;
 mod flusher;
+mod lock;
+mod log;
 pub mod mail;
+mod open;
 mod options;
 mod snapshot;
 mod store;
 
 pub use codec::FORMAT;
+pub use columns::{EventColumns, OptionalColumn};
 pub use connreq_core::{Error, Network};
+pub use dispatch::DispatchReport;
 pub use options::{Durability, OpenOptions};
-pub use store::{DispatchReport, EventColumns, OptionalColumn, Store, now};
+pub use store::{Store, now};
