@@ -15,7 +15,7 @@ use arbitrary::Arbitrary;
 use common::{FuzzPolicy, START, Text};
 use connreq_core::{
     Decision, EmailAddress, EmailId, Error, Event, EventBody, FlagId, FlagRule, InvitationSetting, MemberId,
-    Network, NotificationId, ReportReason, RequestId, Seq, Standing, Timestamp,
+    Network, Notice, NotificationId, OutcomeWindow, ReportReason, RequestId, Seq, Standing, StandingCause, Timestamp,
 };
 use connreq_store::{OpenOptions, Store};
 use libfuzzer_sys::fuzz_target;
@@ -243,12 +243,12 @@ enum Body {
     MemberRegistered { member: M, email: Option<Text>, name: Option<Text> },
     InvitationSettingChanged { member: M, setting: u8 },
     ContactsImported { member: M, emails: Vec<Text> },
-    InvitationSent { request: Id, sender: M, recipient: M, note: Option<Text> },
-    InvitationAccepted { request: Id },
-    InvitationIgnored { request: Id },
-    InvitationDeclined { request: Id, message: Option<Text> },
-    InvitationWithdrawn { request: Id, message: Option<Text> },
-    InvitationExpired { request: Id },
+    InvitationSent { request: Id, sender: M, recipient: M, note: Option<Text>, notice: FuzzNotice },
+    InvitationAccepted { request: Id, notice: FuzzNotice, window: Option<u8> },
+    InvitationIgnored { request: Id, window: Option<u8> },
+    InvitationDeclined { request: Id, message: Option<Text>, notice: Option<FuzzNotice>, window: Option<u8> },
+    InvitationWithdrawn { request: Id, message: Option<Text>, notice: Option<FuzzNotice> },
+    InvitationExpired { request: Id, notice: FuzzNotice, window: Option<u8> },
     InvitationCancelled { request: Id, blocker: M },
     ConnectionRemoved { member: M, other: M },
     MemberBlocked { blocker: M, blocked: M },
@@ -256,11 +256,24 @@ enum Body {
     MemberReported { reporter: M, reported: M, reason: u8, request: Option<Id> },
     AccountFlagged { flag: Id, member: M, rule: u8, evidence: Vec<Id> },
     FlagEvidenceAdded { flag: Id, member: M, evidence: Vec<Id> },
-    FlagResolved { flag: Id, member: M, restrict: bool },
-    StandingChanged { member: M, from: u8, to: u8, automatic: bool },
+    FlagResolved { flag: Id, member: M, restrict: bool, moderator: Option<M>, note: Option<Text> },
+    StandingChanged { member: M, from: u8, to: u8, cause: u8, flag: Id },
     NotificationsRead { member: M, ids: Vec<Id> },
     EmailSent { email: Id, member: M },
     PolicyChanged(FuzzPolicy),
+}
+
+/// A notice: an email due some milliseconds after the event, or none.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+struct FuzzNotice(Option<u64>);
+impl FuzzNotice {
+    fn get(self) -> Notice {
+        Notice { email_after_ms: self.0 }
+    }
+}
+
+fn window(w: Option<u8>) -> Option<OutcomeWindow> {
+    w.map(|keep| OutcomeWindow { keep: u32::from(keep) })
 }
 
 fn pick<T: Copy>(all: &[T], i: u8) -> T {
@@ -290,23 +303,37 @@ impl Body {
                 member: member.get(),
                 emails: emails.iter().take(4).map(email).collect(),
             },
-            B::InvitationSent { request, sender, recipient, note } => E::InvitationSent {
+            B::InvitationSent { request, sender, recipient, note, notice } => E::InvitationSent {
                 request: RequestId(request.get()),
                 sender: sender.get(),
                 recipient: recipient.get(),
                 note: note.as_ref().map(|n| n.0.clone()),
+                notice: notice.get(),
             },
-            B::InvitationAccepted { request } => E::InvitationAccepted { request: RequestId(request.get()) },
-            B::InvitationIgnored { request } => E::InvitationIgnored { request: RequestId(request.get()) },
-            B::InvitationDeclined { request, message } => E::InvitationDeclined {
+            B::InvitationAccepted { request, notice, window: w } => E::InvitationAccepted {
+                request: RequestId(request.get()),
+                notice: notice.get(),
+                window: window(*w),
+            },
+            B::InvitationIgnored { request, window: w } => {
+                E::InvitationIgnored { request: RequestId(request.get()), window: window(*w) }
+            }
+            B::InvitationDeclined { request, message, notice, window: w } => E::InvitationDeclined {
                 request: RequestId(request.get()),
                 message: message.as_ref().map(|n| n.0.clone()),
+                notice: notice.map(FuzzNotice::get),
+                window: window(*w),
             },
-            B::InvitationWithdrawn { request, message } => E::InvitationWithdrawn {
+            B::InvitationWithdrawn { request, message, notice } => E::InvitationWithdrawn {
                 request: RequestId(request.get()),
                 message: message.as_ref().map(|n| n.0.clone()),
+                notice: notice.map(FuzzNotice::get),
             },
-            B::InvitationExpired { request } => E::InvitationExpired { request: RequestId(request.get()) },
+            B::InvitationExpired { request, notice, window: w } => E::InvitationExpired {
+                request: RequestId(request.get()),
+                notice: notice.get(),
+                window: window(*w),
+            },
             B::InvitationCancelled { request, blocker } => {
                 E::InvitationCancelled { request: RequestId(request.get()), blocker: blocker.get() }
             }
@@ -336,16 +363,22 @@ impl Body {
                 member: member.get(),
                 evidence: seqs(evidence),
             },
-            B::FlagResolved { flag, member, restrict } => E::FlagResolved {
+            B::FlagResolved { flag, member, restrict, moderator, note } => E::FlagResolved {
                 flag: FlagId(flag.get()),
                 member: member.get(),
                 decision: if *restrict { Decision::Restrict } else { Decision::Clear },
+                moderator: moderator.map(M::get),
+                note: note.as_ref().map(|n| n.0.clone()),
             },
-            B::StandingChanged { member, from, to, automatic } => E::StandingChanged {
+            B::StandingChanged { member, from, to, cause, flag } => E::StandingChanged {
                 member: member.get(),
                 from: pick(Standing::ALL, *from),
                 to: pick(Standing::ALL, *to),
-                automatic: *automatic,
+                cause: match cause % 3 {
+                    0 => StandingCause::Flagged(FlagId(flag.get())),
+                    1 => StandingCause::AutomaticRestriction(FlagId(flag.get())),
+                    _ => StandingCause::Resolved(FlagId(flag.get())),
+                },
             },
             B::NotificationsRead { member, ids } => E::NotificationsRead {
                 member: member.get(),

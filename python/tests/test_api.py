@@ -55,8 +55,9 @@ def test_invite_accept_connects(people: Network) -> None:
 
 def test_connections_and_mutuals_are_sorted(people: Network) -> None:
     people.register(10, at=T0)
-    for a, b in [(1, 4), (1, 3), (1, 2), (10, 3), (10, 2)]:
-        rid = people.send(a, b, at=at(1))
+    pairs = [(1, 4), (1, 3), (1, 2), (10, 3), (10, 2)]
+    sent = [(b, people.send(a, b, at=at(1))) for a, b in pairs]
+    for b, rid in sent:
         people.accept(b, rid, at=at(2))
     assert people.connections(1) == [2, 3, 4]
     assert people.mutual_connections(1, 10) == [2, 3]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -237,3 +238,20 @@ class TestStorageErrors:
         for call in (lambda: n.register(9), n.events, n.stats, n.flush, n.check, lambda: n.events_arrow()):
             with pytest.raises(connreq.StorageError, match="closed"):
                 call()
+
+
+def test_a_time_before_the_last_event_is_refused_and_never_moved() -> None:
+    """SPEC §16: a command dated before the last event by more than a second is
+    refused with InvalidInput naming that event's time; within a second it is
+    recorded at the last event's time."""
+    net = Network.temporary()
+    net.register(1, at=T0)
+    net.register(2, at=T0)
+    rid = net.send(1, 2, at=at(days=8))
+    with pytest.raises(connreq.InvalidInput, match=re.escape("2026-10-11T12:00:00.000Z")):
+        net.withdraw(1, rid, at=at(days=1))
+    assert net.request(rid).state == "pending"
+    assert len(net.events()) == 3
+    net.withdraw(1, rid, at=at(days=8) - timedelta(milliseconds=500))
+    assert net.request(rid).updated_at == at(days=8)
+    net.close()

@@ -57,8 +57,8 @@ class Members:
 
     def pair(self) -> tuple[int, int]:
         a, b = next(self.ids), next(self.ids)
-        self.net.register(a, at=EPOCH)
-        self.net.register(b, at=EPOCH)
+        self.net.register(a)
+        self.net.register(b)
         return a, b
 
 

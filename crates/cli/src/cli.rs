@@ -3,7 +3,7 @@
 use crate::sim::engine::PolicyChoice;
 use crate::time::parse_at;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use connreq_core::{Decision, InvitationSetting, ReportReason, RequestState, Timestamp};
+use connreq_core::{Decision, Error, InvitationSetting, ReportReason, RequestState, Timestamp};
 use std::path::PathBuf;
 
 /// connreq: the connection-request system of a professional network, on the command line.
@@ -43,19 +43,19 @@ pub enum EventFormat {
 }
 
 fn parse_setting(s: &str) -> Result<InvitationSetting, String> {
-    InvitationSetting::parse(s).map_err(|e| e.to_string())
+    InvitationSetting::parse(s).map_err(|e| Error::from(e).to_string())
 }
 
 fn parse_reason(s: &str) -> Result<ReportReason, String> {
-    ReportReason::parse(s).map_err(|e| e.to_string())
+    ReportReason::parse(s).map_err(|e| Error::from(e).to_string())
 }
 
 fn parse_state(s: &str) -> Result<RequestState, String> {
-    RequestState::parse(s).map_err(|e| e.to_string())
+    RequestState::parse(s).map_err(|e| Error::from(e).to_string())
 }
 
 fn parse_decision(s: &str) -> Result<Decision, String> {
-    Decision::parse(s).map_err(|e| e.to_string())
+    Decision::parse(s).map_err(|e| Error::from(e).to_string())
 }
 
 /// The subcommands.

@@ -11,10 +11,10 @@ pub fn now() -> Timestamp {
     Timestamp(i64::try_from(ms).unwrap_or(i64::MAX))
 }
 
-/// The earliest time `--at` accepts: 0001-01-01T00:00:00Z.
-pub const EARLIEST: Timestamp = Timestamp(-62_135_596_800_000);
-/// The latest time `--at` accepts: 9999-12-31T23:59:59.999Z (so every time prints as RFC 3339).
-pub const LATEST: Timestamp = Timestamp(253_402_300_799_999);
+/// The earliest time `--at` accepts: 0001-01-01T00:00:00Z (the core's range).
+pub const EARLIEST: Timestamp = Timestamp::EARLIEST;
+/// The latest time `--at` accepts: 9999-12-31T23:59:59.999Z.
+pub const LATEST: Timestamp = Timestamp::LATEST;
 
 /// Parses an `--at` value: epoch milliseconds or RFC 3339, between years 1 and
 /// 9999. The error says what was expected.
@@ -30,7 +30,7 @@ pub fn parse_at(text: &str) -> Result<Timestamp, String> {
             format!("{text:?} is not a time: use RFC 3339 (2026-01-01T09:30:00Z) or epoch milliseconds")
         })?
     };
-    if at < EARLIEST || at > LATEST {
+    if !at.is_valid() {
         return Err(format!("{text:?} is outside the years 1 to 9999"));
     }
     Ok(at)

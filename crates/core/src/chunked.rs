@@ -47,11 +47,6 @@ impl<T> Chunked<T> {
         self.len
     }
 
-    /// Whether it holds nothing.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// Appends an element.
     pub fn push(&mut self, value: T) {
         if self.len.is_multiple_of(CHUNK) {

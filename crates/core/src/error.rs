@@ -1,7 +1,7 @@
 //! The errors of SPEC §8, one variant each, with messages a member could read.
 
 use crate::ids::{MemberId, RequestId};
-use crate::state::RequestState;
+use crate::kinds::{RequestState, UnknownWord};
 use crate::time::Timestamp;
 
 /// Everything that can go wrong in a connreq command or query.
@@ -107,6 +107,12 @@ pub enum Error {
     /// stays in the outbox for a later dispatch.
     #[error("mail error: {0}")]
     MailError(String),
+}
+
+impl From<UnknownWord> for Error {
+    fn from(word: UnknownWord) -> Self {
+        Error::InvalidInput(word.0)
+    }
 }
 
 impl Error {

@@ -1,5 +1,7 @@
 //! Events: the facts of the append-only log (SPEC §5). Every state change is
-//! one; the whole state can be rebuilt from them.
+//! one; the whole state can be rebuilt from them, and applying one decides
+//! nothing: who is told and when their email is due are written in the event
+//! by `decide`.
 
 use crate::ids::{EmailId, FlagId, MemberId, NotificationId, RequestId, Seq};
 use crate::kinds::{Decision, FlagRule, InvitationSetting, ReportReason, Standing};
@@ -7,7 +9,6 @@ use crate::policy::Policy;
 use crate::text::EmailAddress;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
 
 /// One fact in the log.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -18,6 +19,47 @@ pub struct Event {
     pub at: Timestamp,
     /// What happened.
     pub body: EventBody,
+}
+
+/// An in-app notification an event creates. Who is told and what about
+/// follow from the event (an `invitation_sent` notifies its recipient of
+/// `invitation_received`, and so on); the notice says whether an email carries
+/// it and when that email is due.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    /// How many milliseconds after the notification the email carrying it is
+    /// due; `None` when no email is queued.
+    pub email_after_ms: Option<u64>,
+}
+
+/// The sender's low-acceptance rule is on: this outcome counts, and the
+/// sender's last `keep` outcomes are what the rule looks at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutcomeWindow {
+    /// How many of the sender's latest outcomes to remember.
+    pub keep: u32,
+}
+
+/// What changed a member's standing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StandingCause {
+    /// A flag was opened: the member is under review.
+    Flagged(FlagId),
+    /// The rule behind this open flag restricted the member automatically.
+    AutomaticRestriction(FlagId),
+    /// A moderator resolved this flag.
+    Resolved(FlagId),
+}
+
+impl StandingCause {
+    /// The flag behind the change.
+    pub fn flag(self) -> FlagId {
+        match self {
+            StandingCause::Flagged(f)
+            | StandingCause::AutomaticRestriction(f)
+            | StandingCause::Resolved(f) => f,
+        }
+    }
 }
 
 /// What happened, with everything needed to replay it.
@@ -56,16 +98,24 @@ pub enum EventBody {
         recipient: MemberId,
         /// The optional note.
         note: Option<String>,
+        /// The recipient's `invitation_received` notification.
+        notice: Notice,
     },
     /// The recipient accepted; a connection formed.
     InvitationAccepted {
         /// The request.
         request: RequestId,
+        /// The sender's `invitation_accepted` notification.
+        notice: Notice,
+        /// Set when the outcome counts towards the sender's low-acceptance rule.
+        window: Option<OutcomeWindow>,
     },
     /// The recipient archived the request.
     InvitationIgnored {
         /// The request.
         request: RequestId,
+        /// Set when the outcome counts towards the sender's low-acceptance rule.
+        window: Option<OutcomeWindow>,
     },
     /// The recipient declined.
     InvitationDeclined {
@@ -73,6 +123,10 @@ pub enum EventBody {
         request: RequestId,
         /// The optional message to the sender.
         message: Option<String>,
+        /// The sender's `invitation_declined` notification, when the sender is told.
+        notice: Option<Notice>,
+        /// Set when the outcome counts towards the sender's low-acceptance rule.
+        window: Option<OutcomeWindow>,
     },
     /// The sender withdrew.
     InvitationWithdrawn {
@@ -80,11 +134,17 @@ pub enum EventBody {
         request: RequestId,
         /// The optional message to the recipient.
         message: Option<String>,
+        /// The recipient's `invitation_withdrawn` notification, when the recipient is told.
+        notice: Option<Notice>,
     },
     /// The request was open longer than `pending_ttl`.
     InvitationExpired {
         /// The request.
         request: RequestId,
+        /// The sender's `invitation_expired` notification.
+        notice: Notice,
+        /// Set when the outcome counts towards the sender's low-acceptance rule.
+        window: Option<OutcomeWindow>,
     },
     /// A block ended the request.
     InvitationCancelled {
@@ -153,6 +213,10 @@ pub enum EventBody {
         member: MemberId,
         /// The decision.
         decision: Decision,
+        /// The moderator who decided, when one is named.
+        moderator: Option<MemberId>,
+        /// The moderator's reason, when given.
+        note: Option<String>,
     },
     /// A member's standing changed.
     StandingChanged {
@@ -162,8 +226,8 @@ pub enum EventBody {
         from: Standing,
         /// After.
         to: Standing,
-        /// The moderation rule that restricted the member automatically, if any.
-        automatic: bool,
+        /// What changed it, naming the flag.
+        cause: StandingCause,
     },
     /// A member read notifications.
     NotificationsRead {
@@ -181,550 +245,8 @@ pub enum EventBody {
     },
     /// The database was opened with a different policy; it applies from here on.
     PolicyChanged {
-        /// The new policy.
+        /// The new policy (stored as JSON text, see `policy::as_json`).
+        #[serde(with = "crate::policy::as_json")]
         policy: Box<Policy>,
     },
-}
-
-impl EventBody {
-    /// The SPEC kind, lowercase.
-    pub fn kind(&self) -> &'static str {
-        self.view().kind()
-    }
-}
-
-/// The public shape of an event (SPEC §5): who acted, on whom, on which request,
-/// and a JSON object with the rest. Request-level fields are filled in from the
-/// model, since request events carry only the request id.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EventRecord {
-    /// Position in the log.
-    pub seq: Seq,
-    /// When it happened.
-    pub at: Timestamp,
-    /// The kind, lowercase.
-    pub kind: &'static str,
-    /// The member who acted, if one did.
-    pub actor: Option<MemberId>,
-    /// The member acted upon, if any.
-    pub subject: Option<MemberId>,
-    /// The request concerned, if any.
-    pub request_id: Option<RequestId>,
-    /// A JSON object, as text, with what the other fields do not hold.
-    pub detail: String,
-}
-
-/// Writes a JSON object field by field into a byte buffer: exporting millions
-/// of events writes one of these per event, with no map or value in between.
-struct Detail<'a> {
-    out: &'a mut Vec<u8>,
-    empty: bool,
-}
-
-impl Detail<'_> {
-    fn put<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) {
-        self.out.push(if self.empty { b'{' } else { b',' });
-        self.empty = false;
-        self.out.push(b'"');
-        self.out.extend_from_slice(key.as_bytes());
-        self.out.extend_from_slice(b"\":");
-        // Writing into a Vec cannot fail, and these types always serialize.
-        let _ = serde_json::to_writer(&mut *self.out, value);
-    }
-
-    fn finish(self) {
-        if self.empty {
-            self.out.push(b'{');
-        }
-        self.out.push(b'}');
-    }
-}
-
-/// The public fields of an event besides its number and time: (kind, actor, subject, request).
-pub type Described = (&'static str, Option<MemberId>, Option<MemberId>, Option<RequestId>);
-
-/// An event borrowed rather than owned: strings point into the bytes it was
-/// decoded from (or into an [`Event`]), and lists the export does not print are
-/// only counted. Its serde layout is [`Event`]'s, so a stored record decodes
-/// into `Vec<EventView>` without allocating per event: bulk export reads the
-/// log this way.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct EventView<'a> {
-    /// Position in the log.
-    pub seq: Seq,
-    /// When it happened.
-    pub at: Timestamp,
-    /// What happened.
-    #[serde(borrow)]
-    pub body: BodyView<'a>,
-}
-
-/// How many strings a list holds; decodes the list without keeping it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Count(pub usize);
-
-impl<'de> Deserialize<'de> for Count {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Counter;
-        impl<'de> serde::de::Visitor<'de> for Counter {
-            type Value = Count;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a sequence of strings")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Count, A::Error> {
-                let mut n = 0;
-                // Borrowed: postcard cannot skip a value it does not know the type of.
-                while seq.next_element::<&'de str>()?.is_some() {
-                    n += 1;
-                }
-                Ok(Count(n))
-            }
-        }
-        d.deserialize_seq(Counter)
-    }
-}
-
-/// [`EventBody`] borrowed: the same variants and fields in the same order (the
-/// stored encoding depends on it), strings as `&str`.
-#[allow(missing_docs)] // the fields are those of `EventBody`
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub enum BodyView<'a> {
-    MemberRegistered {
-        member: MemberId,
-        email: Option<&'a str>,
-        name: Option<&'a str>,
-    },
-    InvitationSettingChanged {
-        member: MemberId,
-        setting: InvitationSetting,
-    },
-    ContactsImported {
-        member: MemberId,
-        emails: Count,
-    },
-    InvitationSent {
-        request: RequestId,
-        sender: MemberId,
-        recipient: MemberId,
-        note: Option<&'a str>,
-    },
-    InvitationAccepted {
-        request: RequestId,
-    },
-    InvitationIgnored {
-        request: RequestId,
-    },
-    InvitationDeclined {
-        request: RequestId,
-        message: Option<&'a str>,
-    },
-    InvitationWithdrawn {
-        request: RequestId,
-        message: Option<&'a str>,
-    },
-    InvitationExpired {
-        request: RequestId,
-    },
-    InvitationCancelled {
-        request: RequestId,
-        blocker: MemberId,
-    },
-    ConnectionRemoved {
-        member: MemberId,
-        other: MemberId,
-    },
-    MemberBlocked {
-        blocker: MemberId,
-        blocked: MemberId,
-    },
-    MemberUnblocked {
-        blocker: MemberId,
-        blocked: MemberId,
-    },
-    MemberReported {
-        reporter: MemberId,
-        reported: MemberId,
-        reason: ReportReason,
-        request: Option<RequestId>,
-    },
-    AccountFlagged {
-        flag: FlagId,
-        member: MemberId,
-        rule: FlagRule,
-        evidence: Cow<'a, [Seq]>,
-    },
-    FlagEvidenceAdded {
-        flag: FlagId,
-        member: MemberId,
-        evidence: Cow<'a, [Seq]>,
-    },
-    FlagResolved {
-        flag: FlagId,
-        member: MemberId,
-        decision: Decision,
-    },
-    StandingChanged {
-        member: MemberId,
-        from: Standing,
-        to: Standing,
-        automatic: bool,
-    },
-    NotificationsRead {
-        member: MemberId,
-        ids: Cow<'a, [NotificationId]>,
-    },
-    EmailSent {
-        email: EmailId,
-        member: MemberId,
-    },
-    PolicyChanged {
-        policy: Cow<'a, Policy>,
-    },
-}
-
-impl Event {
-    /// The SPEC §5 record of this event. `parties` gives a request's
-    /// (sender, recipient).
-    pub fn record(&self, parties: impl Fn(RequestId) -> (MemberId, MemberId)) -> EventRecord {
-        let mut detail = Vec::with_capacity(32);
-        let (kind, actor, subject, request_id) = self.describe(parties, &mut detail);
-        EventRecord {
-            seq: self.seq,
-            at: self.at,
-            kind,
-            actor,
-            subject,
-            request_id,
-            detail: String::from_utf8(detail).unwrap_or_default(),
-        }
-    }
-
-    /// Writes the `detail` JSON object into `out` and returns the other fields:
-    /// the allocation-free core of [`Event::record`], for bulk export.
-    pub fn describe(
-        &self,
-        parties: impl Fn(RequestId) -> (MemberId, MemberId),
-        out: &mut Vec<u8>,
-    ) -> Described {
-        self.view().describe(parties, out)
-    }
-
-    /// This event, borrowed.
-    pub fn view(&self) -> EventView<'_> {
-        EventView { seq: self.seq, at: self.at, body: self.body.view() }
-    }
-}
-
-impl EventBody {
-    /// This body, borrowed.
-    pub fn view(&self) -> BodyView<'_> {
-        use BodyView as V;
-        use EventBody as B;
-        match self {
-            B::MemberRegistered { member, email, name } => V::MemberRegistered {
-                member: *member,
-                email: email.as_ref().map(EmailAddress::as_str),
-                name: name.as_deref(),
-            },
-            B::InvitationSettingChanged { member, setting } => {
-                V::InvitationSettingChanged { member: *member, setting: *setting }
-            }
-            B::ContactsImported { member, emails } => {
-                V::ContactsImported { member: *member, emails: Count(emails.len()) }
-            }
-            B::InvitationSent { request, sender, recipient, note } => V::InvitationSent {
-                request: *request,
-                sender: *sender,
-                recipient: *recipient,
-                note: note.as_deref(),
-            },
-            B::InvitationAccepted { request } => V::InvitationAccepted { request: *request },
-            B::InvitationIgnored { request } => V::InvitationIgnored { request: *request },
-            B::InvitationDeclined { request, message } => {
-                V::InvitationDeclined { request: *request, message: message.as_deref() }
-            }
-            B::InvitationWithdrawn { request, message } => {
-                V::InvitationWithdrawn { request: *request, message: message.as_deref() }
-            }
-            B::InvitationExpired { request } => V::InvitationExpired { request: *request },
-            B::InvitationCancelled { request, blocker } => {
-                V::InvitationCancelled { request: *request, blocker: *blocker }
-            }
-            B::ConnectionRemoved { member, other } => V::ConnectionRemoved { member: *member, other: *other },
-            B::MemberBlocked { blocker, blocked } => {
-                V::MemberBlocked { blocker: *blocker, blocked: *blocked }
-            }
-            B::MemberUnblocked { blocker, blocked } => {
-                V::MemberUnblocked { blocker: *blocker, blocked: *blocked }
-            }
-            B::MemberReported { reporter, reported, reason, request } => V::MemberReported {
-                reporter: *reporter,
-                reported: *reported,
-                reason: *reason,
-                request: *request,
-            },
-            B::AccountFlagged { flag, member, rule, evidence } => V::AccountFlagged {
-                flag: *flag,
-                member: *member,
-                rule: *rule,
-                evidence: Cow::Borrowed(evidence),
-            },
-            B::FlagEvidenceAdded { flag, member, evidence } => {
-                V::FlagEvidenceAdded { flag: *flag, member: *member, evidence: Cow::Borrowed(evidence) }
-            }
-            B::FlagResolved { flag, member, decision } => {
-                V::FlagResolved { flag: *flag, member: *member, decision: *decision }
-            }
-            B::StandingChanged { member, from, to, automatic } => {
-                V::StandingChanged { member: *member, from: *from, to: *to, automatic: *automatic }
-            }
-            B::NotificationsRead { member, ids } => {
-                V::NotificationsRead { member: *member, ids: Cow::Borrowed(ids) }
-            }
-            B::EmailSent { email, member } => V::EmailSent { email: *email, member: *member },
-            B::PolicyChanged { policy } => V::PolicyChanged { policy: Cow::Borrowed(policy) },
-        }
-    }
-}
-
-impl EventView<'_> {
-    /// Writes the `detail` JSON object into `out` and returns the other fields
-    /// (see [`Event::record`]). `parties` gives a request's (sender, recipient).
-    pub fn describe(
-        &self,
-        parties: impl Fn(RequestId) -> (MemberId, MemberId),
-        out: &mut Vec<u8>,
-    ) -> Described {
-        let mut d = Detail { out, empty: true };
-        use BodyView as B;
-        let (actor, subject, request_id) = match &self.body {
-            B::MemberRegistered { member, email, name } => {
-                if let Some(n) = name {
-                    d.put("name", n);
-                }
-                d.put("has_email", &email.is_some());
-                (Some(*member), None, None)
-            }
-            B::InvitationSettingChanged { member, setting } => {
-                d.put("setting", setting.as_str());
-                (Some(*member), None, None)
-            }
-            B::ContactsImported { member, emails } => {
-                d.put("count", &emails.0);
-                (Some(*member), None, None)
-            }
-            B::InvitationSent { request, sender, recipient, note } => {
-                if let Some(n) = note {
-                    d.put("note", n);
-                }
-                (Some(*sender), Some(*recipient), Some(*request))
-            }
-            B::InvitationAccepted { request } => {
-                let (s, r) = parties(*request);
-                (Some(r), Some(s), Some(*request))
-            }
-            B::InvitationIgnored { request } => {
-                let (s, r) = parties(*request);
-                (Some(r), Some(s), Some(*request))
-            }
-            B::InvitationExpired { request } => {
-                let (s, _) = parties(*request);
-                (None, Some(s), Some(*request))
-            }
-            B::InvitationDeclined { request, message } => {
-                if let Some(m) = message {
-                    d.put("message", m);
-                }
-                let (s, r) = parties(*request);
-                (Some(r), Some(s), Some(*request))
-            }
-            B::InvitationWithdrawn { request, message } => {
-                if let Some(m) = message {
-                    d.put("message", m);
-                }
-                let (s, r) = parties(*request);
-                (Some(s), Some(r), Some(*request))
-            }
-            B::InvitationCancelled { request, blocker } => {
-                let (s, r) = parties(*request);
-                let other = if *blocker == s { r } else { s };
-                (Some(*blocker), Some(other), Some(*request))
-            }
-            B::ConnectionRemoved { member, other } => (Some(*member), Some(*other), None),
-            B::MemberBlocked { blocker, blocked } => (Some(*blocker), Some(*blocked), None),
-            B::MemberUnblocked { blocker, blocked } => (Some(*blocker), Some(*blocked), None),
-            B::MemberReported { reporter, reported, reason, request } => {
-                d.put("reason", reason.as_str());
-                (Some(*reporter), Some(*reported), *request)
-            }
-            B::AccountFlagged { flag, member, rule, evidence } => {
-                d.put("flag", &flag.0);
-                d.put("rule", rule.as_str());
-                d.put("evidence", &evidence[..]);
-                (None, Some(*member), None)
-            }
-            B::FlagEvidenceAdded { flag, member, evidence } => {
-                d.put("flag", &flag.0);
-                d.put("evidence", &evidence[..]);
-                (None, Some(*member), None)
-            }
-            B::FlagResolved { flag, member, decision } => {
-                d.put("flag", &flag.0);
-                d.put("decision", decision.as_str());
-                (None, Some(*member), None)
-            }
-            B::StandingChanged { member, from, to, automatic } => {
-                d.put("from", from.as_str());
-                d.put("to", to.as_str());
-                d.put("automatic", automatic);
-                (None, Some(*member), None)
-            }
-            B::NotificationsRead { member, ids } => {
-                d.put("notifications", &ids[..]);
-                (Some(*member), None, None)
-            }
-            B::EmailSent { email, member } => {
-                d.put("email", &email.0);
-                (None, Some(*member), None)
-            }
-            B::PolicyChanged { policy } => {
-                d.put("policy", &**policy);
-                (None, None, None)
-            }
-        };
-        d.finish();
-        (self.body.kind(), actor, subject, request_id)
-    }
-}
-
-impl BodyView<'_> {
-    /// The SPEC kind, lowercase.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            BodyView::MemberRegistered { .. } => "member_registered",
-            BodyView::InvitationSettingChanged { .. } => "invitation_setting_changed",
-            BodyView::ContactsImported { .. } => "contacts_imported",
-            BodyView::InvitationSent { .. } => "invitation_sent",
-            BodyView::InvitationAccepted { .. } => "invitation_accepted",
-            BodyView::InvitationIgnored { .. } => "invitation_ignored",
-            BodyView::InvitationDeclined { .. } => "invitation_declined",
-            BodyView::InvitationWithdrawn { .. } => "invitation_withdrawn",
-            BodyView::InvitationExpired { .. } => "invitation_expired",
-            BodyView::InvitationCancelled { .. } => "invitation_cancelled",
-            BodyView::ConnectionRemoved { .. } => "connection_removed",
-            BodyView::MemberBlocked { .. } => "member_blocked",
-            BodyView::MemberUnblocked { .. } => "member_unblocked",
-            BodyView::MemberReported { .. } => "member_reported",
-            BodyView::AccountFlagged { .. } => "account_flagged",
-            BodyView::FlagEvidenceAdded { .. } => "flag_evidence_added",
-            BodyView::FlagResolved { .. } => "flag_resolved",
-            BodyView::StandingChanged { .. } => "standing_changed",
-            BodyView::NotificationsRead { .. } => "notifications_read",
-            BodyView::EmailSent { .. } => "email_sent",
-            BodyView::PolicyChanged { .. } => "policy_changed",
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::kinds::{Decision, FlagRule, InvitationSetting, ReportReason, Standing};
-
-    /// One event of every kind, with every optional field both present and absent.
-    fn every_kind() -> Vec<Event> {
-        let m = MemberId;
-        let r = RequestId(7);
-        let email = || EmailAddress::parse("ada@example.com").unwrap();
-        let bodies = vec![
-            EventBody::MemberRegistered {
-                member: m(1),
-                email: Some(email()),
-                name: Some("Ada \"A\" \u{e9}".into()),
-            },
-            EventBody::MemberRegistered { member: m(2), email: None, name: None },
-            EventBody::InvitationSettingChanged { member: m(1), setting: InvitationSetting::ALL[1] },
-            EventBody::ContactsImported { member: m(1), emails: vec![email(), email(), email()] },
-            EventBody::InvitationSent {
-                request: r,
-                sender: m(1),
-                recipient: m(2),
-                note: Some("hi\n".into()),
-            },
-            EventBody::InvitationSent { request: r, sender: m(1), recipient: m(2), note: None },
-            EventBody::InvitationAccepted { request: r },
-            EventBody::InvitationIgnored { request: r },
-            EventBody::InvitationDeclined { request: r, message: Some("no".into()) },
-            EventBody::InvitationDeclined { request: r, message: None },
-            EventBody::InvitationWithdrawn { request: r, message: Some("oops".into()) },
-            EventBody::InvitationWithdrawn { request: r, message: None },
-            EventBody::InvitationExpired { request: r },
-            EventBody::InvitationCancelled { request: r, blocker: m(2) },
-            EventBody::ConnectionRemoved { member: m(1), other: m(2) },
-            EventBody::MemberBlocked { blocker: m(1), blocked: m(2) },
-            EventBody::MemberUnblocked { blocker: m(1), blocked: m(2) },
-            EventBody::MemberReported {
-                reporter: m(1),
-                reported: m(2),
-                reason: ReportReason::ALL[0],
-                request: Some(r),
-            },
-            EventBody::MemberReported {
-                reporter: m(1),
-                reported: m(2),
-                reason: ReportReason::ALL[1],
-                request: None,
-            },
-            EventBody::AccountFlagged {
-                flag: FlagId(3),
-                member: m(2),
-                rule: FlagRule::ALL[0],
-                evidence: vec![Seq(1), Seq(9)],
-            },
-            EventBody::FlagEvidenceAdded { flag: FlagId(3), member: m(2), evidence: vec![Seq(10)] },
-            EventBody::FlagResolved { flag: FlagId(3), member: m(2), decision: Decision::ALL[0] },
-            EventBody::StandingChanged {
-                member: m(2),
-                from: Standing::ALL[0],
-                to: Standing::ALL[1],
-                automatic: true,
-            },
-            EventBody::NotificationsRead { member: m(2), ids: vec![NotificationId(4), NotificationId(5)] },
-            EventBody::EmailSent { email: EmailId(6), member: m(2) },
-            EventBody::PolicyChanged { policy: Box::new(Policy::standard()) },
-        ];
-        bodies
-            .into_iter()
-            .enumerate()
-            .map(|(i, body)| Event { seq: Seq(i as u64 + 1), at: Timestamp(1_000 + i as i64), body })
-            .collect()
-    }
-
-    #[test]
-    fn stored_events_decode_as_views_equal_to_the_events_own_views() {
-        let events = every_kind();
-        let kinds: std::collections::BTreeSet<_> = events.iter().map(|e| e.body.kind()).collect();
-        assert_eq!(kinds.len(), 21, "every kind is covered");
-        let bytes = postcard::to_allocvec(&events).unwrap();
-        let views: Vec<EventView<'_>> = postcard::from_bytes(&bytes).unwrap();
-        let expected: Vec<EventView<'_>> = events.iter().map(Event::view).collect();
-        assert_eq!(views, expected);
-        let parties = |_| (MemberId(1), MemberId(2));
-        for (view, event) in views.iter().zip(&events) {
-            let (mut a, mut b) = (Vec::new(), Vec::new());
-            assert_eq!(view.describe(parties, &mut a), event.describe(parties, &mut b));
-            assert_eq!(a, b);
-            let detail: serde_json::Value = serde_json::from_slice(&a).unwrap();
-            assert!(detail.is_object(), "{detail}");
-        }
-    }
-
-    #[test]
-    fn a_view_borrows_its_strings_from_the_stored_bytes() {
-        let events = every_kind();
-        let bytes = postcard::to_allocvec(&events[..1]).unwrap();
-        let views: Vec<EventView<'_>> = postcard::from_bytes(&bytes).unwrap();
-        let BodyView::MemberRegistered { name: Some(name), .. } = &views[0].body else { panic!("{views:?}") };
-        assert!(bytes.as_ptr_range().contains(&name.as_ptr()));
-    }
 }

@@ -1,10 +1,14 @@
 //! The invariants every state must keep, checked from scratch. The store's
 //! `check()` and the property tests use this.
 
+use crate::decide::standing;
 use crate::ids::RequestId;
-use crate::kinds::RequestState;
+use crate::kinds::{FlagStatus, RequestState};
+use crate::members::ConnectionBits;
 use crate::model::Model;
-use crate::state::{ConnectionBits, Link, standing_index, state_index};
+use crate::records::{Mail, Party, state_index};
+use crate::state::standing_index;
+use crate::thread::Link;
 
 impl Model {
     /// Every broken invariant, in words; empty when the state is sound.
@@ -34,23 +38,31 @@ impl Model {
                     say(format!("{id} and {other} are connected across a block"));
                 }
             }
-            for (as_sender, listed) in [(true, &mut listed_sent), (false, &mut listed_received)] {
+            for (party, listed) in
+                [(Party::Sender, &mut listed_sent), (Party::Recipient, &mut listed_received)]
+            {
                 let mut walked = Vec::new();
-                for (i, r) in s.requests_of(m, as_sender) {
+                for (i, r) in s.requests_of(m, party) {
                     walked.push(Link::to(i));
-                    if (if as_sender { r.sender } else { r.recipient }) != *id {
+                    if r.party(party) != *id {
                         say(format!("{id} lists {}, which is not theirs", RequestId(i as u64 + 1)));
                     }
                 }
                 *listed += walked.len();
                 // The member names the newest three; each record the one three back.
-                let first = if as_sender { m.sent } else { m.received };
+                let first = match party {
+                    Party::Sender => m.sent,
+                    Party::Recipient => m.received,
+                };
                 if (0..3).any(|k| walked.get(k).copied().unwrap_or(Link::NONE) != first[k]) {
                     say(format!("{id}: the newest of their requests are recorded wrongly"));
                 }
                 for (k, link) in walked.iter().enumerate() {
                     let r = link.index().and_then(|i| s.requests.get(i));
-                    let back = r.map(|r| if as_sender { r.back_by_sender } else { r.back_by_recipient });
+                    let back = r.map(|r| match party {
+                        Party::Sender => r.back_by_sender,
+                        Party::Recipient => r.back_by_recipient,
+                    });
                     if back != Some(walked.get(k + 3).copied().unwrap_or(Link::NONE)) {
                         say(format!("{id}: a link in their requests is wrong"));
                     }
@@ -58,7 +70,7 @@ impl Model {
             }
             for (i, n) in s.inbox_of(m) {
                 listed_inbox += 1;
-                if s.notified(n).0 != *id {
+                if s.notified(n).is_none_or(|(told, _)| told != *id) {
                     say(format!("{id}'s inbox holds notification {}, which is not theirs", i + 1));
                 }
             }
@@ -68,12 +80,9 @@ impl Model {
             if m.has_email != s.email_of(*id).is_some() {
                 say(format!("{id}: whether they have an address is recorded wrongly"));
             }
-            if s.derived_standing(*id) != m.standing {
-                say(format!(
-                    "{id} has standing {} but the moderation record implies {}",
-                    m.standing,
-                    s.derived_standing(*id)
-                ));
+            let implied = standing::of_member(s, *id);
+            if implied != m.standing {
+                say(format!("{id} has standing {} but the moderation record implies {implied}", m.standing));
             }
         }
         if listed_sent != s.requests.len() || listed_received != s.requests.len() {
@@ -137,24 +146,58 @@ impl Model {
         if unread != s.notifications.iter().filter(|n| !n.read).count() as u64 {
             say("unread counts do not match the notifications".into());
         }
-        let unsent = s.notifications.iter().filter(|n| n.mail == crate::state::Mail::Unsent).count();
+        let unsent = s.notifications.iter().filter(|n| n.mail() == Mail::Unsent).count();
         if unsent as u64 != s.unsent {
             say(format!("{unsent} emails are unsent but the outbox counts {}", s.unsent));
         }
-        if s.notifications.iter().take(s.oldest_unsent).any(|n| n.mail == crate::state::Mail::Unsent) {
+        if s.notifications.iter().take(s.oldest_unsent).any(|n| n.mail() == Mail::Unsent) {
             say("an unsent email lies before the outbox scan".into());
         }
         for (i, n) in s.notifications.iter().enumerate() {
-            if s.request(n.request).is_none() || !s.members.contains_key(&s.notified(n).0) {
+            if s.notified(n).is_none_or(|(told, _)| !s.members.contains_key(&told)) {
                 say(format!("notification {} points at nothing", i + 1));
             }
         }
         for f in &s.open_flags {
             match s.flag(*f) {
-                Some(flag) if flag.status == crate::FlagStatus::Open => {}
+                Some(flag) if flag.status == FlagStatus::Open => {}
                 _ => say(format!("{f} is in the review queue but not open")),
             }
         }
         problems
+    }
+}
+
+impl Model {
+    /// Where this model differs from `other`, in words, as `check()` reports a
+    /// state rebuilt from the log (`self`) against the live one: empty when equal.
+    pub fn differences(&self, other: &Model) -> Vec<String> {
+        if self == other {
+            return Vec::new();
+        }
+        let (a, b) = (self.state(), other.state());
+        let mut out = Vec::new();
+        let mut cmp = |name: &str, same: bool| {
+            if !same {
+                out.push(format!("the {name} rebuilt from the event log differ from the live state"));
+            }
+        };
+        cmp("policy", self.policy() == other.policy());
+        cmp("members", a.members == b.members && a.profiles == b.profiles);
+        cmp("requests", a.requests == b.requests && a.texts == b.texts && a.before_block == b.before_block);
+        cmp("open requests", a.open_pairs == b.open_pairs && a.oldest_open == b.oldest_open);
+        cmp("blocks", a.blocks == b.blocks && a.dont_know == b.dont_know);
+        cmp("notifications", a.notifications == b.notifications);
+        cmp(
+            "emails",
+            a.email_delays == b.email_delays && a.unsent == b.unsent && a.oldest_unsent == b.oldest_unsent,
+        );
+        cmp("flags", a.flags == b.flags && a.open_flags == b.open_flags && a.moderation == b.moderation);
+        cmp("pair histories", a.pairs == b.pairs);
+        cmp("event numbers", a.last_seq == b.last_seq && a.last_at == b.last_at);
+        if out.is_empty() {
+            out.push("the state rebuilt from the event log differs from the live state".into());
+        }
+        out
     }
 }

@@ -2,9 +2,19 @@
 //! report reasons, notification kinds, moderation rules and decisions. Each is
 //! spelt in lowercase exactly as SPEC writes it.
 
-use crate::error::Error;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+
+/// A word outside a vocabulary: what was given and what was expected. It
+/// becomes `Error::InvalidInput` with the same message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownWord(pub String);
+
+impl fmt::Display for UnknownWord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 macro_rules! vocabulary {
     ($(#[$doc:meta])* $name:ident, $what:literal { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
@@ -26,11 +36,12 @@ macro_rules! vocabulary {
                 }
             }
 
-            /// Parses the SPEC spelling; anything else is `InvalidInput` naming the choices.
-            pub fn parse(text: &str) -> Result<Self, Error> {
+            /// Parses the SPEC spelling; anything else is an [`UnknownWord`]
+            /// naming the choices (`InvalidInput` as an `Error`).
+            pub fn parse(text: &str) -> Result<Self, UnknownWord> {
                 match text {
                     $($text => Ok($name::$variant),)+
-                    other => Err(Error::InvalidInput(format!(
+                    other => Err(UnknownWord(format!(
                         concat!($what, " must be one of {}, not {:?}"),
                         [$($text),+].join(", "),
                         other
@@ -71,6 +82,20 @@ impl RequestState {
     /// `pending` or `ignored`: the recipient can still accept it.
     pub fn is_open(self) -> bool {
         matches!(self, RequestState::Pending | RequestState::Ignored)
+    }
+}
+
+#[allow(clippy::derivable_impls)] // the enum is declared by a macro shared with types that have no default
+impl Default for InvitationSetting {
+    fn default() -> Self {
+        InvitationSetting::Everyone
+    }
+}
+
+#[allow(clippy::derivable_impls)]
+impl Default for Standing {
+    fn default() -> Self {
+        Standing::Good
     }
 }
 

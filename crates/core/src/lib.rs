@@ -8,7 +8,8 @@
 //!
 //! This crate does no I/O and reads no clock: every command takes its time as
 //! data. [`Model::decide`] checks a command against every rule and returns the
-//! events it implies; [`Model::apply`] folds events into the state. The
+//! events it implies, including who is told and when their email is due;
+//! [`Model::apply`] folds events into the state and decides nothing. The
 //! [`Network`] trait is the whole API of SPEC §2–5; [`MemoryNetwork`]
 //! implements it in memory, and `connreq-store` implements it on sled.
 //!
@@ -28,38 +29,52 @@
 //! # Ok::<(), connreq_core::Error>(())
 //! ```
 
-pub mod chunked;
+// The vocabulary: public.
 pub mod command;
 pub mod error;
 pub mod event;
+pub mod event_view;
 pub mod ids;
-mod invariants;
 pub mod kinds;
-pub mod members;
-mod model;
-mod moderation;
-pub mod network;
-pub mod notify;
 pub mod parts;
 pub mod policy;
-pub mod state;
-#[cfg(feature = "testing")]
-pub mod testing;
 pub mod text;
 pub mod time;
+
+// The decider, the state and its layout: the crate's own.
+mod chunked;
+mod collections;
+mod decide;
+mod evolve;
+mod invariants;
+mod members;
+mod memory;
+mod model;
+mod records;
+mod render;
+mod state;
+mod thread;
+
+// The API: the network trait, its in-memory implementation, the records it returns.
+mod network;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod views;
 
 pub use command::{Command, Outcome};
+pub use decide::{CLOCK_TOLERANCE_MS, Decided};
 pub use error::Error;
-pub use event::{Event, EventBody, EventRecord};
+pub use event::{Event, EventBody, Notice, OutcomeWindow, StandingCause};
+pub use event_view::{EventRecord, EventView};
 pub use ids::{EmailId, FlagId, MemberId, NotificationId, RequestId, Seq};
 pub use kinds::{
     Decision, FlagRule, FlagStatus, InvitationSetting, NotificationKind, ReportReason, RequestState, Standing,
 };
-pub use model::{Decided, Model};
+pub use model::Model;
 pub use network::{MemoryNetwork, Network};
 pub use policy::{Policy, ReverseRequest};
 pub use text::EmailAddress;
+pub use thread::MAX_RECORDS;
 pub use time::Timestamp;
 pub use views::{Email, Flag, Notification, PublicProfile, Request, Stats};
 

@@ -1,4 +1,6 @@
-//! `MemberTable`: members by id, found with one array read when ids are dense.
+//! Members: the record every command reads (one cache line), the profile
+//! beside it (address, name, contacts), the summary of a connection list, and
+//! `MemberTable`, members by id, found with one array read when ids are dense.
 //!
 //! Services number their members densely (database sequences), so most ids
 //! index an array directly: the member record (one cache line) sits in a
@@ -12,11 +14,101 @@
 //! added; equality, iteration and serialization do not: the table is a map
 //! from id to member, and is serialized as one.
 
+use crate::collections::{Map, Set};
 use crate::ids::MemberId;
-use crate::state::{Map, Member};
+use crate::kinds::{InvitationSetting, Standing};
+use crate::text::EmailAddress;
+use crate::thread::Link;
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A one-word summary of a connection list: bit `h(id)` set for every
+/// connection. A clear bit means "not connected" for certain; a set bit means
+/// "look in the list" (with a typical handful of connections, rarely needed).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionBits(u32);
+
+impl ConnectionBits {
+    fn bit(id: MemberId) -> u32 {
+        // Fibonacci hashing: the top five bits of the id times 2^64/φ.
+        1 << (id.0.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 59)
+    }
+
+    /// The summary of `connections`.
+    pub fn of(connections: &[MemberId]) -> Self {
+        Self(connections.iter().fold(0, |bits, id| bits | Self::bit(*id)))
+    }
+
+    /// Adds a connection.
+    pub fn add(&mut self, id: MemberId) {
+        self.0 |= Self::bit(id);
+    }
+
+    /// False when `id` is certainly not a connection.
+    pub fn may_contain(self, id: MemberId) -> bool {
+        self.0 & Self::bit(id) != 0
+    }
+}
+
+/// What a member rarely needs on the way to a decision: address, name and
+/// imported contacts (held beside the members, in [`State::profiles`], so the
+/// member record itself stays one cache line).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Address for emails.
+    pub email: Option<EmailAddress>,
+    /// Display name.
+    pub name: Option<Box<str>>,
+    /// Lowercased imported contact addresses.
+    pub contacts: Option<Box<Set<String>>>,
+}
+
+/// A registered member: 64 bytes, one cache line, since nearly every command
+/// reads one or two of them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[repr(align(64))]
+pub struct Member {
+    /// Connections, sorted by id.
+    pub connections: Vec<MemberId>,
+    /// How many of the member's notifications are unread (at most
+    /// [`MAX_RECORDS`], so 32 bits hold it).
+    pub unread: u32,
+    /// A 32-bit Bloom filter of the connections: most "are these two
+    /// connected?" checks are answered here, without reading the list.
+    pub connection_bits: ConnectionBits,
+    /// The three newest requests the member sent, newest first; each request
+    /// links to the sender's request three before it.
+    pub sent: [Link; 3],
+    /// The three newest requests the member received, newest first.
+    pub received: [Link; 3],
+    /// The newest notification in the member's inbox; each links to the one before.
+    pub last_notification: Link,
+    /// Who may invite this member.
+    pub setting: InvitationSetting,
+    /// Moderation standing.
+    pub standing: Standing,
+    /// Whether the member's profile holds an address (read on every notification).
+    pub has_email: bool,
+}
+
+impl Member {
+    /// Whether two members (each with its id) are connected, looked up in the
+    /// shorter of their two connection lists (connections are symmetric): a
+    /// busy member's list spans many cache lines, a typical one a single line;
+    /// most answers come from the shorter list's summary alone.
+    pub fn connected((a, ma): (MemberId, &Member), (b, mb): (MemberId, &Member)) -> bool {
+        let (m, other) = if ma.connections.len() <= mb.connections.len() { (ma, b) } else { (mb, a) };
+        m.connection_bits.may_contain(other) && m.connections.binary_search(&other).is_ok()
+    }
+}
+
+impl Profile {
+    /// A profile with this address and name, if there is either.
+    pub(crate) fn new(email: Option<EmailAddress>, name: Option<Box<str>>) -> Option<Self> {
+        (email.is_some() || name.is_some()).then_some(Self { email, name, contacts: None })
+    }
+}
 
 /// Ids the array may cover beyond twice the number of members.
 const SLACK: usize = 4096;
@@ -43,13 +135,9 @@ pub struct MemberTable {
 
 impl MemberTable {
     /// How many members.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.len
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 
     fn slot(&self, id: MemberId) -> Option<usize> {
@@ -189,6 +277,19 @@ impl<'de> Deserialize<'de> for MemberTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connection_bits_never_deny_a_connection_and_deny_most_others() {
+        let list: Vec<MemberId> = (1..=4).map(|i| MemberId(i * 7_919)).collect();
+        let bits = ConnectionBits::of(&list);
+        assert!(list.iter().all(|id| bits.may_contain(*id)));
+        let mut grown = ConnectionBits::default();
+        list.iter().for_each(|id| grown.add(*id));
+        assert_eq!(grown, bits);
+        let denied = (100_000..110_000).map(MemberId).filter(|id| !bits.may_contain(*id)).count();
+        assert!(denied > 8_000, "four connections should leave most ids denied, got {denied} of 10,000");
+        assert!(!ConnectionBits::default().may_contain(MemberId(1)));
+    }
 
     /// A member told apart from others by `n` (a hash of it in a field).
     fn named(n: &str) -> Member {

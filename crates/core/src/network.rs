@@ -7,7 +7,8 @@
 use crate::chunked::Chunked;
 use crate::command::{Command, Outcome};
 use crate::error::Error;
-use crate::event::{Event, EventRecord};
+use crate::event::Event;
+use crate::event_view::EventRecord;
 use crate::ids::{EmailId, FlagId, MemberId, NotificationId, RequestId, Seq};
 use crate::kinds::{Decision, InvitationSetting, ReportReason, RequestState, Standing};
 use crate::model::Model;
@@ -288,15 +289,10 @@ impl Network for MemoryNetwork {
         let guard = self.inner.read().unwrap_or_else(|p| p.into_inner());
         let (model, log) = &*guard;
         let start = usize::try_from(since.0).unwrap_or(usize::MAX).min(log.len());
-        let state = model.state();
         Ok(log
             .iter_from(start)
             .take(limit.unwrap_or(usize::MAX))
-            .map(|(_, e)| {
-                e.record(|id| {
-                    state.request(id).map_or((MemberId(0), MemberId(0)), |r| (r.sender, r.recipient))
-                })
-            })
+            .map(|(_, e)| e.record(|id| model.parties(id)))
             .collect())
     }
 }

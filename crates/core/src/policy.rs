@@ -78,6 +78,27 @@ pub struct Policy {
     pub burst_per_hour: Option<u32>,
 }
 
+/// A policy inside an event, stored as JSON text: the log's binary encoding
+/// lays a struct out field by field, so a policy with more fields (a newer
+/// connreq) could not read an older one; JSON names its fields, and fields
+/// added later take their defaults.
+pub mod as_json {
+    use super::Policy;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Serializes the policy as JSON text.
+    pub fn serialize<S: Serializer>(policy: &Policy, s: S) -> Result<S::Ok, S::Error> {
+        let text = serde_json::to_string(policy).map_err(serde::ser::Error::custom)?;
+        s.serialize_str(&text)
+    }
+
+    /// Reads a policy from its JSON text.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Box<Policy>, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        serde_json::from_str(&text).map(Box::new).map_err(serde::de::Error::custom)
+    }
+}
+
 impl Default for Policy {
     fn default() -> Self {
         Self::standard()

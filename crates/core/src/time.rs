@@ -13,6 +13,17 @@ pub struct Timestamp(pub i64);
 pub const DAY_MS: i64 = 86_400_000;
 
 impl Timestamp {
+    /// The earliest time a command may be given: 0001-01-01T00:00:00Z.
+    pub const EARLIEST: Timestamp = Timestamp(-62_135_596_800_000);
+    /// The latest time a command may be given: 9999-12-31T23:59:59.999Z, so
+    /// that every time prints as RFC 3339 with a four-digit year.
+    pub const LATEST: Timestamp = Timestamp(253_402_300_799_999);
+
+    /// Whether the time lies in the years 1 to 9999, the times a command may be given.
+    pub fn is_valid(self) -> bool {
+        (Self::EARLIEST..=Self::LATEST).contains(&self)
+    }
+
     /// The timestamp `millis` milliseconds after the epoch.
     pub const fn from_millis(millis: i64) -> Self {
         Self(millis)
@@ -87,6 +98,15 @@ mod tests {
         assert_eq!(Timestamp(-1).date(), "1969-12-31");
         assert_eq!(Timestamp(951_782_400_000).date(), "2000-02-29");
         assert_eq!(Timestamp(1_791_028_800_123).to_string(), "2026-10-03T12:00:00.123Z");
+    }
+
+    #[test]
+    fn the_valid_range_is_the_years_1_to_9999() {
+        assert_eq!(Timestamp::EARLIEST.to_string(), "0001-01-01T00:00:00.000Z");
+        assert_eq!(Timestamp::LATEST.to_string(), "9999-12-31T23:59:59.999Z");
+        assert!(Timestamp::EARLIEST.is_valid() && Timestamp::LATEST.is_valid() && Timestamp(0).is_valid());
+        assert!(!Timestamp(Timestamp::EARLIEST.0 - 1).is_valid());
+        assert!(!Timestamp(Timestamp::LATEST.0 + 1).is_valid());
     }
 
     #[test]

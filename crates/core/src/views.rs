@@ -4,8 +4,8 @@ use crate::error::Error;
 use crate::ids::{EmailId, FlagId, MemberId, NotificationId, RequestId, Seq};
 use crate::kinds::{FlagRule, FlagStatus, NotificationKind, RequestState, Standing};
 use crate::model::Model;
-use crate::notify;
-use crate::state::{RequestRecord, RequestTexts, state_index};
+use crate::records::{Mail, Party, RequestRecord, RequestTexts, state_index};
+use crate::render;
 use crate::time::Timestamp;
 use std::collections::BTreeMap;
 
@@ -138,19 +138,19 @@ impl Model {
     fn requests_seen(
         &self,
         member: MemberId,
-        as_sender: bool,
+        party: Party,
         filter: Option<RequestState>,
     ) -> Result<Vec<Request>, Error> {
         let m = self.member(member)?;
         let mut out = Vec::new();
-        for (i, r) in self.state().requests_of(m, as_sender) {
-            let shown = r.shown_to(as_sender);
+        for (i, r) in self.state().requests_of(m, party) {
+            let shown = r.shown_to(party);
             if filter.is_some_and(|f| f != shown) {
                 continue;
             }
             let id = RequestId(i as u64 + 1);
             let mut v = view(id, r, self.state().texts_of(id, r), shown);
-            v.updated_at = self.state().updated_seen_in(id, r, shown, as_sender);
+            v.updated_at = self.state().updated_seen_in(id, r, shown, party);
             out.push(v);
         }
         out.reverse();
@@ -159,12 +159,12 @@ impl Model {
 
     /// `sent(member, state)`: the sender's view; `ignored` shows as `pending`.
     pub fn sent(&self, member: MemberId, state: Option<RequestState>) -> Result<Vec<Request>, Error> {
-        self.requests_seen(member, true, state)
+        self.requests_seen(member, Party::Sender, state)
     }
 
     /// `received(member, state)`: the recipient's view; `ignored` shows as `ignored`.
     pub fn received(&self, member: MemberId, state: Option<RequestState>) -> Result<Vec<Request>, Error> {
-        self.requests_seen(member, false, state)
+        self.requests_seen(member, Party::Recipient, state)
     }
 
     /// `connections(member)`, sorted by id.
@@ -219,15 +219,16 @@ impl Model {
                 if unread_only && n.read {
                     return None;
                 }
-                let (member, actor) = self.state().notified(n);
+                let r = self.state().request(n.request)?;
+                let (member, actor) = n.parties(r);
                 Some(Notification {
                     id: NotificationId(i as u64 + 1),
                     member,
                     kind: n.kind,
                     request_id: n.request,
                     actor,
-                    created_at: self.state().request(n.request).map_or(Timestamp(0), |r| n.created_at(r)),
-                    text: notify::notification_text(self.state(), self.policy(), n),
+                    created_at: n.created_at(r),
+                    text: render::notification_text(self.state(), self.policy(), n),
                     read: n.read,
                 })
             })
@@ -247,14 +248,14 @@ impl Model {
         let e = state.email(id).ok_or_else(|| Error::NotFound(id.to_string()))?;
         let n =
             state.notification(e.notification).ok_or_else(|| Error::NotFound(e.notification.to_string()))?;
-        let member = state.notified(n).0;
+        let (member, _) = state.notified(n).ok_or_else(|| Error::NotFound(e.notification.to_string()))?;
         let address = state.email_of(member).map(|a| a.as_str().to_owned()).unwrap_or_default();
         Ok(Email {
             id,
             member,
             address,
-            subject: notify::email_subject(state, n),
-            body: notify::email_body(state, self.policy(), n),
+            subject: render::email_subject(state, n),
+            body: render::email_body(state, self.policy(), n),
             due_at: e.due_at,
             sent_at: e.sent_at,
         })
@@ -268,7 +269,7 @@ impl Model {
         let mut due: Vec<(Timestamp, EmailId)> = s
             .notifications
             .iter_from(from)
-            .filter(|(_, n)| n.mail == crate::state::Mail::Unsent)
+            .filter(|(_, n)| n.mail() == Mail::Unsent)
             .filter_map(|(i, _)| s.email(EmailId(i as u64 + 1)))
             .filter(|e| due_before.is_none_or(|t| e.due_at <= t))
             .map(|e| (e.due_at, EmailId(e.notification.0)))
@@ -304,11 +305,30 @@ impl Model {
 
     /// Every flag a member has had, oldest first (for moderators).
     pub fn flags_of(&self, member: MemberId) -> Vec<Flag> {
-        (1..=self.state().flags.len() as u64)
-            .map(FlagId)
-            .filter_map(|id| self.flag(id).ok())
-            .filter(|f| f.member == member)
-            .collect()
+        self.all_flags().into_iter().filter(|f| f.member == member).collect()
+    }
+
+    /// Every flag ever opened, oldest first (for moderators and reports).
+    pub fn all_flags(&self) -> Vec<Flag> {
+        (1..=self.state().flags.len() as u64).map(FlagId).filter_map(|id| self.flag(id).ok()).collect()
+    }
+
+    /// The open request from `sender` to `recipient`, if there is one (the operator's view).
+    pub fn open_request(&self, sender: MemberId, recipient: MemberId) -> Option<RequestId> {
+        self.state().open_request(sender, recipient)
+    }
+
+    /// How many notifications of each kind were ever made (every kind present),
+    /// and how many of them were carried by an email.
+    pub fn notification_counts(&self) -> (BTreeMap<NotificationKind, u64>, u64) {
+        let mut by_kind: BTreeMap<NotificationKind, u64> =
+            NotificationKind::ALL.iter().map(|k| (*k, 0)).collect();
+        let mut emails = 0;
+        for n in self.state().notifications.iter() {
+            *by_kind.entry(n.kind).or_default() += 1;
+            emails += u64::from(n.mail() != Mail::None);
+        }
+        (by_kind, emails)
     }
 
     /// `public_profile(member)`: member, name, connection count, nothing else.

@@ -54,7 +54,12 @@ fn repeated_withdrawals_to_one_person_within_the_window_flag_the_sender() {
     ];
     for (label, withdrawals, evidence) in cases {
         let net = network(Policy::standard(), &members());
-        let seqs: Vec<Seq> = withdrawals.iter().map(|(to, d)| withdrawal(&net, A, m(*to), day(*d))).collect();
+        // Each send two hours after the one before on the same day: the log's clock never runs backwards.
+        let seqs: Vec<Seq> = withdrawals
+            .iter()
+            .enumerate()
+            .map(|(k, (to, d))| withdrawal(&net, A, m(*to), after(day(*d), 2 * HOUR * k as i64)))
+            .collect();
         let flags = open_flags(&net, A);
         match evidence {
             None => {

@@ -427,6 +427,14 @@ impl World {
         assert!(problems.is_empty(), "{after}: {problems:?}");
         let replayed = Model::replay(self.policy.clone(), &net.log());
         assert!(replayed == live, "{after}: the log does not replay to the live model");
+        // Applying events decides nothing: replayed under another starting
+        // policy, the same events give the same state (only the policy differs).
+        let other = if self.policy == Policy::linkedin() { Policy::standard() } else { Policy::linkedin() };
+        let differences = Model::replay(other, &net.log()).differences(&live);
+        assert!(
+            differences.iter().all(|d| d.starts_with("the policy ")),
+            "{after}: the state depends on the policy it was replayed under: {differences:?}"
+        );
     }
 }
 

@@ -5,9 +5,9 @@ mod common;
 
 use common::*;
 use connreq_core::{
-    Command, Decision, EmailId, Error, FlagRule, FlagStatus, InvitationSetting, MemberId, MemoryNetwork,
-    Network, NotificationId, NotificationKind, Policy, PublicProfile, ReportReason, RequestId, RequestState,
-    ReverseRequest, Seq, Standing, Timestamp,
+    Command, Decision, EmailId, Error, FlagId, FlagRule, FlagStatus, InvitationSetting, MemberId,
+    MemoryNetwork, Network, NotificationId, NotificationKind, Policy, PublicProfile, ReportReason, RequestId,
+    RequestState, ReverseRequest, Seq, Standing, Timestamp,
 };
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -299,7 +299,7 @@ fn every_refusal_by_rule_three_reads_the_same_and_never_mentions_a_block() {
     net.set_invitation_setting(C, InvitationSetting::Nobody, T0).unwrap();
     let r = net.send(A, D, None, None, T0).unwrap();
     net.report(D, A, ReportReason::DontKnow, Some(r), minute(1)).unwrap();
-    net.set_invitation_setting(E, InvitationSetting::Contacts, T0).unwrap();
+    net.set_invitation_setting(E, InvitationSetting::Contacts, minute(1)).unwrap();
     let mut messages = BTreeSet::new();
     for to in [B, C, D, E] {
         let err = net.send(A, to, None, None, minute(2)).unwrap_err();
@@ -875,8 +875,8 @@ fn expire_moves_open_requests_older_than_pending_ttl_and_counts_them() {
     let net = network(policy_with_ttl(10), &[1, 2, 3, 4, 5]);
     let old = net.send(A, B, None, None, day(0)).unwrap();
     let old_ignored = net.send(C, B, None, None, day(0)).unwrap();
-    net.ignore(B, old_ignored, day(1)).unwrap();
     let old_accepted = net.send(D, B, None, None, day(0)).unwrap();
+    net.ignore(B, old_ignored, day(1)).unwrap();
     net.accept(B, old_accepted, day(1)).unwrap();
     let young = net.send(A, E, None, None, day(5)).unwrap();
     assert_eq!(net.expire(day(10)).unwrap(), 0, "exactly ten days old is not older than ten days");
@@ -1215,19 +1215,19 @@ fn a_public_profile_holds_only_member_name_and_connection_count() {
 fn public_profiles_never_change_on_withdraw_decline_ignore_report_block_of_a_non_connection_or_flag() {
     let net = standard();
     request_in(&net, A, B, RequestState::Accepted, T0);
-    let t = minute(1);
+    // Each step a minute after the one before: the log's clock never runs backwards.
     let steps: Vec<(&str, Step)> = vec![
-        ("withdraw", Box::new(move |n| _ = request_in(n, A, C, RequestState::Withdrawn, t))),
-        ("decline", Box::new(move |n| _ = request_in(n, D, A, RequestState::Declined, t))),
-        ("ignore", Box::new(move |n| _ = request_in(n, E, A, RequestState::Ignored, t))),
-        ("report", Box::new(move |n| n.report(C, A, ReportReason::Harassment, None, t).unwrap())),
-        ("block of a non-connection", Box::new(move |n| n.block(A, D, t).unwrap())),
-        ("blocked by a non-connection", Box::new(move |n| n.block(C, A, t).unwrap())),
+        ("withdraw", Box::new(move |n| _ = request_in(n, A, C, RequestState::Withdrawn, minute(1)))),
+        ("decline", Box::new(move |n| _ = request_in(n, D, A, RequestState::Declined, minute(2)))),
+        ("ignore", Box::new(move |n| _ = request_in(n, E, A, RequestState::Ignored, minute(3)))),
+        ("report", Box::new(move |n| n.report(C, A, ReportReason::Harassment, None, minute(4)).unwrap())),
+        ("block of a non-connection", Box::new(move |n| n.block(A, D, minute(5)).unwrap())),
+        ("blocked by a non-connection", Box::new(move |n| n.block(C, A, minute(6)).unwrap())),
         (
             "flag for repeated withdrawals",
             Box::new(move |n| {
                 for i in 0..3 {
-                    request_in(n, B, E, RequestState::Withdrawn, after(t, i));
+                    request_in(n, B, E, RequestState::Withdrawn, after(minute(7), i));
                 }
                 assert_eq!(n.standing(B).unwrap(), Standing::UnderReview);
             }),
@@ -1235,7 +1235,7 @@ fn public_profiles_never_change_on_withdraw_decline_ignore_report_block_of_a_non
         (
             "restriction by reports",
             Box::new(move |n| {
-                restrict_by_reports(n, A, 100, t);
+                restrict_by_reports(n, A, 100, minute(8));
                 assert_eq!(n.standing(A).unwrap(), Standing::Restricted);
             }),
         ),
@@ -1737,4 +1737,75 @@ fn a_cloned_memory_network_goes_its_own_way() {
     assert!(!net.are_connected(MemberId(1), MemberId(2)).unwrap());
     assert_eq!(net.request(id).unwrap().state, RequestState::Pending);
     assert!(copy.log().len() > net.log().len(), "the copy's log holds the accept, the original's does not");
+}
+
+// ---------------------------------------------------------------- §16 time
+
+#[test]
+fn a_command_dated_more_than_a_second_before_the_last_event_is_refused_naming_its_time() {
+    let net = standard();
+    let r = net.send(A, B, None, None, day(8)).unwrap();
+    let before = event_count(&net);
+    let err = net.withdraw(A, r, None, day(1)).unwrap_err();
+    match &err {
+        Error::InvalidInput(message) => {
+            assert!(message.contains(&day(8).to_string()), "{message} names the last event's time");
+        }
+        other => panic!("expected InvalidInput, got {other:?}"),
+    }
+    assert_eq!(event_count(&net), before, "nothing was recorded");
+    assert_eq!(net.request(r).unwrap().state, RequestState::Pending);
+    // A second before is the tolerance: recorded at the last event's time.
+    assert_eq!(outcome(net.send(A, C, None, None, after(day(8), -1_001))), "InvalidInput");
+    let r2 = net.send(A, C, None, None, after(day(8), -1_000)).unwrap();
+    assert_eq!(net.request(r2).unwrap().created_at, day(8));
+    net.withdraw(A, r, None, after(day(8), -500)).unwrap();
+    assert_eq!(net.request(r).unwrap().updated_at, day(8));
+}
+
+#[test]
+fn times_outside_the_years_1_to_9999_are_refused_and_the_ends_are_accepted() {
+    let net = MemoryNetwork::new(Policy::standard()).unwrap();
+    let first = Timestamp(Timestamp::EARLIEST.0 - 1);
+    assert_eq!(outcome(net.register(A, None, None, first)), "InvalidInput");
+    net.register(A, None, None, Timestamp::EARLIEST).unwrap();
+    net.register(B, None, None, Timestamp::LATEST).unwrap();
+    assert_eq!(outcome(net.register(C, None, None, Timestamp(Timestamp::LATEST.0 + 1))), "InvalidInput");
+    assert_eq!(outcome(net.register(C, None, None, Timestamp(i64::MAX))), "InvalidInput");
+    assert_eq!(event_count(&net), 2);
+}
+
+#[test]
+fn every_standing_change_names_the_flag_behind_it() {
+    let net = network(Policy::standard(), &(1..=12).collect::<Vec<_>>());
+    for k in 0..3 {
+        let (r, t) = request_in(&net, A, B, RequestState::Pending, minute(2 * k));
+        net.withdraw(A, r, None, after(t, 1)).unwrap();
+    }
+    restrict_by_reports(&net, C, 20, minute(10));
+    let flag_of = |rule| net.review_queue().unwrap().iter().find(|f| f.rule == rule).unwrap().id.0;
+    let (withdrawals, reported) = (flag_of(FlagRule::RepeatedWithdrawals), flag_of(FlagRule::Reported));
+    net.resolve_flag(FlagId(withdrawals), Decision::Clear, minute(11)).unwrap();
+    let changes: Vec<(u64, String, u64, bool)> = all_events(&net)
+        .iter()
+        .filter(|e| e.kind == "standing_changed")
+        .map(|e| {
+            let d: serde_json::Value = serde_json::from_str(&e.detail).unwrap();
+            (
+                e.subject.unwrap().0,
+                d["to"].as_str().unwrap().to_owned(),
+                d["flag"].as_u64().unwrap(),
+                d["automatic"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        vec![
+            (1, "under_review".to_owned(), withdrawals, false),
+            (3, "under_review".to_owned(), reported, false),
+            (3, "restricted".to_owned(), reported, true),
+            (1, "good".to_owned(), withdrawals, false),
+        ]
+    );
 }

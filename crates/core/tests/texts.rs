@@ -6,8 +6,8 @@ mod common;
 
 use common::*;
 use connreq_core::{
-    EmailAddress, Event, EventBody, MemberId, MemoryNetwork, Model, Network, NotificationKind, Policy,
-    RequestId, Seq, Timestamp,
+    EmailAddress, Event, EventBody, MemberId, MemoryNetwork, Model, Network, Notice, NotificationKind,
+    Policy, RequestId, Seq, Timestamp,
 };
 use std::time::Duration;
 
@@ -290,6 +290,7 @@ fn no_subject_ever_holds_a_line_break() {
 fn a_stored_name_with_a_line_break_still_cannot_add_a_header() {
     let evil = "Eve\r\nBcc: everyone@example.com\r\n\r\n<b>hi</b>";
     let event = |seq: u64, body: EventBody| Event { seq: Seq(seq), at: T0, body };
+    let emailed = Notice { email_after_ms: Some(120_000) };
     let log = [
         event(
             1,
@@ -307,8 +308,20 @@ fn a_stored_name_with_a_line_break_still_cannot_add_a_header() {
                 name: Some(evil.into()),
             },
         ),
-        event(3, EventBody::InvitationSent { request: RequestId(1), sender: A, recipient: B, note: None }),
-        event(4, EventBody::InvitationWithdrawn { request: RequestId(1), message: None }),
+        event(
+            3,
+            EventBody::InvitationSent {
+                request: RequestId(1),
+                sender: A,
+                recipient: B,
+                note: None,
+                notice: emailed,
+            },
+        ),
+        event(
+            4,
+            EventBody::InvitationWithdrawn { request: RequestId(1), message: None, notice: Some(emailed) },
+        ),
     ];
     let model = Model::replay(Policy::standard(), &log);
     let emails = model.pending_emails(None);

@@ -11,10 +11,10 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyInt, PyString, PyType};
 use std::time::Duration;
 
-/// Earliest time a Python `datetime` can show: 0001-01-01T00:00:00Z.
-pub const MIN_MS: i64 = -62_135_596_800_000;
-/// Latest time a Python `datetime` can show: 9999-12-31T23:59:59.999Z.
-pub const MAX_MS: i64 = 253_402_300_799_999;
+/// Earliest time a Python `datetime` can show: 0001-01-01T00:00:00Z, the core's earliest.
+pub const MIN_MS: i64 = Timestamp::EARLIEST.0;
+/// Latest time a Python `datetime` can show: 9999-12-31T23:59:59.999Z, the core's latest.
+pub const MAX_MS: i64 = Timestamp::LATEST.0;
 
 const DAY_MS: i64 = 86_400_000;
 

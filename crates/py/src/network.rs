@@ -57,7 +57,7 @@ fn request(id: Id) -> RequestId {
 }
 
 fn state_filter(state: Option<Text>) -> PyResult<Option<RequestState>> {
-    state.as_ref().map(|s| RequestState::parse(s.as_str())).transpose().map_err(to_pyerr)
+    state.as_ref().map(|s| RequestState::parse(s.as_str())).transpose().map_err(|w| to_pyerr(w.into()))
 }
 
 fn list<T, U>(py: Python<'_>, items: Vec<T>) -> PyResult<Vec<Py<U>>>
@@ -186,7 +186,7 @@ impl PyNetwork {
         setting: Text,
         at: Option<At>,
     ) -> PyResult<()> {
-        let setting = InvitationSetting::parse(setting.as_str()).map_err(to_pyerr)?;
+        let setting = InvitationSetting::parse(setting.as_str()).map_err(|w| to_pyerr(w.into()))?;
         let at = at_or_now(at);
         self.run(py, |s| s.set_invitation_setting(self::member(member), setting, at))
     }
@@ -348,7 +348,7 @@ impl PyNetwork {
         request_id: Option<Id>,
         at: Option<At>,
     ) -> PyResult<()> {
-        let reason = ReportReason::parse(reason.as_str()).map_err(to_pyerr)?;
+        let reason = ReportReason::parse(reason.as_str()).map_err(|w| to_pyerr(w.into()))?;
         let at = at_or_now(at);
         self.run(py, |s| s.report(member(reporter), member(reported), reason, request_id.map(request), at))
     }
@@ -417,7 +417,7 @@ impl PyNetwork {
     /// Decides an open flag: ``clear`` (back to good standing) or ``restrict``.
     #[pyo3(signature = (flag_id, decision, *, at = None))]
     fn resolve_flag(&self, py: Python<'_>, flag_id: Id, decision: Text, at: Option<At>) -> PyResult<()> {
-        let decision = Decision::parse(decision.as_str()).map_err(to_pyerr)?;
+        let decision = Decision::parse(decision.as_str()).map_err(|w| to_pyerr(w.into()))?;
         let at = at_or_now(at);
         self.run(py, |s| s.resolve_flag(FlagId(flag_id.0), decision, at))
     }

@@ -20,12 +20,14 @@
 //! Everything else (requests, connections, inboxes, the outbox, flags) is a
 //! projection of the log, held in memory and rebuilt on open.
 
-use connreq_core::event::EventView;
+use connreq_core::EventView;
 use connreq_core::{Error, Event, Policy, Seq};
 
 /// The format this version writes and reads.
-pub const FORMAT: &str = "connreq-store/2";
-/// The previous format, which this version reads and upgrades.
+pub const FORMAT: &str = "connreq-store/3";
+/// Format 2: events without notices; upgraded on open (see `upgrade`).
+pub const FORMAT_2: &str = "connreq-store/2";
+/// Format 1: format 2 without a tail; upgraded on open like format 2.
 pub const FORMAT_1: &str = "connreq-store/1";
 /// Metadata key of the format version.
 pub const FORMAT_KEY: &[u8] = b"format";
@@ -98,7 +100,7 @@ pub fn count(key: &[u8], value: &[u8]) -> Result<usize, Error> {
 }
 
 /// A record must start with the event its key names and number its events without gaps.
-fn check_numbering(first: Seq, mut seqs: impl Iterator<Item = Seq>) -> Result<(), Error> {
+pub(crate) fn check_numbering(first: Seq, mut seqs: impl Iterator<Item = Seq>) -> Result<(), Error> {
     if seqs.next() != Some(first) {
         return Err(Error::StorageError(format!(
             "damaged event record at {first}: it does not start with that event"

@@ -1,6 +1,6 @@
 //! Events in columns, laid out as Arrow lays them out, for bulk export.
 
-use connreq_core::event::EventView;
+use connreq_core::EventView;
 use connreq_core::{MemberId, RequestId};
 
 /// A run of events in columns, for bulk export (Arrow): no record or string
@@ -73,7 +73,7 @@ impl EventColumns {
     pub(crate) fn push(
         &mut self,
         e: &EventView<'_>,
-        parties: impl Fn(RequestId) -> (MemberId, MemberId),
+        parties: impl Fn(RequestId) -> Option<(MemberId, MemberId)>,
     ) -> bool {
         let detail_len = self.detail.len();
         let (kind, actor, subject, request) = e.describe(parties, &mut self.detail);

@@ -33,6 +33,7 @@ mod columns;
 mod dispatch;
 mod errors;
 mod flusher;
+mod legacy;
 mod lock;
 mod log;
 pub mod mail;
@@ -40,6 +41,7 @@ mod open;
 mod options;
 mod snapshot;
 mod store;
+mod upgrade;
 
 pub use codec::FORMAT;
 pub use columns::{EventColumns, OptionalColumn};

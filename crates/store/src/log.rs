@@ -42,10 +42,10 @@ pub(crate) struct Tail {
 /// database unreadable; a leaf holds up to 17 records, so records stay well
 /// under 128 KiB / 17. Reading the log costs sled about 1 µs per record, so
 /// records of a few hundred events are as fast to export as larger ones.
-const MERGED_BYTES: usize = 5 * 1024;
+pub(crate) const MERGED_BYTES: usize = 5 * 1024;
 
 /// The most events the tail holds before it is merged, whatever their size.
-const TAIL_EVENTS: usize = 4096;
+pub(crate) const TAIL_EVENTS: usize = 4096;
 
 /// A stored record: its key and value.
 type Record = (sled::IVec, sled::IVec);
@@ -223,7 +223,7 @@ pub(crate) fn replay(initial: &Policy, open: &Open) -> Result<Model, Error> {
 
 /// Applies the log's events after the model's last event, checking numbering.
 pub(crate) fn replay_onto(mut model: Model, open: &Open) -> Result<Model, Error> {
-    let mut expected = after(model.state().last_seq, 1)?;
+    let mut expected = after(model.last_seq(), 1)?;
     // The record holding `expected` may start earlier (merging joins records).
     for item in open.records(Seq(expected))? {
         let (k, v) = item?;

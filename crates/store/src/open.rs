@@ -2,7 +2,7 @@
 //! out a lock a closed handle still holds), a new database created whole,
 //! the metadata read, and the model rebuilt from the snapshot and the log.
 
-use crate::codec::{self, FORMAT, FORMAT_1, FORMAT_KEY, ID_KEY, LOG_TREE, POLICY_KEY};
+use crate::codec::{self, FORMAT, FORMAT_1, FORMAT_2, FORMAT_KEY, ID_KEY, LOG_TREE, POLICY_KEY};
 use crate::errors::{panic_text, storage};
 use crate::flusher::Flusher;
 use crate::lock::{is_lock_error, wait_for_release};
@@ -10,6 +10,7 @@ use crate::log::{Open, open_tail, replay, replay_onto};
 use crate::options::{Durability, OpenOptions};
 use crate::snapshot;
 use crate::store::{Inner, Store, now};
+use crate::upgrade::{self, UPGRADING_KEY};
 use connreq_core::{Command, Error, Model, Network, Policy, Seq};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -181,19 +182,21 @@ impl Store {
         fresh: bool,
     ) -> Result<Self, Error> {
         let ctx = "cannot read the database";
-        let log = db.open_tree(LOG_TREE).map_err(storage(ctx))?;
         let initial_policy = match db.get(FORMAT_KEY).map_err(storage(ctx))? {
-            Some(v) if v.as_ref() == FORMAT.as_bytes() || v.as_ref() == FORMAT_1.as_bytes() => {
-                if v.as_ref() == FORMAT_1.as_bytes() {
-                    // Format 1 is format 2 without tails; from now on it may have one,
-                    // which connreq versions reading only format 1 would not see.
-                    db.insert(FORMAT_KEY, FORMAT.as_bytes()).map_err(storage(ctx))?;
-                }
+            Some(v) if [FORMAT, FORMAT_2, FORMAT_1].iter().any(|f| v.as_ref() == f.as_bytes()) => {
                 let bytes = db
                     .get(POLICY_KEY)
                     .map_err(storage(ctx))?
                     .ok_or_else(|| Error::StorageError("the database has no policy record".into()))?;
-                codec::decode_policy(&bytes)?
+                let policy = codec::decode_policy(&bytes)?;
+                if v.as_ref() != FORMAT.as_bytes() {
+                    // Older formats are rewritten once into this one; older
+                    // connreq versions then refuse the database rather than misread it.
+                    upgrade::upgrade(&db, path.as_deref(), &policy)?;
+                } else if db.get(UPGRADING_KEY).map_err(storage(ctx))?.is_some() {
+                    upgrade::finish(&db)?;
+                }
+                policy
             }
             Some(v) => {
                 return Err(Error::StorageError(format!(
@@ -202,6 +205,7 @@ impl Store {
                 )));
             }
             None => {
+                let log = db.open_tree(LOG_TREE).map_err(storage(ctx))?;
                 let foreign = db
                     .tree_names()
                     .iter()
@@ -235,6 +239,7 @@ impl Store {
                 id
             }
         };
+        let log = db.open_tree(LOG_TREE).map_err(storage(ctx))?;
         let tail = open_tail(&db, &log)?;
         let open = Open { db, log, flusher, tail };
         let (model, snapshot_seq) = match path.as_deref().map(|dir| from_snapshot(dir, &id, &open)) {
@@ -256,7 +261,10 @@ impl Store {
         if let Some(policy) = options.policy
             && policy != *store.read_inner()?.model.policy()
         {
-            store.execute(Command::ChangePolicy { policy }, now())?;
+            // Recorded at the log's own time, so it never moves the log's clock
+            // past the times callers give their next commands.
+            let at = store.read_inner()?.model.clock().unwrap_or_else(now);
+            store.execute(Command::ChangePolicy { policy }, at)?;
         }
         Ok(store)
     }

@@ -75,7 +75,7 @@ pub fn write(dir: &Path, id: &[u8; 16], model: &Model) -> std::io::Result<()> {
             Crc { inner: BufWriter::with_capacity(1 << 20, file), crc: crc32fast::Hasher::new(), written: 0 };
         out.write_all(MAGIC)?;
         out.write_all(id)?;
-        out.write_all(&model.state().last_seq.0.to_be_bytes())?;
+        out.write_all(&model.last_seq().0.to_be_bytes())?;
         let mut lengths = [0u64; PARTS];
         for (i, length) in lengths.iter_mut().enumerate() {
             let before = out.written;
@@ -155,7 +155,7 @@ pub fn read(dir: &Path, id: &[u8; 16]) -> Option<Model> {
         decoded
     });
     let model = parts::join(decoded.into_iter().collect::<Option<Vec<_>>>()?).ok()?;
-    (model.state().last_seq == seq).then_some(model)
+    (model.last_seq() == seq).then_some(model)
 }
 
 /// Decodes part `index`, which must fill `bytes` exactly.
@@ -195,7 +195,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (id, model) = ([7u8; 16], model());
         write(dir.path(), &id, &model).unwrap();
-        assert_eq!(covers(dir.path(), &id), Some(model.state().last_seq));
+        assert_eq!(covers(dir.path(), &id), Some(model.last_seq()));
         assert_eq!(read(dir.path(), &id), Some(model));
         assert_eq!(read(dir.path(), &[8u8; 16]), None);
     }
@@ -206,7 +206,7 @@ mod tests {
         let (id, model) = ([7u8; 16], model());
         let mut bytes = b"CONNREQ-SNAPSHOT-1".to_vec();
         bytes.extend_from_slice(&id);
-        bytes.extend_from_slice(&model.state().last_seq.0.to_be_bytes());
+        bytes.extend_from_slice(&model.last_seq().0.to_be_bytes());
         bytes.extend_from_slice(&postcard::to_allocvec(&model).unwrap());
         let crc = crc32fast::hash(&bytes);
         bytes.extend_from_slice(&crc.to_be_bytes());

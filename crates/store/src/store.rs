@@ -13,9 +13,7 @@ use crate::lock::wait_for_release;
 use crate::log::{CLOSE_COMPACTION_BUDGET, Open, merge_log, replay};
 use crate::options::Durability;
 use crate::snapshot;
-use connreq_core::{
-    Command, Error, Event, EventRecord, MemberId, Model, Network, Outcome, Policy, Seq, Timestamp,
-};
+use connreq_core::{Command, Error, Event, EventRecord, Model, Network, Outcome, Policy, Seq, Timestamp};
 use std::path::{Path, PathBuf};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -88,7 +86,7 @@ impl Store {
             let flushed = open.flusher.flush().map_err(storage("cannot flush the database"));
             // Stops the background flush once no explicit flush still holds it.
             drop(open);
-            let last = guard.model.state().last_seq;
+            let last = guard.model.last_seq();
             if let Some(dir) = &self.path
                 && flushed.is_ok()
                 && last.0 >= guard.snapshot_seq.0 + self.snapshot_after_events.max(1)
@@ -139,7 +137,7 @@ impl Store {
         if let Some(open) = &inner.open {
             match replay(&inner.initial_policy, open) {
                 Err(e) => problems.push(e.to_string()),
-                Ok(rebuilt) => problems.extend(differences(&rebuilt, &inner.model)),
+                Ok(rebuilt) => problems.extend(rebuilt.differences(&inner.model)),
             }
         }
         Ok(problems)
@@ -175,8 +173,8 @@ impl Store {
     pub fn event_columns(&self, since: Seq, limit: usize) -> Result<EventColumns, Error> {
         let inner = self.read_inner()?;
         let Some(open) = &inner.open else { return Ok(EventColumns::default()) };
-        let state = inner.model.state();
-        let parties = |id| state.request(id).map_or((MemberId(0), MemberId(0)), |r| (r.sender, r.recipient));
+        let model = &inner.model;
+        let parties = |id| model.parties(id);
         let mut c = EventColumns::with_capacity(limit.min(1 << 16));
         'records: for item in open.records(Seq(since.0.saturating_add(1)))? {
             let (k, v) = item?;
@@ -191,36 +189,6 @@ impl Store {
         }
         Ok(c)
     }
-}
-
-/// Where two models differ, in words.
-fn differences(rebuilt: &Model, live: &Model) -> Vec<String> {
-    if rebuilt == live {
-        return Vec::new();
-    }
-    let (a, b) = (rebuilt.state(), live.state());
-    let mut out = Vec::new();
-    let mut cmp = |name: &str, same: bool| {
-        if !same {
-            out.push(format!("the {name} rebuilt from the event log differ from the live state"));
-        }
-    };
-    cmp("policy", rebuilt.policy() == live.policy());
-    cmp("members", a.members == b.members);
-    cmp("requests", a.requests == b.requests);
-    cmp("open requests", a.open_pairs == b.open_pairs && a.oldest_open == b.oldest_open);
-    cmp("blocks", a.blocks == b.blocks && a.dont_know == b.dont_know);
-    cmp("notifications", a.notifications == b.notifications);
-    cmp(
-        "emails",
-        a.email_delays == b.email_delays && a.unsent == b.unsent && a.oldest_unsent == b.oldest_unsent,
-    );
-    cmp("flags", a.flags == b.flags && a.moderation == b.moderation);
-    cmp("event numbers", a.last_seq == b.last_seq);
-    if out.is_empty() {
-        out.push("the state rebuilt from the event log differs from the live state".into());
-    }
-    out
 }
 
 impl Network for Store {
@@ -263,15 +231,8 @@ impl Network for Store {
     fn events(&self, since: Seq, limit: Option<usize>) -> Result<Vec<EventRecord>, Error> {
         let events = self.raw_events(since, limit)?;
         let inner = self.read_inner()?;
-        let state = inner.model.state();
-        Ok(events
-            .iter()
-            .map(|e| {
-                e.record(|id| {
-                    state.request(id).map_or((MemberId(0), MemberId(0)), |r| (r.sender, r.recipient))
-                })
-            })
-            .collect())
+        let model = &inner.model;
+        Ok(events.iter().map(|e| e.record(|id| model.parties(id))).collect())
     }
 }
 

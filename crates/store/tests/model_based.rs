@@ -70,13 +70,8 @@ fn the_generated_scenarios_reach_every_state_flags_and_emails() {
         for (state, n) in stats.requests {
             *by_state.entry(state).or_insert(0u64) += n;
         }
-        flags += net.read(|m| m.state().flags.len() as u64).unwrap();
-        emails += net
-            .read(|m| {
-                m.state().notifications.iter().filter(|n| n.mail != connreq_core::state::Mail::None).count()
-                    as u64
-            })
-            .unwrap();
+        flags += net.read(|m| m.all_flags().len() as u64).unwrap();
+        emails += net.read(|m| m.notification_counts().1).unwrap();
     }
     for state in RequestState::ALL {
         assert!(by_state[state.as_str()] > 0, "no request ever {state}: {by_state:?}");

@@ -64,7 +64,11 @@ fn a_damaged_log_record_is_refused() {
 fn a_gap_in_the_log_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     populated(dir.path());
-    let event = Event { seq: Seq(9), at: T, body: EventBody::InvitationIgnored { request: RequestId(1) } };
+    let event = Event {
+        seq: Seq(9),
+        at: T,
+        body: EventBody::InvitationIgnored { request: RequestId(1), window: None },
+    };
     put_raw(dir.path(), 9, &postcard::to_allocvec(&vec![event]).unwrap());
     let message = storage_error(Store::open(dir.path(), Policy::standard()));
     assert!(message.contains("expected event 4"), "{message}");
@@ -74,7 +78,15 @@ fn a_gap_in_the_log_is_refused() {
 fn a_record_that_contradicts_the_log_is_refused_without_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     populated(dir.path());
-    let event = Event { seq: Seq(4), at: T, body: EventBody::InvitationAccepted { request: RequestId(77) } };
+    let event = Event {
+        seq: Seq(4),
+        at: T,
+        body: EventBody::InvitationAccepted {
+            request: RequestId(77),
+            notice: Default::default(),
+            window: None,
+        },
+    };
     put_raw(dir.path(), 4, &postcard::to_allocvec(&vec![event]).unwrap());
     let message = storage_error(Store::open(dir.path(), Policy::standard()));
     assert!(message.contains("event 4 cannot be applied"), "{message}");
@@ -397,42 +409,6 @@ fn everything_but_the_log(store: &Store) -> Vec<String> {
     everything(store).split_off(1)
 }
 
-/// The tail's records moved into the log as format 1 wrote them (one record
-/// per command), the tail's tree dropped and the format record set to `format`.
-fn as_format_1(dir: &std::path::Path, format: &str) {
-    let db = sled::open(dir).unwrap();
-    let log = db.open_tree("log").unwrap();
-    for name in db.tree_names().into_iter().filter(|n| n.starts_with(b"tail:")) {
-        for item in db.open_tree(&name).unwrap().iter() {
-            let (k, v) = item.unwrap();
-            log.insert(k, v).unwrap();
-        }
-        db.drop_tree(&name).unwrap();
-    }
-    db.insert(b"format", format.as_bytes()).unwrap();
-    db.flush().unwrap();
-}
-
-#[test]
-fn a_format_1_database_opens_reads_back_and_is_marked_format_2() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_with(dir.path(), snapshotting()).unwrap();
-    grow(&store, 1, 200);
-    let before = everything(&store);
-    store.close().unwrap();
-    std::fs::remove_file(dir.path().join("connreq.snapshot")).unwrap();
-    as_format_1(dir.path(), "connreq-store/1");
-    let store = reopens_as(dir.path(), snapshotting(), &before);
-    grow(&store, 200, 260);
-    let before = everything(&store);
-    store.compact().unwrap();
-    assert_eq!(everything(&store), before);
-    store.close().unwrap();
-    let format = sled::open(dir.path()).unwrap().get(b"format").unwrap().unwrap();
-    assert_eq!(format.as_ref(), connreq_store::FORMAT.as_bytes());
-    reopens_as(dir.path(), snapshotting(), &before);
-}
-
 /// A crash between writing a merged record and dropping the tail's tree
 /// leaves both; opening drops the tree and reads every event once.
 #[test]
@@ -474,8 +450,11 @@ fn two_unmerged_tails_are_refused() {
         let db = sled::open(dir.path()).unwrap();
         let mut name = b"tail:".to_vec();
         name.extend_from_slice(&9u64.to_be_bytes());
-        let event =
-            Event { seq: Seq(9), at: T, body: EventBody::InvitationIgnored { request: RequestId(1) } };
+        let event = Event {
+            seq: Seq(9),
+            at: T,
+            body: EventBody::InvitationIgnored { request: RequestId(1), window: None },
+        };
         db.open_tree(name)
             .unwrap()
             .insert(9u64.to_be_bytes(), postcard::to_allocvec(&vec![event]).unwrap())

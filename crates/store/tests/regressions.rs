@@ -18,8 +18,11 @@ const T: Timestamp = Timestamp(1_790_000_000_000);
 fn a_record_numbered_up_to_u64_max_is_refused_without_overflow() {
     let dir = tempfile::tempdir().unwrap();
     populated(dir.path());
-    let event =
-        |seq| Event { seq: Seq(seq), at: T, body: EventBody::InvitationIgnored { request: RequestId(1) } };
+    let event = |seq| Event {
+        seq: Seq(seq),
+        at: T,
+        body: EventBody::InvitationIgnored { request: RequestId(1), window: None },
+    };
     put_raw(dir.path(), u64::MAX, &postcard::to_allocvec(&vec![event(u64::MAX), event(0)]).unwrap());
     let message = storage_error(Store::open_with(dir.path(), OpenOptions::default()));
     assert!(message.contains("damaged event record"), "{message}");

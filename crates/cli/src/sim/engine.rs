@@ -550,10 +550,8 @@ impl<'a, N: Network> Simulation<'a, N> {
     /// (connected, open request a→b, open request b→a), as the members' screens show it.
     fn relation(&self, a: u32, b: u32) -> Result<(bool, Option<RequestId>, Option<RequestId>), Error> {
         let (a, b) = (mid(a), mid(b));
-        self.net.read(|m| {
-            let s = m.state();
-            (s.connected(a, b), s.open_request(a, b), s.open_request(b, a))
-        })
+        self.net
+            .read(|m| (m.are_connected(a, b).unwrap_or(false), m.open_request(a, b), m.open_request(b, a)))
     }
 
     fn remember(&mut self, id: RequestId, invite: Invite) {

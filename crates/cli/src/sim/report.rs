@@ -7,7 +7,7 @@
 
 use super::engine::{START, SimConfig, Simulation};
 use super::population::Label;
-use connreq_core::{Error, FlagRule, MemberId, Network, NotificationKind};
+use connreq_core::{Error, FlagRule, MemberId, Network};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -141,16 +141,11 @@ fn ratio(num: u64, den: u64) -> Option<f64> {
 pub fn score<N: Network>(net: &N, config: &SimConfig, sim: &Simulation<'_, N>) -> Result<SimReport, Error> {
     let stats = net.stats()?;
     let (in_app, by_kind, emails, flags) = net.read(|m| {
-        let s = m.state();
-        let mut by_kind: BTreeMap<String, u64> =
-            NotificationKind::ALL.iter().map(|k| (k.as_str().to_owned(), 0)).collect();
-        let mut emails = 0;
-        for n in s.notifications.iter() {
-            *by_kind.entry(n.kind.as_str().to_owned()).or_default() += 1;
-            emails += u64::from(n.mail != connreq_core::state::Mail::None);
-        }
-        let flags: Vec<(MemberId, FlagRule)> = s.flags.iter().map(|f| (f.member, f.rule)).collect();
-        (s.notifications.len() as u64, by_kind, emails, flags)
+        let (counts, emails) = m.notification_counts();
+        let by_kind: BTreeMap<String, u64> =
+            counts.iter().map(|(k, n)| (k.as_str().to_owned(), *n)).collect();
+        let flags: Vec<(MemberId, FlagRule)> = m.all_flags().iter().map(|f| (f.member, f.rule)).collect();
+        (counts.values().sum::<u64>(), by_kind, emails, flags)
     })?;
     let pop = sim.population();
     let label = |m: MemberId| {

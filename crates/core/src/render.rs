@@ -1,11 +1,12 @@
-//! Notification and email texts. Member text (names, notes, messages) is
+//! Rendering: the texts of notifications and emails. Member text (names, notes, messages) is
 //! escaped; a notification about a request older than `date_context_after`
 //! names the date the request was sent.
 
 use crate::ids::MemberId;
 use crate::kinds::NotificationKind;
 use crate::policy::Policy;
-use crate::state::{NotificationRecord, State};
+use crate::records::NotificationRecord;
+use crate::state::State;
 use crate::text::{escape, escape_line};
 use crate::time::duration_ms;
 
@@ -22,7 +23,7 @@ pub fn notification_text(state: &State, policy: &Policy, n: &NotificationRecord)
     let Some(r) = state.request(n.request) else {
         return String::new();
     };
-    let actor = escape(&display_name(state, state.notified(n).1));
+    let actor = escape(&display_name(state, n.parties(r).1));
     let age = n.created_at(r).millis().saturating_sub(r.created_at.millis());
     let sent_on = if age > duration_ms(policy.date_context_after) {
         format!(" sent on {}", r.created_at.date())
@@ -62,7 +63,10 @@ pub fn notification_text(state: &State, policy: &Policy, n: &NotificationRecord)
 
 /// The subject of the email that carries a notification. One line, escaped.
 pub fn email_subject(state: &State, n: &NotificationRecord) -> String {
-    let actor = escape_line(&display_name(state, state.notified(n).1));
+    let Some((_, other)) = state.notified(n) else {
+        return String::new();
+    };
+    let actor = escape_line(&display_name(state, other));
     match n.kind {
         NotificationKind::InvitationReceived => format!("{actor} wants to connect"),
         NotificationKind::InvitationAccepted => format!("{actor} accepted your invitation"),
@@ -74,7 +78,10 @@ pub fn email_subject(state: &State, n: &NotificationRecord) -> String {
 
 /// The plain-text body of the email that carries a notification.
 pub fn email_body(state: &State, policy: &Policy, n: &NotificationRecord) -> String {
-    let greeting = escape_line(&display_name(state, state.notified(n).0));
+    let Some((member, _)) = state.notified(n) else {
+        return String::new();
+    };
+    let greeting = escape_line(&display_name(state, member));
     format!(
         "Hi {greeting},\n\n{}\n\nYou can see your invitations in the app.\n",
         notification_text(state, policy, n)

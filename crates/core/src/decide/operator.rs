@@ -1,0 +1,57 @@
+//! The operator's commands: expiry, a moderator's decision on a flag, a new policy.
+
+use crate::command::Outcome;
+use crate::decide::{Ctx, moderation, notices, standing};
+use crate::error::Error;
+use crate::event::{EventBody, StandingCause};
+use crate::ids::{FlagId, RequestId};
+use crate::kinds::{Decision, NotificationKind};
+use crate::policy::Policy;
+
+/// `expire()`: every open request older than `pending_ttl` expires, oldest
+/// first; the sender is told in-app. Returns how many expired.
+pub(super) fn expire(cx: &mut Ctx<'_>) -> Result<Outcome, Error> {
+    let Some(ttl) = cx.policy.pending_ttl else {
+        return Ok(Outcome::Count(0));
+    };
+    let state = cx.state;
+    let cutoff = cx.at.minus(ttl);
+    let mut n = 0;
+    for (i, r) in state.requests.iter_from(state.oldest_open) {
+        let request = RequestId(i as u64 + 1);
+        if r.created_at >= cutoff {
+            break;
+        }
+        if !r.state.is_open() {
+            continue;
+        }
+        let notice = notices::notice(cx, r.sender, NotificationKind::InvitationExpired);
+        let window = moderation::outcome_window(cx);
+        let seq = cx.push(EventBody::InvitationExpired { request, notice, window });
+        moderation::after_outcome(cx, r.sender, request, false, seq);
+        n += 1;
+    }
+    Ok(Outcome::Count(n))
+}
+
+/// `resolve_flag(flag, decision)`: an open flag only; the member's standing
+/// follows from the flags left open and the decision.
+pub(super) fn resolve_flag(cx: &mut Ctx<'_>, flag: FlagId, decision: Decision) -> Result<Outcome, Error> {
+    let f = cx.state.flag(flag).ok_or_else(|| Error::NotFound(flag.to_string()))?;
+    if !cx.state.open_flags.contains(&flag) {
+        return Err(Error::InvalidInput(format!("{flag} was already resolved ({})", f.status)));
+    }
+    cx.push(EventBody::FlagResolved { flag, member: f.member, decision, moderator: None, note: None });
+    let to = standing::after_resolution(cx.state, f.member, flag, decision);
+    moderation::change_standing(cx, f.member, to, StandingCause::Resolved(flag));
+    Ok(Outcome::Done)
+}
+
+/// A new policy from now on (recorded only when it differs).
+pub(super) fn change_policy(cx: &mut Ctx<'_>, policy: &Policy) -> Result<Outcome, Error> {
+    policy.validate()?;
+    if policy != cx.policy {
+        cx.push(EventBody::PolicyChanged { policy: Box::new(policy.clone()) });
+    }
+    Ok(Outcome::Done)
+}

@@ -1,0 +1,142 @@
+//! Answering a request: the recipient accepts, ignores or declines it; the
+//! sender withdraws it. Only the party named may act (`NotAuthorized`), and
+//! only from the states SPEC §2 allows (`InvalidTransition`, naming the state
+//! as the actor sees it).
+
+use crate::command::Outcome;
+use crate::decide::{Ctx, moderation, notices};
+use crate::error::Error;
+use crate::event::EventBody;
+use crate::ids::{MemberId, RequestId};
+use crate::kinds::{NotificationKind, RequestState};
+use crate::members::Member;
+use crate::records::{Party, RequestRecord};
+use crate::text::check_note;
+
+/// `accept(recipient, id)`: from pending or ignored; a connection forms.
+pub(super) fn accept(cx: &mut Ctx<'_>, recipient: MemberId, request: RequestId) -> Result<Outcome, Error> {
+    let r = acting_on(cx, recipient, request, Party::Recipient, "accept")?;
+    check_transition(request, r, Party::Recipient, "accepted", RequestState::is_open)?;
+    check_connection_limits(cx, r.sender, r.recipient)?;
+    accepted(cx, request, r.sender);
+    Ok(Outcome::Done)
+}
+
+/// The events of an accepted request (also a send under `reverse_request = "accept"`).
+pub(super) fn accepted(cx: &mut Ctx<'_>, request: RequestId, sender: MemberId) {
+    let notice = notices::notice(cx, sender, NotificationKind::InvitationAccepted);
+    let window = moderation::outcome_window(cx);
+    let seq = cx.push(EventBody::InvitationAccepted { request, notice, window });
+    moderation::after_outcome(cx, sender, request, true, seq);
+}
+
+/// `ignore(recipient, id)`: from pending; nobody is told.
+pub(super) fn ignore(cx: &mut Ctx<'_>, recipient: MemberId, request: RequestId) -> Result<Outcome, Error> {
+    let r = acting_on(cx, recipient, request, Party::Recipient, "ignore")?;
+    check_transition(request, r, Party::Recipient, "ignored", |s| s == RequestState::Pending)?;
+    ignored(cx, request, r.sender);
+    Ok(Outcome::Done)
+}
+
+/// The events of an ignored request (also a `dont_know` report's).
+pub(super) fn ignored(cx: &mut Ctx<'_>, request: RequestId, sender: MemberId) {
+    let window = moderation::outcome_window(cx);
+    let seq = cx.push(EventBody::InvitationIgnored { request, window });
+    moderation::after_outcome(cx, sender, request, false, seq);
+}
+
+/// `decline(recipient, id, message)`: from pending or ignored; the sender is
+/// told unless the policy keeps declines silent.
+pub(super) fn decline(
+    cx: &mut Ctx<'_>,
+    recipient: MemberId,
+    request: RequestId,
+    message: Option<&str>,
+) -> Result<Outcome, Error> {
+    let r = acting_on(cx, recipient, request, Party::Recipient, "decline")?;
+    check_transition(request, r, Party::Recipient, "declined", RequestState::is_open)?;
+    check_message(cx, message)?;
+    let notice = notices::decline(cx, r.sender);
+    let window = moderation::outcome_window(cx);
+    let seq = cx.push(EventBody::InvitationDeclined {
+        request,
+        message: message.map(str::to_owned),
+        notice,
+        window,
+    });
+    moderation::after_outcome(cx, r.sender, request, false, seq);
+    Ok(Outcome::Done)
+}
+
+/// `withdraw(sender, id, message)`: from pending or ignored; the recipient is
+/// told unless the policy keeps withdrawals silent.
+pub(super) fn withdraw(
+    cx: &mut Ctx<'_>,
+    sender: MemberId,
+    request: RequestId,
+    message: Option<&str>,
+) -> Result<Outcome, Error> {
+    let r = acting_on(cx, sender, request, Party::Sender, "withdraw")?;
+    check_transition(request, r, Party::Sender, "withdrawn", RequestState::is_open)?;
+    check_message(cx, message)?;
+    let notice = notices::withdrawal(cx, r.recipient);
+    let seq =
+        cx.push(EventBody::InvitationWithdrawn { request, message: message.map(str::to_owned), notice });
+    moderation::after_withdrawal(cx, r.sender, r.recipient, seq);
+    Ok(Outcome::Done)
+}
+
+/// The request `id`, after checking the actor is registered and is its `party`.
+fn acting_on<'a>(
+    cx: &Ctx<'a>,
+    actor: MemberId,
+    id: RequestId,
+    party: Party,
+    action: &'static str,
+) -> Result<&'a RequestRecord, Error> {
+    cx.member(actor)?;
+    let r = cx.request(id)?;
+    if r.party(party) != actor {
+        return Err(Error::NotAuthorized { request: id, role: party.as_str(), action });
+    }
+    Ok(r)
+}
+
+/// Refuses a transition the request's true state does not allow. The error
+/// names the state as the actor sees it, so it reveals nothing they could
+/// not see (an ignore, a block).
+fn check_transition(
+    id: RequestId,
+    r: &RequestRecord,
+    party: Party,
+    action: &'static str,
+    allowed: impl Fn(RequestState) -> bool,
+) -> Result<(), Error> {
+    if allowed(r.state) {
+        Ok(())
+    } else {
+        Err(Error::InvalidTransition { request: id, state: r.shown_to(party), action })
+    }
+}
+
+/// A withdraw or decline message: the note's rules.
+fn check_message(cx: &Ctx<'_>, message: Option<&str>) -> Result<(), Error> {
+    match message {
+        Some(m) => check_note("message", m, cx.policy.max_note_chars as usize),
+        None => Ok(()),
+    }
+}
+
+/// Neither member may be at `max_connections`.
+pub(super) fn check_connection_limits(cx: &Ctx<'_>, a: MemberId, b: MemberId) -> Result<(), Error> {
+    check_limits_of(cx, [(a, cx.member(a)?), (b, cx.member(b)?)])
+}
+
+/// [`check_connection_limits`] for members already at hand.
+pub(super) fn check_limits_of(cx: &Ctx<'_>, members: [(MemberId, &Member); 2]) -> Result<(), Error> {
+    let max = cx.policy.max_connections;
+    match members.into_iter().find(|(_, m)| m.connections.len() >= max as usize) {
+        Some((member, _)) => Err(Error::ConnectionLimit { member, max }),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,348 @@
+//! The records the state holds by the million: requests, notifications,
+//! emails, flags, moderation memory, pair histories, and the open-pair index
+//! entries. Each is laid out small, since a large network holds millions.
+
+use crate::ids::{FlagId, MemberId, NotificationId, RequestId, Seq};
+use crate::kinds::{FlagRule, FlagStatus, NotificationKind, RequestState};
+use crate::thread::Link;
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// One side of a request: who sent it or who received it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Party {
+    /// The member who sent it.
+    Sender,
+    /// The member who received it.
+    Recipient,
+}
+
+impl Party {
+    /// The word for this side in messages (`"sender"`, `"recipient"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Party::Sender => "sender",
+            Party::Recipient => "recipient",
+        }
+    }
+
+    /// The other side.
+    pub fn other(self) -> Party {
+        match self {
+            Party::Sender => Party::Recipient,
+            Party::Recipient => Party::Sender,
+        }
+    }
+}
+
+/// The index of a state in [`RequestState::ALL`].
+pub fn state_index(s: RequestState) -> usize {
+    RequestState::ALL.iter().position(|x| *x == s).unwrap_or(0)
+}
+
+/// The note and the withdraw/decline message of a request, held beside the
+/// requests (in `State::texts`) because most requests have neither.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RequestTexts {
+    /// The optional note.
+    pub note: Option<Box<str>>,
+    /// The optional withdraw or decline message.
+    pub message: Option<Box<str>>,
+}
+
+/// How a block cancelled a request: the state before it, and which party was
+/// the member blocked. Packed in a byte (0: not cancelled by a block).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancelMark(u8);
+
+impl CancelMark {
+    /// The mark of a request in state `before` when a block aimed at `blocked` cancelled it.
+    pub(crate) fn new(before: RequestState, blocked: Party) -> Self {
+        Self(1 + ((state_index(before) as u8) << 1 | u8::from(blocked == Party::Sender)))
+    }
+
+    /// The state before the block and the party that was blocked, if a block cancelled it.
+    pub fn get(self) -> Option<(RequestState, Party)> {
+        let v = self.0.checked_sub(1)?;
+        // A byte read back from a damaged snapshot may name no state: treat it as no mark.
+        let blocked = if v & 1 == 1 { Party::Sender } else { Party::Recipient };
+        Some((*RequestState::ALL.get(usize::from(v >> 1))?, blocked))
+    }
+}
+
+/// A stored request (64 bytes, aligned to a cache line so reading one is one
+/// miss: millions are held in memory, and a member's lists are walked through
+/// them). The state shown to each party is derived by [`RequestRecord::shown_to`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[repr(align(64))]
+pub struct RequestRecord {
+    /// Who sent it.
+    pub sender: MemberId,
+    /// Who received it.
+    pub recipient: MemberId,
+    /// When it was sent.
+    pub created_at: Timestamp,
+    /// When its state last changed.
+    pub updated_at: Timestamp,
+    /// The `invitation_sent` event.
+    pub seq: Seq,
+    /// The sender's request three before this one (see [`crate::thread::Thread`]):
+    /// a walk down the sender's list has three records in flight at once.
+    pub back_by_sender: Link,
+    /// The recipient's request three before this one.
+    pub back_by_recipient: Link,
+    /// The true state.
+    pub state: RequestState,
+    /// Set when a block cancelled it.
+    pub cancelled: CancelMark,
+    /// Whether it has a note or a message (in `State::texts`).
+    pub has_texts: bool,
+}
+
+impl RequestRecord {
+    /// The member on `party`'s side.
+    pub fn party(&self, party: Party) -> MemberId {
+        match party {
+            Party::Sender => self.sender,
+            Party::Recipient => self.recipient,
+        }
+    }
+
+    /// The state as `party` sees it: the sender never sees `ignored`, and the
+    /// member a block was aimed at sees the state the request had before the block.
+    pub fn shown_to(&self, party: Party) -> RequestState {
+        let mut state = self.state;
+        if let (RequestState::Cancelled, Some((before, blocked))) = (state, self.cancelled.get())
+            && blocked == party
+        {
+            state = before;
+        }
+        if party == Party::Sender && state == RequestState::Ignored { RequestState::Pending } else { state }
+    }
+}
+
+/// A stored in-app notification (24 bytes); its text is rendered when it is
+/// read, and who it is for and about follow from its request and kind.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NotificationRecord {
+    /// The request concerned.
+    pub request: RequestId,
+    /// What about.
+    pub kind: NotificationKind,
+    /// Whether the member has read it.
+    pub read: bool,
+    /// The email that carries it, if one was queued.
+    pub(crate) mail: Mail,
+    /// When its email was handed to a mail server (only meaningful once `mail` is `Sent`).
+    pub(crate) sent_at: Timestamp,
+    /// The previous notification in the same inbox.
+    pub prev: Link,
+}
+
+/// Whether a notification is carried by an email, and whether it went out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Mail {
+    /// No email (expiry, or a member without an address).
+    None,
+    /// Queued, not yet handed to a mail server.
+    Unsent,
+    /// Handed to a mail server.
+    Sent,
+}
+
+impl NotificationRecord {
+    /// (whose inbox, the other member) for a notification about request `r`.
+    pub fn parties(&self, r: &RequestRecord) -> (MemberId, MemberId) {
+        let told = self.told();
+        (r.party(told), r.party(told.other()))
+    }
+
+    /// The party of the request whose inbox holds it.
+    pub fn told(&self) -> Party {
+        match self.kind {
+            NotificationKind::InvitationReceived | NotificationKind::InvitationWithdrawn => Party::Recipient,
+            NotificationKind::InvitationAccepted
+            | NotificationKind::InvitationDeclined
+            | NotificationKind::InvitationExpired => Party::Sender,
+        }
+    }
+
+    /// When it was created: a request's notifications are made when it is sent
+    /// and when it closes (accepted, declined, withdrawn, expired), and a
+    /// closed request never changes again.
+    pub fn created_at(&self, r: &RequestRecord) -> Timestamp {
+        match self.kind {
+            NotificationKind::InvitationReceived => r.created_at,
+            _ => r.updated_at,
+        }
+    }
+
+    /// Whether an email carries it, and whether it went out.
+    pub fn mail(&self) -> Mail {
+        self.mail
+    }
+
+    /// When its email was handed to a mail server, if it was.
+    pub fn sent_at(&self) -> Option<Timestamp> {
+        (self.mail == Mail::Sent).then_some(self.sent_at)
+    }
+}
+
+/// A queued email. An email carries exactly one notification and has its id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EmailRecord {
+    /// The notification it carries (the same number as the email).
+    pub notification: NotificationId,
+    /// When it is due.
+    pub due_at: Timestamp,
+    /// When it was handed to a mail server.
+    pub sent_at: Option<Timestamp>,
+}
+
+/// A stored moderation flag.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlagRecord {
+    /// The member flagged.
+    pub member: MemberId,
+    /// The rule.
+    pub rule: FlagRule,
+    /// The events behind it.
+    pub evidence: Vec<Seq>,
+    /// When it was opened.
+    pub created_at: Timestamp,
+    /// Where it is in review.
+    pub status: FlagStatus,
+    /// Whether it restricted the member automatically.
+    pub automatic_restriction: bool,
+}
+
+/// Per-member moderation memory.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModerationRecord {
+    /// Open flags, one per rule at most.
+    pub open: Vec<(FlagRule, FlagId)>,
+    /// For each rule, the last event a cleared flag covered: evidence up to it is spent.
+    pub cleared_through: Vec<(FlagRule, Seq)>,
+    /// A moderator restricted the member.
+    pub restricted_by_decision: bool,
+    /// Reports received: (reporter, when, event).
+    pub reports: Vec<(MemberId, Timestamp, Seq)>,
+    /// Outcomes of the member's resolved invitations, oldest first: (request, accepted, event).
+    pub outcomes: Vec<(RequestId, bool, Seq)>,
+}
+
+impl ModerationRecord {
+    /// The open flag for `rule`, if any.
+    pub fn open_flag(&self, rule: FlagRule) -> Option<FlagId> {
+        self.open.iter().find(|(r, _)| *r == rule).map(|(_, f)| *f)
+    }
+
+    /// Events at or before this one are spent for `rule`.
+    pub fn spent_through(&self, rule: FlagRule) -> Seq {
+        self.cleared_through.iter().find(|(r, _)| *r == rule).map_or(Seq(0), |(_, s)| *s)
+    }
+}
+
+/// Per ordered pair (sender, recipient) whose requests were withdrawn or
+/// declined: what moderation and cooldowns need. A large network holds
+/// millions, so it is kept small: 24 bytes, no spare capacity.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PairHistory {
+    /// Withdrawals: (when, event), oldest first.
+    pub withdrawals: Box<[(Timestamp, Seq)]>,
+    /// The last withdrawal or decline (there is one: a pair has a history
+    /// only from its first).
+    pub last_closed: Timestamp,
+}
+
+impl PairHistory {
+    /// A history whose first withdrawal or decline was at `at`.
+    pub fn closed_at(at: Timestamp) -> Self {
+        Self { withdrawals: Box::new([]), last_closed: at }
+    }
+
+    /// Records a withdrawal at `at` (event `seq`).
+    pub fn withdrawn(&mut self, at: Timestamp, seq: Seq) {
+        self.withdrawals = self.withdrawals.iter().copied().chain([(at, seq)]).collect();
+        self.last_closed = at;
+    }
+}
+
+/// An open request in the pair index: its id, and whether the member with the
+/// lower id sent it (packed in one word: ids stay below 2^32, see [`crate::thread::MAX_RECORDS`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenRequest(u64);
+
+impl OpenRequest {
+    pub(crate) fn new(request: RequestId, lower_sent: bool) -> Self {
+        Self(request.0 << 1 | u64::from(lower_sent))
+    }
+
+    /// The request.
+    pub fn request(self) -> RequestId {
+        RequestId(self.0 >> 1)
+    }
+
+    /// Whether the member with the lower id sent it.
+    pub fn lower_sent(self) -> bool {
+        self.0 & 1 == 1
+    }
+}
+
+/// The open-pair index's key for two members: the unordered pair.
+pub(crate) fn pair_key(a: MemberId, b: MemberId) -> (MemberId, MemberId) {
+    (a.min(b), a.max(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::size_of;
+
+    /// A network of a million members holds millions of each of these; their
+    /// sizes are what docs/PERFORMANCE.md's memory figures assume.
+    #[test]
+    fn the_records_held_by_the_million_stay_small() {
+        assert_eq!(size_of::<RequestRecord>(), 64);
+        assert_eq!(align_of::<RequestRecord>(), 64);
+        assert!(size_of::<NotificationRecord>() <= 24, "{}", size_of::<NotificationRecord>());
+        assert!(size_of::<PairHistory>() <= 24, "{}", size_of::<PairHistory>());
+    }
+
+    /// Found by the storage fuzz target: a snapshot whose bytes were changed
+    /// (and its checksum made to match) decoded a request's cancel mark as a
+    /// byte that names no state; reading the mark indexed past the list of
+    /// states and panicked inside `Store::check`.
+    #[test]
+    fn a_cancel_mark_that_names_no_state_reads_as_none() {
+        for byte in 0..=u8::MAX {
+            let mark: CancelMark = serde_json::from_str(&byte.to_string()).unwrap();
+            let read = mark.get();
+            if byte == 0 || byte > 14 {
+                assert_eq!(read, None, "mark {byte}");
+            } else {
+                assert!(read.is_some(), "mark {byte}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_cancel_mark_keeps_the_state_before_and_the_party_blocked() {
+        for state in RequestState::ALL {
+            for party in [Party::Sender, Party::Recipient] {
+                assert_eq!(CancelMark::new(*state, party).get(), Some((*state, party)));
+            }
+        }
+        assert_eq!(CancelMark::default().get(), None);
+    }
+
+    #[test]
+    fn a_pair_history_keeps_every_withdrawal_in_order_and_the_last_close() {
+        let mut pair = PairHistory::closed_at(Timestamp(5));
+        assert!(pair.withdrawals.is_empty());
+        pair.withdrawn(Timestamp(7), Seq(3));
+        pair.withdrawn(Timestamp(9), Seq(8));
+        assert_eq!(&*pair.withdrawals, &[(Timestamp(7), Seq(3)), (Timestamp(9), Seq(8))]);
+        assert_eq!(pair.last_closed, Timestamp(9));
+    }
+}
