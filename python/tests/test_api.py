@@ -113,16 +113,32 @@ def test_block_cancels_silently_and_keeps_the_blocked_view(people: Network) -> N
     assert people.is_blocked(2, 1)
     assert not people.is_blocked(1, 2)
     assert people.request(rid).state == "cancelled"
-    # The blocked sender sees nothing change.
+    # The blocked sender sees nothing change (SPEC §18): still pending, so a re-send is AlreadyPending.
     assert people.sent(1)[0].state == "pending"
-    with pytest.raises(connreq.InvitationNotAllowed):
+    with pytest.raises(connreq.AlreadyPending):
         people.send(1, 2, at=at(3))
     with pytest.raises(connreq.InvitationNotAllowed):
         people.send(2, 1, at=at(3))
     people.unblock(2, 1, at=at(4))
     assert not people.is_blocked(2, 1)
+    # Member 1 never saw it end: lifting the block brings it back as they saw it.
+    assert people.request(rid).state == "pending"
+    assert people.received(2)[0].state == "pending"
+    people.accept(2, rid, at=at(5))
+    assert people.are_connected(1, 2)
+
+
+def test_the_member_blocked_acts_on_their_own_view(people: Network) -> None:
+    rid = people.send(1, 2, at=at(1))
+    people.block(2, 1, at=at(2))
+    people.withdraw(1, rid, "sorry", at=at(3))
+    assert [(r.state, r.message) for r in people.sent(1)] == [("withdrawn", "sorry")]
+    assert people.received(2)[0].state == "cancelled"
+    with pytest.raises(connreq.InvitationNotAllowed):
+        people.send(1, 2, at=at(4))
+    people.unblock(2, 1, at=at(5))
     assert people.request(rid).state == "cancelled"
-    people.send(1, 2, at=at(5))
+    people.send(1, 2, at=at(6))
 
 
 def test_block_removes_a_connection(people: Network) -> None:

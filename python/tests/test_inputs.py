@@ -28,24 +28,67 @@ ids = st.one_of(
 
 #: Characters that exercise every email and name rule: letters, '@', spaces of
 #: several kinds, control characters and non-ASCII.
-tricky = st.sampled_from(list("ab.Z-_+@@ \t\n\r\x00\x07\x7f\x85\u00a0\u2028é中😀"))
+tricky = st.sampled_from(list("ab.Z-_+@@ \t\n\r\x00\x07\x7f\x85\u00a0\u2028é中😀\u200b\u202e,<"))
 
 
 def is_control(c: str) -> bool:
     return unicodedata.category(c) == "Cc"
 
 
+#: Characters that show nothing or change how text reads (SPEC §18): refused in addresses and names.
+INVISIBLE = (
+    {0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFEFF, 0xFFA0}
+    | set(range(0x180B, 0x1810))
+    | set(range(0x200B, 0x2010))
+    | set(range(0x202A, 0x202F))
+    | set(range(0x2060, 0x2070))
+    | set(range(0xFE00, 0xFE10))
+    | set(range(0xFFF0, 0xFFFC))
+    | set(range(0x1BCA0, 0x1BCA4))
+    | set(range(0x1D173, 0x1D17B))
+    | set(range(0xE0000, 0xE1000))
+)
+ATEXT = set("!#$%&'*+/=?^_`{|}~-")
+
+
+def invisible(c: str) -> bool:
+    return ord(c) in INVISIBLE
+
+
 def email_is_valid(e: str) -> bool:
+    """SPEC §1 and §18: one ``@``, an address an SMTP library accepts, at most 254 bytes."""
     if not e or len(e.encode()) > 254:
         return False
-    if any(c.isspace() or is_control(c) for c in e):
+    if any(c.isspace() or is_control(c) or invisible(c) or c in '\u2028\u2029<>()[],;:\\"' for c in e):
         return False
-    parts = e.split("@")
-    return len(parts) == 2 and all(parts)
+    if e.count("@") != 1:
+        return False
+    local, domain = e.split("@")
+    if not local or not domain or len(local.encode()) > 64:
+        return False
+    if any(
+        not w or not all((c.isascii() and (c.isalnum() or c in ATEXT)) or not c.isascii() for c in w)
+        for w in local.split(".")
+    ):
+        return False
+    for label in domain.split("."):
+        if not label or len(label.encode()) > 63 or label.startswith("-") or label.endswith("-"):
+            return False
+        if not all((c.isascii() and c.isalnum()) or c == "-" or not c.isascii() for c in label):
+            return False
+    return True
 
 
 def name_is_valid(n: str) -> bool:
-    return bool(n.strip()) and len(n) <= 200 and not any(is_control(c) for c in n)
+    """SPEC §1 and §18: one line, at most 200 characters, something visible, no separators, tags or bidi."""
+    return (
+        bool(n.strip())
+        and len(n) <= 200
+        and not any(is_control(c) for c in n)
+        and any(not c.isspace() and not invisible(c) for c in n)
+        and not any(c in "\u2028\u2029" or 0xE0000 <= ord(c) <= 0xE007F for c in n)
+        and not any(0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069 for c in n)
+    )
 
 
 class Members:
@@ -118,8 +161,9 @@ def test_notes(members: Members, note: str) -> None:
             net.send(a, b, note)
     else:
         rid = net.send(a, b, note)
-        assert net.request(rid).note == note
-        assert net.received(b)[0].note == note
+        stored = note if note.strip() else None  # SPEC §18: a note of only whitespace is no note
+        assert net.request(rid).note == stored
+        assert net.received(b)[0].note == stored
 
 
 @given(message=st.text(max_size=320) | st.text(tricky, max_size=20))
@@ -130,7 +174,7 @@ def test_messages(members: Members, message: str) -> None:
     ok = len(message) <= 300 and not any(is_control(c) and c != "\n" for c in message)
     if ok:
         net.decline(b, rid, message)
-        assert net.request(rid).message == message
+        assert net.request(rid).message == (message if message.strip() else None)
     else:
         with pytest.raises((connreq.NoteTooLong, connreq.InvalidInput)):
             net.decline(b, rid, message)

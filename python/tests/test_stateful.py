@@ -1,7 +1,8 @@
-"""A hypothesis state machine over ``Network``, checked against a small model of SPEC §2.
+"""A hypothesis state machine over ``Network``, checked against a small model of SPEC §2 and §18.
 
-The model keeps the key facts: every request's true state (and what the
-sender's and recipient's views froze at when a block cancelled it), the
+The model keeps the key facts: every request's true state and, when one party
+sees it otherwise (SPEC §18: the member a block was aimed at keeps seeing it as
+before, and it evolves with their own actions), that party's view; the
 connections as a set of frozensets, the blocks as ``(blocker, blocked)`` and
 the ``dont_know`` reports. Every command either succeeds or raises a
 ``ConnreqError``; where the model can tell which, the test asserts it.
@@ -57,19 +58,37 @@ EITHER = object()
 
 
 @dataclass
+class View:
+    """How one party sees a request when that differs from the truth."""
+
+    party: str  # "sender" or "recipient"
+    state: str
+    #: What they saw before cancelling it by a block of their own (comes back when they lift it).
+    before_block: str | None = None
+
+
+@dataclass
 class Req:
     """What the model knows of one request."""
 
     sender: int
     recipient: int
     state: str = "pending"
-    #: The state the sender's / recipient's view froze at when a block cancelled it.
-    sender_view: str | None = None
-    recipient_view: str | None = None
+    view: View | None = None
 
     @property
     def open(self) -> bool:
         return self.state in OPEN
+
+    def party(self, member: int) -> str:
+        return "sender" if member == self.sender else "recipient"
+
+    def view_of(self, party: str) -> View | None:
+        return self.view if self.view is not None and self.view.party == party else None
+
+    @property
+    def open_in_view(self) -> bool:
+        return self.view is not None and self.view.state in OPEN
 
 
 class NetworkMachine(RuleBasedStateMachine):
@@ -123,13 +142,20 @@ class NetworkMachine(RuleBasedStateMachine):
     def blocked_either(self, a: int, b: int) -> bool:
         return (a, b) in self.blocks or (b, a) in self.blocks
 
+    def between(self, a: int, b: int) -> list[tuple[int, Req]]:
+        return [(rid, r) for rid, r in self.reqs.items() if {r.sender, r.recipient} == {a, b}]
+
+    def open_in_view_between(self, a: int, b: int) -> tuple[int, Req] | None:
+        return next(((rid, r) for rid, r in self.between(a, b) if r.open_in_view), None)
+
     def sender_view(self, r: Req) -> str:
-        if r.sender_view is not None:
-            return r.sender_view
-        return "pending" if r.state == "ignored" else r.state
+        v = r.view_of("sender")
+        state = v.state if v is not None else r.state
+        return "pending" if state == "ignored" else state
 
     def recipient_view(self, r: Req) -> str:
-        return r.recipient_view if r.recipient_view is not None else r.state
+        v = r.view_of("recipient")
+        return v.state if v is not None else r.state
 
     # -- rules ---------------------------------------------------------------
 
@@ -158,18 +184,25 @@ class NetworkMachine(RuleBasedStateMachine):
     def do_send(self, sender: int, recipient: int, note: tuple[str | None, bool], dt: int) -> Any:
         text, note_ok = note
         expected: Any
+        in_view = self.open_in_view_between(sender, recipient) if sender != recipient else None
+        own_view = in_view is not None and in_view[1].view_of(in_view[1].party(sender)) is not None
         if sender == recipient:
             expected = connreq.SelfRequest
         elif self.net.standing(sender) == "restricted":
             expected = connreq.AccountRestricted
-        elif self.blocked_either(sender, recipient) or (recipient, sender) in self.dont_know:
-            expected = connreq.InvitationNotAllowed
-        elif frozenset((sender, recipient)) in self.connections:
-            expected = connreq.AlreadyConnected
+        # SPEC §18: what the sender sees open comes before anything that could reveal a block or a report.
+        elif own_view and in_view is not None:
+            expected = connreq.AlreadyPending if in_view[1].sender == sender else connreq.ReversePending
         elif self.open_between(sender, recipient) is not None:
             expected = connreq.AlreadyPending
         elif self.open_between(recipient, sender) is not None:
             expected = connreq.ReversePending
+        elif self.blocked_either(sender, recipient) or (recipient, sender) in self.dont_know:
+            expected = connreq.InvitationNotAllowed
+        elif frozenset((sender, recipient)) in self.connections:
+            expected = connreq.AlreadyConnected
+        elif in_view is not None:
+            expected = connreq.AlreadyPending if in_view[1].sender == sender else connreq.ReversePending
         elif not note_ok:
             expected = connreq.NoteTooLong if text is not None and len(text) > 300 else connreq.InvalidInput
         else:
@@ -181,7 +214,8 @@ class NetworkMachine(RuleBasedStateMachine):
         assert rid not in self.reqs, f"send returned the id {rid} of an existing request"
         self.reqs[rid] = Req(sender, recipient)
         got = self.net.request(rid)
-        assert (got.sender, got.recipient, got.state, got.note) == (sender, recipient, "pending", text)
+        stored = text if text is not None and text.strip() else None  # a note of only whitespace is no note
+        assert (got.sender, got.recipient, got.state, got.note) == (sender, recipient, "pending", stored)
         return rid
 
     @rule(rid=requests, wrong=wrong_actor, other=members, dt=step)
@@ -189,9 +223,14 @@ class NetworkMachine(RuleBasedStateMachine):
         r = self.reqs[rid]
         actor = other if wrong else r.recipient
         expected = self.recipient_command_outcome(r, actor, allowed=OPEN)
+        v = r.view_of("recipient") if actor == r.recipient else None
+        if v is not None and v.state in OPEN:
+            # SPEC §18: a recipient the sender blocked may not accept, refused as a send is.
+            expected = connreq.InvitationNotAllowed
         ok, _ = self.call(expected, self.net.accept, actor, rid, at=self.tick(dt))
         if ok:
             r.state = "accepted"
+            r.view = None
             self.connections.add(frozenset((r.sender, r.recipient)))
 
     @rule(rid=requests, wrong=wrong_actor, other=members, dt=step)
@@ -201,7 +240,7 @@ class NetworkMachine(RuleBasedStateMachine):
         expected = self.recipient_command_outcome(r, actor, allowed=("pending",))
         ok, _ = self.call(expected, self.net.ignore, actor, rid, at=self.tick(dt))
         if ok:
-            r.state = "ignored"
+            self.move(r, "recipient", "ignored")
 
     @rule(rid=requests, wrong=wrong_actor, other=members, message=note_or_message, dt=step)
     def decline(self, rid: int, wrong: bool, other: int, message: tuple[str | None, bool], dt: int) -> None:
@@ -213,7 +252,7 @@ class NetworkMachine(RuleBasedStateMachine):
             expected = connreq.ConnreqError  # refused; which check fires first is not specified
         ok, _ = self.call(expected, self.net.decline, actor, rid, text, at=self.tick(dt))
         if ok:
-            r.state = "declined"
+            self.move(r, "recipient", "declined")
 
     @rule(rid=requests, wrong=wrong_actor, other=members, message=note_or_message, dt=step)
     def withdraw(self, rid: int, wrong: bool, other: int, message: tuple[str | None, bool], dt: int) -> None:
@@ -221,9 +260,10 @@ class NetworkMachine(RuleBasedStateMachine):
         actor = other if wrong else r.sender
         text, message_ok = message
         expected: Any
+        seen = self.sender_view(r)
         if actor != r.sender:
             expected = connreq.NotAuthorized if r.open else connreq.ConnreqError
-        elif not r.open:
+        elif seen not in OPEN:
             expected = connreq.InvalidTransition
         else:
             expected = None
@@ -232,7 +272,7 @@ class NetworkMachine(RuleBasedStateMachine):
         before = {m: self.net.connection_count(m) for m in self.pool}
         ok, _ = self.call(expected, self.net.withdraw, actor, rid, text, at=self.tick(dt))
         if ok:
-            r.state = "withdrawn"
+            self.move(r, "sender", "withdrawn")
         assert {m: self.net.connection_count(m) for m in self.pool} == before
 
     @precondition(lambda self: any(r.open for r in self.reqs.values()))
@@ -260,9 +300,17 @@ class NetworkMachine(RuleBasedStateMachine):
         if actor != r.recipient:
             # Both NotAuthorized and InvalidTransition apply to a closed request; either is fine.
             return connreq.NotAuthorized if r.state in allowed else connreq.ConnreqError
-        if r.state not in allowed:
+        if self.recipient_view(r) not in allowed:
             return connreq.InvalidTransition
         return None
+
+    def move(self, r: Req, party: str, state: str) -> None:
+        """An action by ``party``: on their own view when they have one, else on the request."""
+        v = r.view_of(party)
+        if v is not None:
+            v.state = state
+        else:
+            r.state = state
 
     @rule(who=members, dt=step)
     def unknown_request(self, who: int, dt: int) -> None:
@@ -280,24 +328,41 @@ class NetworkMachine(RuleBasedStateMachine):
         ok, _ = self.call(expected, self.net.block, blocker, blocked, at=self.tick(dt))
         if not ok:
             return
+        if (blocker, blocked) in self.blocks:
+            return
         self.blocks.add((blocker, blocked))
         self.connections.discard(frozenset((blocker, blocked)))
-        for r in self.reqs.values():
-            if r.open and {r.sender, r.recipient} == {blocker, blocked}:
-                # The blocked member's view keeps what it showed; the blocker sees the cancellation.
-                if r.sender == blocked:
-                    r.sender_view = self.sender_view(r)
-                else:
-                    r.recipient_view = self.recipient_view(r)
+        for _, r in self.between(blocker, blocked):
+            if r.open:
+                # The blocked member keeps seeing it as it was; the blocker sees the cancellation.
+                r.view = View(r.party(blocked), r.state)
                 r.state = "cancelled"
+            elif r.open_in_view and r.view is not None and r.view.party == r.party(blocker):
+                # The blocker saw it open in a view of their own: their block cancels it there.
+                r.view = View(r.view.party, "cancelled", before_block=r.view.state)
 
     @rule(blocker=members, blocked=members, dt=step)
     def unblock(self, blocker: int, blocked: int, dt: int) -> None:
-        # Unblocking what is not blocked may be a no-op or an error; either way nothing is restored.
+        # Unblocking what is not blocked may be a no-op or an error.
         expected = None if (blocker, blocked) in self.blocks else EITHER
         ok, _ = self.call(expected, self.net.unblock, blocker, blocked, at=self.tick(dt))
-        if ok:
-            self.blocks.discard((blocker, blocked))
+        if not ok or (blocker, blocked) not in self.blocks:
+            return
+        self.blocks.discard((blocker, blocked))
+        for _, r in self.between(blocker, blocked):
+            v = r.view
+            if v is None:
+                continue
+            if (
+                v.party == r.party(blocked)
+                and v.state in OPEN
+                and r.state == "cancelled"
+                and (blocked, blocker) not in self.blocks
+            ):
+                # The member blocked never saw it end: it comes back as they see it.
+                r.state, r.view = v.state, None
+            elif v.party == r.party(blocker) and v.before_block is not None:
+                v.state, v.before_block = v.before_block, None
 
     @rule(
         reporter=members,
@@ -315,10 +380,20 @@ class NetworkMachine(RuleBasedStateMachine):
         ok, _ = self.call(expected, self.net.report, reporter, reported, reason, request_id=rid, at=self.tick(dt))
         if ok and reason == "dont_know":
             self.dont_know.add((reporter, reported))
-            # It archives the open invitation it is about: the one named, or the open one from reported.
+            # It archives the open invitation it is about: the one named, or the open one from reported
+            # (also one open only in the reporter's own view).
             target = rid if rid is not None else self.open_between(reported, reporter)
-            if target is not None and self.reqs[target].state == "pending":
-                self.reqs[target].state = "ignored"
+            if target is None:
+                found = self.open_in_view_between(reporter, reported)
+                if found is not None and found[1].sender == reported and found[1].view_of("recipient"):
+                    target = found[0]
+            if target is not None:
+                r = self.reqs[target]
+                v = r.view_of("recipient")
+                if v is not None and v.state == "pending":
+                    v.state = "ignored"
+                elif v is None and r.state == "pending":
+                    r.state = "ignored"
 
     @rule(member=members, other=members, dt=step)
     def remove_connection(self, member: int, other: int, dt: int) -> None:

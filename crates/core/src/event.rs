@@ -4,8 +4,9 @@
 //! by `decide`.
 
 use crate::ids::{EmailId, FlagId, MemberId, NotificationId, RequestId, Seq};
-use crate::kinds::{Decision, FlagRule, InvitationSetting, ReportReason, Standing};
+use crate::kinds::{Decision, FlagRule, InvitationSetting, ReportReason, RequestState, Standing};
 use crate::policy::Policy;
+use crate::records::Party;
 use crate::text::EmailAddress;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -117,7 +118,8 @@ pub enum EventBody {
         /// Set when the outcome counts towards the sender's low-acceptance rule.
         window: Option<OutcomeWindow>,
     },
-    /// The recipient declined.
+    /// The recipient declined. When the sender is not told (`notice` is
+    /// `None`), their view keeps the request pending and never shows the message.
     InvitationDeclined {
         /// The request.
         request: RequestId,
@@ -128,7 +130,8 @@ pub enum EventBody {
         /// Set when the outcome counts towards the sender's low-acceptance rule.
         window: Option<OutcomeWindow>,
     },
-    /// The sender withdrew.
+    /// The sender withdrew. When the recipient is not told (`notice` is
+    /// `None`), the request leaves the recipient's views.
     InvitationWithdrawn {
         /// The request.
         request: RequestId,
@@ -146,7 +149,8 @@ pub enum EventBody {
         /// Set when the outcome counts towards the sender's low-acceptance rule.
         window: Option<OutcomeWindow>,
     },
-    /// A block ended the request.
+    /// A block ended the request. The member the block was aimed at keeps
+    /// seeing it as before, and it keeps evolving with their own actions.
     InvitationCancelled {
         /// The request.
         request: RequestId,
@@ -248,5 +252,56 @@ pub enum EventBody {
         /// The new policy (stored as JSON text, see `policy::as_json`).
         #[serde(with = "crate::policy::as_json")]
         policy: Box<Policy>,
+    },
+    /// A request moved in one party's own view only (SPEC §18): a member a
+    /// block was aimed at acted on it, or it expired as they see it, or the
+    /// member blocked back (their view: cancelled). Nobody else is affected.
+    ViewChanged {
+        /// The request.
+        request: RequestId,
+        /// Whose view.
+        party: Party,
+        /// The state they now see.
+        state: RequestState,
+        /// The withdraw or decline message they gave, if any.
+        message: Option<String>,
+        /// The notification the party gets (an expiry, to its sender).
+        notice: Option<Notice>,
+    },
+    /// A request a block cancelled comes back, in the state its blocked member
+    /// still saw it in, once no block stands between the two (the member
+    /// blocked never saw it end, SPEC §18).
+    InvitationRestored {
+        /// The request.
+        request: RequestId,
+        /// The state it is back in: the one its blocked member saw.
+        state: RequestState,
+    },
+    /// A member lifted their block: a request they had cancelled by it while
+    /// they saw it open (in a view of their own) is, for them, as it was
+    /// before, as a request a block cancelled comes back (`InvitationRestored`).
+    ViewRestored {
+        /// The request.
+        request: RequestId,
+        /// Whose view.
+        party: Party,
+    },
+    /// A request a member had cancelled by their own block while they saw it
+    /// open reached its time to live: lifting the block no longer brings it
+    /// back, as an expired request would not come back.
+    ViewExpiredBehindBlock {
+        /// The request.
+        request: RequestId,
+        /// Whose view.
+        party: Party,
+    },
+    /// A sender gave an address that is not the recipient's in a send that
+    /// needed it; the send was refused. Counted so that addresses cannot be
+    /// guessed (SPEC §18).
+    WrongAddressGiven {
+        /// Who gave it.
+        sender: MemberId,
+        /// Whose address it was meant to be.
+        recipient: MemberId,
     },
 }

@@ -5,7 +5,8 @@
 
 use crate::event::{Event, EventBody, Notice, OutcomeWindow, StandingCause};
 use crate::ids::{EmailId, FlagId, MemberId, NotificationId, RequestId, Seq};
-use crate::kinds::{Decision, FlagRule, InvitationSetting, ReportReason, Standing};
+use crate::kinds::{Decision, FlagRule, InvitationSetting, ReportReason, RequestState, Standing};
+use crate::records::Party;
 use crate::text::EmailAddress;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -221,6 +222,29 @@ pub enum BodyView<'a> {
         #[serde(borrow)]
         policy: Cow<'a, str>,
     },
+    ViewChanged {
+        request: RequestId,
+        party: Party,
+        state: RequestState,
+        message: Option<&'a str>,
+        notice: Option<Notice>,
+    },
+    InvitationRestored {
+        request: RequestId,
+        state: RequestState,
+    },
+    ViewRestored {
+        request: RequestId,
+        party: Party,
+    },
+    ViewExpiredBehindBlock {
+        request: RequestId,
+        party: Party,
+    },
+    WrongAddressGiven {
+        sender: MemberId,
+        recipient: MemberId,
+    },
 }
 
 impl Event {
@@ -345,6 +369,23 @@ impl EventBody {
             B::PolicyChanged { policy } => {
                 V::PolicyChanged { policy: Cow::Owned(serde_json::to_string(policy).unwrap_or_default()) }
             }
+            B::ViewChanged { request, party, state, message, notice } => V::ViewChanged {
+                request: *request,
+                party: *party,
+                state: *state,
+                message: message.as_deref(),
+                notice: *notice,
+            },
+            B::InvitationRestored { request, state } => {
+                V::InvitationRestored { request: *request, state: *state }
+            }
+            B::ViewRestored { request, party } => V::ViewRestored { request: *request, party: *party },
+            B::ViewExpiredBehindBlock { request, party } => {
+                V::ViewExpiredBehindBlock { request: *request, party: *party }
+            }
+            B::WrongAddressGiven { sender, recipient } => {
+                V::WrongAddressGiven { sender: *sender, recipient: *recipient }
+            }
         }
     }
 }
@@ -455,6 +496,33 @@ impl EventView<'_> {
                 d.put_json("policy", policy);
                 (None, None, None)
             }
+            B::ViewChanged { request, party, state, message, .. } => {
+                d.put("state", state.as_str());
+                d.put("seen_by", party.as_str());
+                if let Some(m) = message {
+                    d.put("message", m);
+                }
+                let p = parties(*request);
+                let (me, other) = match party {
+                    Party::Sender => (p.map(|p| p.0), p.map(|p| p.1)),
+                    Party::Recipient => (p.map(|p| p.1), p.map(|p| p.0)),
+                };
+                // An expiry is nobody's action.
+                let actor = if *state == RequestState::Expired { None } else { me };
+                (actor, if actor.is_some() { other } else { me }, Some(*request))
+            }
+            B::InvitationRestored { request, state } => {
+                d.put("state", state.as_str());
+                let p = parties(*request);
+                (None, p.map(|p| p.0), Some(*request))
+            }
+            B::ViewRestored { request, party } | B::ViewExpiredBehindBlock { request, party } => {
+                d.put("seen_by", party.as_str());
+                let p = parties(*request);
+                let me = p.map(|p| if *party == Party::Sender { p.0 } else { p.1 });
+                (None, me, Some(*request))
+            }
+            B::WrongAddressGiven { sender, recipient } => (Some(*sender), Some(*recipient), None),
         };
         d.finish();
         (self.body.kind(), actor, subject, request_id)
@@ -485,6 +553,11 @@ impl BodyView<'_> {
         "notifications_read",
         "email_sent",
         "policy_changed",
+        "invitation_view_changed",
+        "invitation_restored",
+        "invitation_view_restored",
+        "invitation_view_expired_behind_block",
+        "wrong_address_given",
     ];
 
     /// The SPEC kind, lowercase.
@@ -511,6 +584,11 @@ impl BodyView<'_> {
             BodyView::NotificationsRead { .. } => "notifications_read",
             BodyView::EmailSent { .. } => "email_sent",
             BodyView::PolicyChanged { .. } => "policy_changed",
+            BodyView::ViewChanged { .. } => "invitation_view_changed",
+            BodyView::InvitationRestored { .. } => "invitation_restored",
+            BodyView::ViewRestored { .. } => "invitation_view_restored",
+            BodyView::ViewExpiredBehindBlock { .. } => "invitation_view_expired_behind_block",
+            BodyView::WrongAddressGiven { .. } => "wrong_address_given",
         }
     }
 }
@@ -621,6 +699,24 @@ mod tests {
             EventBody::NotificationsRead { member: m(2), ids: vec![NotificationId(4), NotificationId(5)] },
             EventBody::EmailSent { email: EmailId(6), member: m(2) },
             EventBody::PolicyChanged { policy: Box::new(Policy::standard()) },
+            EventBody::ViewChanged {
+                request: r,
+                party: Party::Sender,
+                state: RequestState::Withdrawn,
+                message: Some("sorry".into()),
+                notice: None,
+            },
+            EventBody::ViewChanged {
+                request: r,
+                party: Party::Sender,
+                state: RequestState::Expired,
+                message: None,
+                notice: Some(Notice::default()),
+            },
+            EventBody::InvitationRestored { request: r, state: RequestState::Ignored },
+            EventBody::ViewRestored { request: r, party: Party::Recipient },
+            EventBody::ViewExpiredBehindBlock { request: r, party: Party::Sender },
+            EventBody::WrongAddressGiven { sender: m(1), recipient: m(2) },
         ];
         bodies
             .into_iter()
@@ -633,7 +729,7 @@ mod tests {
     fn stored_events_decode_as_views_equal_to_the_events_own_views() {
         let events = every_kind();
         let kinds: std::collections::BTreeSet<_> = events.iter().map(|e| e.body.kind()).collect();
-        assert_eq!(kinds.len(), 21, "every kind is covered");
+        assert_eq!(kinds.len(), 26, "every kind is covered");
         assert_eq!(kinds.len(), BodyView::KINDS.len());
         let bytes = postcard::to_allocvec(&events).unwrap();
         let views: Vec<EventView<'_>> = postcard::from_bytes(&bytes).unwrap();

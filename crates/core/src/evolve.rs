@@ -8,7 +8,7 @@ use crate::ids::{MemberId, RequestId, Seq};
 use crate::kinds::{Decision, FlagStatus, NotificationKind, ReportReason, RequestState, Standing};
 use crate::members::{ConnectionBits, Member, Profile};
 use crate::records::{
-    CancelMark, FlagRecord, Mail, NotificationRecord, OpenRequest, PairHistory, Party, RequestRecord,
+    FlagRecord, Mail, NotificationRecord, OpenRequest, PairHistory, Party, PartyView, RequestRecord,
     RequestTexts, pair_key, state_index,
 };
 use crate::state::{LogClock, State, standing_index};
@@ -52,6 +52,8 @@ impl State {
             }
             EventBody::InvitationAccepted { request, notice, window } => {
                 let was_ignored = self.request_at(*request).state == RequestState::Ignored;
+                // Accepting a request open only in its sender's view ends that view too.
+                self.set_view(*request, None);
                 self.set_request_state(*request, RequestState::Accepted, at);
                 let (s, r) = self.parties_of(*request);
                 self.connect(s, r);
@@ -67,10 +69,26 @@ impl State {
                 self.set_request_state(*request, RequestState::Declined, at);
                 self.set_message(*request, message.as_deref());
                 let (s, r) = self.parties_of(*request);
-                self.pairs.entry((s, r)).or_insert_with(|| PairHistory::closed_at(at)).last_closed = at;
                 self.record_outcome(*window, *request, false, was_ignored, seq);
-                if let Some(notice) = notice {
-                    self.notify(s, NotificationKind::InvitationDeclined, *request, at, *notice);
+                match notice {
+                    Some(notice) => {
+                        // A decline the sender is told of closes the pair for the cooldown.
+                        self.pairs.entry((s, r)).or_insert_with(|| PairHistory::closed_at(at)).last_closed =
+                            at;
+                        self.notify(s, NotificationKind::InvitationDeclined, *request, at, *notice);
+                    }
+                    None => {
+                        // Not told: the sender's view keeps it pending, without the message.
+                        let since = self.request_at(*request).created_at;
+                        let view = PartyView {
+                            party: Party::Sender,
+                            state: Some(RequestState::Pending),
+                            since,
+                            message: None,
+                            before_block: None,
+                        };
+                        self.set_view(*request, Some(view));
+                    }
                 }
             }
             EventBody::InvitationWithdrawn { request, message, notice } => {
@@ -78,8 +96,21 @@ impl State {
                 self.set_message(*request, message.as_deref());
                 let (s, r) = self.parties_of(*request);
                 self.pairs.entry((s, r)).or_insert_with(|| PairHistory::closed_at(at)).withdrawn(at, seq);
-                if let Some(notice) = notice {
-                    self.notify(r, NotificationKind::InvitationWithdrawn, *request, at, *notice);
+                match notice {
+                    Some(notice) => {
+                        self.notify(r, NotificationKind::InvitationWithdrawn, *request, at, *notice)
+                    }
+                    // Not told: the request leaves the recipient's views.
+                    None => {
+                        let view = PartyView {
+                            party: Party::Recipient,
+                            state: None,
+                            since: at,
+                            message: None,
+                            before_block: None,
+                        };
+                        self.set_view(*request, Some(view));
+                    }
                 }
             }
             EventBody::InvitationExpired { request, notice, window } => {
@@ -90,13 +121,20 @@ impl State {
                 self.notify(s, NotificationKind::InvitationExpired, *request, at, *notice);
             }
             EventBody::InvitationCancelled { request, blocker } => {
+                // The member the block was aimed at keeps seeing it as it was
+                // (the state kept is the true one: the sender still sees an
+                // ignored request as pending, and a restored one is as it was).
                 let r = self.request_at(*request);
-                let (before, before_at) = (r.state, r.updated_at);
-                self.set_request_state(*request, RequestState::Cancelled, at);
-                let r = self.request_mut(*request);
                 let blocked = if r.recipient == *blocker { Party::Sender } else { Party::Recipient };
-                r.cancelled = CancelMark::new(before, blocked);
-                self.before_block.insert(*request, before_at);
+                let kept = PartyView {
+                    party: blocked,
+                    state: Some(r.state),
+                    since: r.updated_at,
+                    message: None,
+                    before_block: None,
+                };
+                self.set_request_state(*request, RequestState::Cancelled, at);
+                self.set_view(*request, Some(kept));
             }
             EventBody::ConnectionRemoved { member, other } => self.disconnect(*member, *other),
             EventBody::MemberBlocked { blocker, blocked } => {
@@ -186,6 +224,136 @@ impl State {
             }
             // The model applies a policy change to its policy; the state has none.
             EventBody::PolicyChanged { .. } => {}
+            EventBody::ViewChanged { request, party, state, message, notice } => {
+                let r = self.request_at(*request);
+                let (truth, truth_since) = (r.state, r.updated_at);
+                let previous = self.view_of(*request, r, *party).and_then(|v| Some((v.state?, v.since)));
+                // Cancelled by their own block while they saw it open: what they saw comes back when they lift it.
+                let before_block = previous.filter(|(s, _)| *state == RequestState::Cancelled && s.is_open());
+                let view = PartyView {
+                    party: *party,
+                    state: Some(*state),
+                    since: at,
+                    message: message.as_deref().map(Box::from),
+                    before_block,
+                };
+                // A view that has come back to the truth is no view of its own.
+                let same =
+                    *state == truth && at == truth_since && message.is_none() && before_block.is_none();
+                self.set_view(*request, (!same).then_some(view));
+                let (s, r) = self.parties_of(*request);
+                if *party == Party::Sender && *state == RequestState::Withdrawn {
+                    // The sender withdrew, as far as they know: for moderation and cooldowns, it counts.
+                    self.pairs.entry((s, r)).or_insert_with(|| PairHistory::closed_at(at)).withdrawn(at, seq);
+                }
+                if let Some(notice) = notice {
+                    self.notify(s, NotificationKind::InvitationExpired, *request, at, *notice);
+                }
+            }
+            EventBody::ViewRestored { request, party } => {
+                let r = self.request_at(*request);
+                if let Some(PartyView { before_block: Some((state, since)), .. }) =
+                    self.view_of(*request, r, *party).cloned()
+                {
+                    let view = PartyView {
+                        party: *party,
+                        state: Some(state),
+                        since,
+                        message: None,
+                        before_block: None,
+                    };
+                    self.set_view(*request, Some(view));
+                }
+            }
+            EventBody::ViewExpiredBehindBlock { request, party } => {
+                let r = self.request_at(*request);
+                if let Some(mut view) = self.view_of(*request, r, *party).cloned() {
+                    view.before_block = None;
+                    self.set_view(*request, Some(view));
+                }
+            }
+            EventBody::InvitationRestored { request, state } => {
+                let r = self.request_at(*request);
+                let view = self.views.get(request).filter(|_| r.has_view).cloned();
+                if let Some(PartyView { since, .. }) = view {
+                    let state = *state;
+                    let (sender, recipient) = (r.sender, r.recipient);
+                    self.set_view(*request, None);
+                    self.set_request_state(*request, state, since);
+                    self.open_pairs
+                        .insert(pair_key(sender, recipient), OpenRequest::new(*request, sender < recipient));
+                }
+            }
+            EventBody::WrongAddressGiven { sender, .. } => {
+                let list = self.wrong_addresses.entry(*sender).or_default();
+                // Only the last day's count; older ones are dropped to keep this small.
+                list.retain(|t| t.0 > at.0 - crate::time::DAY_MS);
+                list.push(at);
+            }
+        }
+        if let EventBody::InvitationRestored { request, .. } | EventBody::ViewRestored { request, .. } =
+            &event.body
+        {
+            // Open again: the expiry scan must start at it at the latest.
+            self.oldest_open = self.oldest_open.min(request.0 as usize - 1);
+        }
+        if matches!(
+            event.body,
+            EventBody::InvitationAccepted { .. }
+                | EventBody::InvitationDeclined { .. }
+                | EventBody::InvitationWithdrawn { .. }
+                | EventBody::InvitationExpired { .. }
+                | EventBody::InvitationCancelled { .. }
+                | EventBody::ViewChanged { .. }
+                | EventBody::ViewExpiredBehindBlock { .. }
+        ) {
+            self.advance_oldest_open();
+        }
+    }
+
+    /// Sets (or, with `None`, removes) the view one party has of request `id`
+    /// of its own, keeping the flag on the request and the index of requests
+    /// open only in a view.
+    fn set_view(&mut self, id: RequestId, view: Option<PartyView>) {
+        let r = self.request_at(id);
+        let key = pair_key(r.sender, r.recipient);
+        let had = r.has_view;
+        let live = view
+            .as_ref()
+            .is_some_and(|v| v.state.is_some_and(RequestState::is_open) || v.before_block.is_some());
+        if live {
+            self.live_views.insert(key, id);
+        } else if had && self.live_views.get(&key) == Some(&id) {
+            self.live_views.remove(&key);
+        }
+        self.request_mut(id).has_view = view.is_some();
+        match view {
+            Some(v) => {
+                self.views.insert(id, v);
+            }
+            None if had => {
+                self.views.remove(&id);
+            }
+            None => {}
+        }
+    }
+
+    /// Whether request `index` is open in truth or in a party's view.
+    fn open_anywhere(&self, index: usize) -> bool {
+        self.requests.get(index).is_some_and(|r| {
+            r.state.is_open()
+                || (r.has_view
+                    && self.views.get(&RequestId(index as u64 + 1)).is_some_and(|v| {
+                        v.state.is_some_and(RequestState::is_open)
+                            || v.before_block.is_some_and(|(s, _)| s.is_open())
+                    }))
+        })
+    }
+
+    /// Moves the expiry scan's start past requests open nowhere.
+    fn advance_oldest_open(&mut self) {
+        while self.oldest_open < self.requests.len() && !self.open_anywhere(self.oldest_open) {
+            self.oldest_open += 1;
         }
     }
 
@@ -232,7 +400,7 @@ impl State {
             sender,
             recipient,
             state: RequestState::Pending,
-            cancelled: CancelMark::default(),
+            has_view: false,
             created_at: at,
             updated_at: at,
             seq,
@@ -258,9 +426,6 @@ impl State {
         self.by_state[state_index(to)] += 1;
         if from.is_open() && !to.is_open() {
             self.open_pairs.remove(&pair_key(sender, recipient));
-            while self.requests.get(self.oldest_open).is_some_and(|r| !r.state.is_open()) {
-                self.oldest_open += 1;
-            }
         }
     }
 
@@ -321,7 +486,7 @@ impl State {
         m.last_notification = Link::to(index);
         m.unread += 1;
         self.notifications.push(record);
-        debug_assert!(self.request(request).is_some_and(|r| self.notifications[index].created_at(r) == at));
+        debug_assert_eq!(self.notified_at(&self.notifications[index]), Some(at));
         if let Some(after) = notice.email_after_ms {
             // Due times are kept as the delay in force from a notification on,
             // which changes only when the policy's does.

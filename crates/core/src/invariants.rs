@@ -126,8 +126,21 @@ impl Model {
             if r.has_texts != s.texts.contains_key(&id) {
                 say(format!("{id}: whether it has a note or message is recorded wrongly"));
             }
-            if (r.state == RequestState::Cancelled) != r.cancelled.get().is_some() {
-                say(format!("{id} is {} but its block record says otherwise", r.state));
+            if r.has_view != s.views.contains_key(&id) {
+                say(format!("{id}: whether a party sees it otherwise is recorded wrongly"));
+            }
+            if let Some(v) = s.views.get(&id).filter(|_| r.has_view) {
+                if r.state.is_open() {
+                    say(format!("{id} is open, yet {} sees it otherwise", v.party.as_str()));
+                }
+                let open_in_view = v.state.is_some_and(RequestState::is_open);
+                let live = open_in_view || v.before_block.is_some();
+                if live != (s.live_view_between(r.sender, r.recipient) == Some(id)) {
+                    say(format!("{id}: whether its view still matters is indexed wrongly"));
+                }
+                if open_in_view && i < s.oldest_open {
+                    say(format!("{id} is open in a view but the expiry scan starts after it"));
+                }
             }
             if !s.members.contains_key(&r.sender) || !s.members.contains_key(&r.recipient) {
                 say(format!("{id} names an unregistered member"));
@@ -139,8 +152,19 @@ impl Model {
         if open != s.open_pairs.len() {
             say(format!("{open} requests are open but the pair index holds {}", s.open_pairs.len()));
         }
-        if s.requests.get(s.oldest_open).is_some_and(|r| !r.state.is_open()) {
-            say("the expiry scan starts at a closed request".into());
+        let open_in_a_view = |i: usize, r: &crate::records::RequestRecord| {
+            s.view_of(RequestId(i as u64 + 1), r, crate::records::Party::Sender)
+                .or_else(|| s.view_of(RequestId(i as u64 + 1), r, crate::records::Party::Recipient))
+                .is_some_and(|v| {
+                    v.state.is_some_and(RequestState::is_open)
+                        || v.before_block.is_some_and(|(s, _)| s.is_open())
+                })
+        };
+        if s.requests
+            .get(s.oldest_open)
+            .is_some_and(|r| !r.state.is_open() && !open_in_a_view(s.oldest_open, r))
+        {
+            say("the expiry scan starts at a request open nowhere".into());
         }
         let unread: u64 = s.members.values().map(|m| u64::from(m.unread)).sum();
         if unread != s.notifications.iter().filter(|n| !n.read).count() as u64 {
@@ -184,7 +208,9 @@ impl Model {
         };
         cmp("policy", self.policy() == other.policy());
         cmp("members", a.members == b.members && a.profiles == b.profiles);
-        cmp("requests", a.requests == b.requests && a.texts == b.texts && a.before_block == b.before_block);
+        cmp("requests", a.requests == b.requests && a.texts == b.texts);
+        cmp("views", a.views == b.views && a.live_views == b.live_views);
+        cmp("wrong addresses", a.wrong_addresses == b.wrong_addresses);
         cmp("open requests", a.open_pairs == b.open_pairs && a.oldest_open == b.oldest_open);
         cmp("blocks", a.blocks == b.blocks && a.dont_know == b.dont_know);
         cmp("notifications", a.notifications == b.notifications);

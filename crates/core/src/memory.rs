@@ -62,7 +62,7 @@ impl Model {
             ("notifications: records", s.notifications.len() * size_of::<NotificationRecord>()),
             ("moderation: table", table(&s.moderation)),
             ("moderation: records", moderation),
-            ("before-block times: table", table(&s.before_block)),
+            ("views of one party: table", table(&s.views)),
         ]
     }
 }

@@ -91,11 +91,17 @@ impl Model {
         self.state.evolve(event);
     }
 
-    /// Decides and applies a command; returns what it returns and its events.
-    pub fn execute(&mut self, command: &Command, at: Timestamp) -> Result<(Outcome, Vec<Event>), Error> {
+    /// Decides and applies a command; returns its events, and what it returns
+    /// (or the refusal of a command refused with events recorded).
+    pub fn execute(
+        &mut self,
+        command: &Command,
+        at: Timestamp,
+    ) -> Result<(Result<Outcome, Error>, Vec<Event>), Error> {
         let d = self.decide(command, at)?;
         self.apply(&d.events);
-        Ok((d.outcome, d.events))
+        let events = d.events.clone();
+        Ok((d.result(), events))
     }
 
     pub(crate) fn member(&self, id: MemberId) -> Result<&Member, Error> {

@@ -277,7 +277,7 @@ impl Network for MemoryNetwork {
         for e in events {
             log.push(e);
         }
-        Ok(outcome)
+        outcome
     }
 
     fn read<R>(&self, query: impl FnOnce(&Model) -> R) -> Result<R, Error> {

@@ -5,9 +5,9 @@
 //! | part | holds |
 //! |---|---|
 //! | 0 | policy, clock, members, moderation memory, flags, blocks, "don't know" reports, counters |
-//! | 1 | requests, the open-pair index, times from before blocks |
+//! | 1 | requests, the open-pair index, the views parties have of their own, the notes |
 //! | 2 | notifications and the email bookkeeping |
-//! | 3 | withdrawal and decline histories, member profiles (address, name, contacts) |
+//! | 3 | withdrawal and decline histories, member profiles (address, name, contacts), wrong addresses given |
 
 use crate::chunked::Chunked;
 use crate::collections::{Map, Set, sized_map};
@@ -17,7 +17,8 @@ use crate::members::{MemberTable, Profile};
 use crate::model::Model;
 use crate::policy::Policy;
 use crate::records::{
-    FlagRecord, ModerationRecord, NotificationRecord, OpenRequest, PairHistory, RequestRecord, RequestTexts,
+    FlagRecord, ModerationRecord, NotificationRecord, OpenRequest, PairHistory, PartyView, RequestRecord,
+    RequestTexts,
 };
 use crate::state::{LogClock, State};
 use crate::time::Timestamp;
@@ -73,11 +74,13 @@ type RequestsOwned = (
     Chunked<RequestRecord>,
     usize,
     Sized<(MemberId, MemberId), OpenRequest>,
-    Sized<RequestId, Timestamp>,
+    Sized<RequestId, PartyView>,
+    Sized<(MemberId, MemberId), RequestId>,
     Sized<RequestId, RequestTexts>,
 );
 type NotificationsOwned = (Chunked<NotificationRecord>, Vec<(usize, Duration)>, usize, u64);
-type PairsOwned = (Sized<(MemberId, MemberId), PairHistory>, Sized<MemberId, Profile>);
+type PairsOwned =
+    (Sized<(MemberId, MemberId), PairHistory>, Sized<MemberId, Profile>, Sized<MemberId, Vec<Timestamp>>);
 
 /// One decoded part; [`join`] puts the four back together.
 pub struct Part(PartBody);
@@ -110,9 +113,11 @@ pub fn serialize_part<S: Serializer>(model: &Model, index: usize, s: S) -> Resul
             );
             core.serialize(s)
         }
-        1 => (&st.requests, st.oldest_open, &st.open_pairs, &st.before_block, &st.texts).serialize(s),
+        1 => {
+            (&st.requests, st.oldest_open, &st.open_pairs, &st.views, &st.live_views, &st.texts).serialize(s)
+        }
         2 => (&st.notifications, &st.email_delays, st.oldest_unsent, st.unsent).serialize(s),
-        3 => (&st.pairs, &st.profiles).serialize(s),
+        3 => (&st.pairs, &st.profiles, &st.wrong_addresses).serialize(s),
         _ => Err(serde::ser::Error::custom(format!("a model has {PARTS} parts, not {}", index + 1))),
     }
 }
@@ -159,9 +164,9 @@ pub fn join(parts: impl IntoIterator<Item = Part>) -> Result<Model, Error> {
         blocks,
         dont_know,
     ) = *core;
-    let (requests, oldest_open, open_pairs, before_block, texts) = requests.ok_or_else(missing)?;
+    let (requests, oldest_open, open_pairs, views, live_views, texts) = requests.ok_or_else(missing)?;
     let (notifications, email_delays, oldest_unsent, unsent) = notifications.ok_or_else(missing)?;
-    let (pairs, profiles) = pairs.ok_or_else(missing)?;
+    let (pairs, profiles, wrong_addresses) = pairs.ok_or_else(missing)?;
     let state = State {
         last_seq,
         last_at,
@@ -173,9 +178,11 @@ pub fn join(parts: impl IntoIterator<Item = Part>) -> Result<Model, Error> {
         dont_know,
         pairs: pairs.0,
         profiles: profiles.0,
+        wrong_addresses: wrong_addresses.0,
         notifications,
         email_delays,
-        before_block: before_block.0,
+        views: views.0,
+        live_views: live_views.0,
         texts: texts.0,
         oldest_unsent,
         unsent,

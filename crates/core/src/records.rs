@@ -9,7 +9,7 @@ use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// One side of a request: who sent it or who received it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Party {
     /// The member who sent it.
     Sender,
@@ -35,6 +35,11 @@ impl Party {
     }
 }
 
+/// `state` as `party` sees it: the sender never sees `ignored` (it stays `pending`).
+pub fn seen_as(state: RequestState, party: Party) -> RequestState {
+    if party == Party::Sender && state == RequestState::Ignored { RequestState::Pending } else { state }
+}
+
 /// The index of a state in [`RequestState::ALL`].
 pub fn state_index(s: RequestState) -> usize {
     RequestState::ALL.iter().position(|x| *x == s).unwrap_or(0)
@@ -50,24 +55,25 @@ pub struct RequestTexts {
     pub message: Option<Box<str>>,
 }
 
-/// How a block cancelled a request: the state before it, and which party was
-/// the member blocked. Packed in a byte (0: not cancelled by a block).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CancelMark(u8);
-
-impl CancelMark {
-    /// The mark of a request in state `before` when a block aimed at `blocked` cancelled it.
-    pub(crate) fn new(before: RequestState, blocked: Party) -> Self {
-        Self(1 + ((state_index(before) as u8) << 1 | u8::from(blocked == Party::Sender)))
-    }
-
-    /// The state before the block and the party that was blocked, if a block cancelled it.
-    pub fn get(self) -> Option<(RequestState, Party)> {
-        let v = self.0.checked_sub(1)?;
-        // A byte read back from a damaged snapshot may name no state: treat it as no mark.
-        let blocked = if v & 1 == 1 { Party::Sender } else { Party::Recipient };
-        Some((*RequestState::ALL.get(usize::from(v >> 1))?, blocked))
-    }
+/// How one party sees a request when that differs from the truth, so that
+/// they learn nothing they must not (SPEC §18): the member a block was aimed
+/// at keeps seeing the request as before the block and it keeps evolving
+/// with their own actions; a sender not told of a decline keeps seeing it
+/// pending; a recipient not told of a withdrawal no longer sees it at all.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PartyView {
+    /// Whose view it is.
+    pub party: Party,
+    /// The state they see; `None` when the request is not in their views at all.
+    pub state: Option<RequestState>,
+    /// When it last changed as they see it.
+    pub since: Timestamp,
+    /// The withdraw or decline message they see (their own, or none).
+    pub message: Option<Box<str>>,
+    /// When they cancelled it by a block of their own while they saw it open:
+    /// the state (and time) they saw before, which comes back when they lift
+    /// the block, as a request a block cancelled does.
+    pub before_block: Option<(RequestState, Timestamp)>,
 }
 
 /// A stored request (64 bytes, aligned to a cache line so reading one is one
@@ -93,8 +99,8 @@ pub struct RequestRecord {
     pub back_by_recipient: Link,
     /// The true state.
     pub state: RequestState,
-    /// Set when a block cancelled it.
-    pub cancelled: CancelMark,
+    /// Whether one party sees it otherwise than it is (in `State::views`).
+    pub has_view: bool,
     /// Whether it has a note or a message (in `State::texts`).
     pub has_texts: bool,
 }
@@ -108,16 +114,21 @@ impl RequestRecord {
         }
     }
 
-    /// The state as `party` sees it: the sender never sees `ignored`, and the
-    /// member a block was aimed at sees the state the request had before the block.
-    pub fn shown_to(&self, party: Party) -> RequestState {
-        let mut state = self.state;
-        if let (RequestState::Cancelled, Some((before, blocked))) = (state, self.cancelled.get())
-            && blocked == party
-        {
-            state = before;
+    /// The party `member` is on, if they are one.
+    pub fn party_of(&self, member: MemberId) -> Option<Party> {
+        if member == self.sender {
+            Some(Party::Sender)
+        } else if member == self.recipient {
+            Some(Party::Recipient)
+        } else {
+            None
         }
-        if party == Party::Sender && state == RequestState::Ignored { RequestState::Pending } else { state }
+    }
+
+    /// The true state as `party` sees it: the sender never sees `ignored`.
+    /// (A party with a view of their own sees that instead: `State::seen_by`.)
+    pub fn truth_seen_by(&self, party: Party) -> RequestState {
+        seen_as(self.state, party)
     }
 }
 
@@ -164,16 +175,6 @@ impl NotificationRecord {
             NotificationKind::InvitationAccepted
             | NotificationKind::InvitationDeclined
             | NotificationKind::InvitationExpired => Party::Sender,
-        }
-    }
-
-    /// When it was created: a request's notifications are made when it is sent
-    /// and when it closes (accepted, declined, withdrawn, expired), and a
-    /// closed request never changes again.
-    pub fn created_at(&self, r: &RequestRecord) -> Timestamp {
-        match self.kind {
-            NotificationKind::InvitationReceived => r.created_at,
-            _ => r.updated_at,
         }
     }
 
@@ -307,33 +308,6 @@ mod tests {
         assert_eq!(align_of::<RequestRecord>(), 64);
         assert!(size_of::<NotificationRecord>() <= 24, "{}", size_of::<NotificationRecord>());
         assert!(size_of::<PairHistory>() <= 24, "{}", size_of::<PairHistory>());
-    }
-
-    /// Found by the storage fuzz target: a snapshot whose bytes were changed
-    /// (and its checksum made to match) decoded a request's cancel mark as a
-    /// byte that names no state; reading the mark indexed past the list of
-    /// states and panicked inside `Store::check`.
-    #[test]
-    fn a_cancel_mark_that_names_no_state_reads_as_none() {
-        for byte in 0..=u8::MAX {
-            let mark: CancelMark = serde_json::from_str(&byte.to_string()).unwrap();
-            let read = mark.get();
-            if byte == 0 || byte > 14 {
-                assert_eq!(read, None, "mark {byte}");
-            } else {
-                assert!(read.is_some(), "mark {byte}");
-            }
-        }
-    }
-
-    #[test]
-    fn a_cancel_mark_keeps_the_state_before_and_the_party_blocked() {
-        for state in RequestState::ALL {
-            for party in [Party::Sender, Party::Recipient] {
-                assert_eq!(CancelMark::new(*state, party).get(), Some((*state, party)));
-            }
-        }
-        assert_eq!(CancelMark::default().get(), None);
     }
 
     #[test]

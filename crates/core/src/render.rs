@@ -24,7 +24,8 @@ pub fn notification_text(state: &State, policy: &Policy, n: &NotificationRecord)
         return String::new();
     };
     let actor = escape(&display_name(state, n.parties(r).1));
-    let age = n.created_at(r).millis().saturating_sub(r.created_at.millis());
+    let made = state.notified_at(n).unwrap_or(r.updated_at);
+    let age = made.millis().saturating_sub(r.created_at.millis());
     let sent_on = if age > duration_ms(policy.date_context_after) {
         format!(" sent on {}", r.created_at.date())
     } else {

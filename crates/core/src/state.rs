@@ -4,11 +4,11 @@
 use crate::chunked::Chunked;
 use crate::collections::{Map, Set, sized_map};
 use crate::ids::{EmailId, FlagId, MemberId, NotificationId, RequestId, Seq};
-use crate::kinds::{RequestState, Standing};
+use crate::kinds::{NotificationKind, RequestState, Standing};
 use crate::members::{Member, MemberTable, Profile};
 use crate::records::{
     EmailRecord, FlagRecord, Mail, ModerationRecord, NotificationRecord, OpenRequest, PairHistory, Party,
-    RequestRecord, RequestTexts, pair_key,
+    PartyView, RequestRecord, RequestTexts, pair_key, seen_as,
 };
 use crate::text::EmailAddress;
 use crate::thread::{Link, Thread};
@@ -64,10 +64,19 @@ pub struct State {
     /// The email delay in force from each notification index on (an entry is
     /// added when the policy's delay changes), so due times can be derived.
     pub email_delays: Vec<(usize, std::time::Duration)>,
-    /// Update times from before a block, for requests a block cancelled: the
-    /// blocked member's views keep showing them.
+    /// How one party sees a request, for the requests a party sees otherwise
+    /// than they are (a block, a silent decline or withdrawal; see `PartyView`).
     #[serde(deserialize_with = "sized_map")]
-    pub before_block: Map<RequestId, Timestamp>,
+    pub views: Map<RequestId, PartyView>,
+    /// For each pair with a request that is open only in one party's view (not
+    /// in truth), or that they cancelled by a block while they saw it open,
+    /// that request: at most one per pair, like the truly open ones.
+    #[serde(deserialize_with = "sized_map")]
+    pub live_views: Map<(MemberId, MemberId), RequestId>,
+    /// Wrong addresses each sender gave in `send(..., email=...)`, with when:
+    /// the last day's, oldest first (SPEC §18).
+    #[serde(deserialize_with = "sized_map")]
+    pub wrong_addresses: Map<MemberId, Vec<Timestamp>>,
     /// Index (0-based) of the oldest notification whose email may be unsent:
     /// every email before it was sent.
     pub oldest_unsent: usize,
@@ -86,6 +95,17 @@ pub struct State {
     pub by_state: [u64; 7],
     /// Members by standing, indexed like [`Standing::ALL`].
     pub by_standing: [u64; 3],
+}
+
+/// A request as one party sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seen<'a> {
+    /// The state they see.
+    pub state: RequestState,
+    /// When it last changed as they see it.
+    pub since: Timestamp,
+    /// The withdraw or decline message they see.
+    pub message: Option<&'a str>,
 }
 
 /// The index of a standing in [`Standing::ALL`].
@@ -164,23 +184,61 @@ impl State {
         self.request(n.request).map(|r| n.parties(r))
     }
 
-    /// When record `r` of request `id` last changed as `party` sees it, shown in state `shown`.
-    pub fn updated_seen_in(
-        &self,
-        id: RequestId,
-        r: &RequestRecord,
-        shown: RequestState,
-        party: Party,
-    ) -> Timestamp {
-        if party == Party::Sender && shown == RequestState::Pending {
-            return r.created_at;
+    /// The view of its own `party` holds of request `id` (record `r`), when it
+    /// differs from the truth.
+    pub fn view_of(&self, id: RequestId, r: &RequestRecord, party: Party) -> Option<&PartyView> {
+        if !r.has_view {
+            return None;
         }
-        if shown != r.state
-            && let Some(before) = self.before_block.get(&id)
-        {
-            return *before;
+        self.views.get(&id).filter(|v| v.party == party)
+    }
+
+    /// Request `id` (record `r`) as `party` sees it: its state, when that last
+    /// changed, and the withdraw or decline message they see; `None` when it is
+    /// not in their views at all.
+    pub fn seen_by<'a>(&'a self, id: RequestId, r: &'a RequestRecord, party: Party) -> Option<Seen<'a>> {
+        if let Some(v) = self.view_of(id, r, party) {
+            let state = seen_as(v.state?, party);
+            let since =
+                if party == Party::Sender && state == RequestState::Pending { r.created_at } else { v.since };
+            return Some(Seen { state, since, message: v.message.as_deref() });
         }
-        r.updated_at
+        let state = r.truth_seen_by(party);
+        // The sender never learns of an ignore: a pending request changed when it was sent.
+        let since = if party == Party::Sender && state == RequestState::Pending {
+            r.created_at
+        } else {
+            r.updated_at
+        };
+        let message = self.texts_of(id, r).and_then(|t| t.message.as_deref());
+        Some(Seen { state, since, message })
+    }
+
+    /// When notification `n` was made: a request's notifications are made when it
+    /// is sent and when it closes (as the member told sees it), and a closed
+    /// request never changes again.
+    pub fn notified_at(&self, n: &NotificationRecord) -> Option<Timestamp> {
+        let r = self.request(n.request)?;
+        if n.kind == NotificationKind::InvitationReceived {
+            return Some(r.created_at);
+        }
+        match self.view_of(n.request, r, n.told()) {
+            Some(v) => Some(v.since),
+            None => Some(r.updated_at),
+        }
+    }
+
+    /// A request between `a` and `b` open in one party's view only, if any.
+    pub fn open_in_view_between(&self, a: MemberId, b: MemberId) -> Option<RequestId> {
+        let id = self.live_view_between(a, b)?;
+        let r = self.request(id)?;
+        self.views.get(&id).filter(|_| r.has_view).and_then(|v| v.state).filter(|s| s.is_open()).map(|_| id)
+    }
+
+    /// A request between `a` and `b` with a view that still matters: open in
+    /// it, or cancelled by its party's own block (see `PartyView::before_block`).
+    pub fn live_view_between(&self, a: MemberId, b: MemberId) -> Option<RequestId> {
+        self.live_views.get(&pair_key(a, b)).copied()
     }
 
     /// The flag with this id.
@@ -208,7 +266,7 @@ impl State {
             .map_or(Default::default(), |d| d.1);
         Some(EmailRecord {
             notification: NotificationId(id.0),
-            due_at: n.created_at(self.request(n.request)?).plus(delay),
+            due_at: self.notified_at(n)?.plus(delay),
             sent_at: n.sent_at(),
         })
     }

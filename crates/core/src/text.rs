@@ -13,8 +13,47 @@ pub const MAX_NAME_CHARS: usize = 200;
 /// Longest email address, in bytes (RFC 5321).
 pub const MAX_EMAIL_BYTES: usize = 254;
 
-/// A validated email address: one `@`, something on both sides, no spaces or
-/// control characters, at most 254 bytes. Compared case-insensitively.
+/// Longest local part of an address, in bytes (RFC 5321).
+pub const MAX_LOCAL_BYTES: usize = 64;
+/// Longest label of a domain, in bytes.
+const MAX_LABEL_BYTES: usize = 63;
+
+/// Characters that show nothing or change how text around them reads:
+/// zero-width spaces and joiners, bidirectional controls, tag characters, the
+/// byte-order mark, soft hyphens, variation selectors, fillers (Unicode's
+/// format characters and the like).
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}'
+        | '\u{FFF0}'..='\u{FFFB}' | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}'
+        | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// Unicode's bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069):
+/// they can make a name or a note read as something else.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Tag characters (U+E0000–U+E007F): invisible, and able to hide text.
+fn is_tag(c: char) -> bool {
+    matches!(c, '\u{E0000}'..='\u{E007F}')
+}
+
+/// The line and paragraph separators U+2028 and U+2029.
+fn is_separator(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// A validated email address, one that an SMTP library accepts: a local part
+/// of at most 64 bytes (dot-separated words of letters, digits and
+/// `!#$%&'*+/=?^_`{|}~-`, or characters beyond ASCII), one `@`, a domain of
+/// valid labels (ASCII letters and digits, characters beyond ASCII, inner hyphens), at most 254
+/// bytes; no whitespace, control, invisible or format characters, brackets,
+/// commas, quotes. Compared after ASCII case folding only (`\u{212a}`, the
+/// Kelvin sign, is not `k`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct EmailAddress(Box<str>);
@@ -32,14 +71,37 @@ impl EmailAddress {
         if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(bad("contains a space or a control character"));
         }
-        let mut parts = text.split('@');
-        match (parts.next(), parts.next(), parts.next()) {
-            (Some(local), Some(domain), None) if !local.is_empty() && !domain.is_empty() => {
-                Ok(Self(text.into()))
-            }
-            (_, _, Some(_)) => Err(bad("has more than one @")),
-            _ => Err(bad("needs one @ with text on both sides")),
+        if text.chars().any(|c| is_invisible(c) || is_separator(c)) {
+            return Err(bad("contains an invisible or formatting character"));
         }
+        if text.chars().any(|c| matches!(c, '<' | '>' | '(' | ')' | '[' | ']' | ',' | ';' | ':' | '\\' | '"'))
+        {
+            return Err(bad("contains a bracket, comma, colon, semicolon, backslash or quote"));
+        }
+        let mut parts = text.split('@');
+        let (local, domain) = match (parts.next(), parts.next(), parts.next()) {
+            (Some(local), Some(domain), None) if !local.is_empty() && !domain.is_empty() => (local, domain),
+            (_, _, Some(_)) => return Err(bad("has more than one @")),
+            _ => return Err(bad("needs one @ with text on both sides")),
+        };
+        if local.len() > MAX_LOCAL_BYTES {
+            return Err(bad(&format!("has more than {MAX_LOCAL_BYTES} bytes before the @")));
+        }
+        let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c) || !c.is_ascii();
+        if local.split('.').any(|word| word.is_empty() || !word.chars().all(atext)) {
+            return Err(bad("has a part before the @ that is not an address (dots only between words)"));
+        }
+        let label_ok = |label: &str| {
+            !label.is_empty()
+                && label.len() <= MAX_LABEL_BYTES
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || !c.is_ascii())
+        };
+        if !domain.split('.').all(label_ok) {
+            return Err(bad("has a domain that is not made of valid labels"));
+        }
+        Ok(Self(text.into()))
     }
 
     /// The address as it was given.
@@ -47,15 +109,20 @@ impl EmailAddress {
         &self.0
     }
 
-    /// The lowercase form used for comparisons.
+    /// The form used for comparisons: ASCII letters lowercased, nothing else changed.
     pub fn key(&self) -> String {
-        self.0.to_lowercase()
+        self.0.to_ascii_lowercase()
+    }
+
+    /// Whether `text` names this address (ASCII case aside).
+    pub fn is(&self, text: &str) -> bool {
+        self.0.eq_ignore_ascii_case(text)
     }
 }
 
 impl PartialEq for EmailAddress {
     fn eq(&self, other: &Self) -> bool {
-        self.0.to_lowercase() == other.0.to_lowercase()
+        self.0.eq_ignore_ascii_case(&other.0)
     }
 }
 impl Eq for EmailAddress {}
@@ -94,11 +161,30 @@ pub fn check_note(what: &str, text: &str, max_chars: usize) -> Result<(), Error>
     Ok(())
 }
 
+/// A note or message that says something: one of only whitespace is no note.
+pub fn meaningful(text: Option<&str>) -> Option<&str> {
+    text.filter(|t| !t.trim().is_empty())
+}
+
 /// Checks a display name: one line, no control characters, at most
-/// [`MAX_NAME_CHARS`] characters, not blank.
+/// [`MAX_NAME_CHARS`] characters, at least one visible character, no line or
+/// paragraph separators, tag characters or bidirectional controls.
 pub fn check_name(text: &str) -> Result<(), Error> {
     if text.trim().is_empty() {
         return Err(Error::InvalidInput("the name is empty".into()));
+    }
+    if !text.chars().any(|c| !c.is_whitespace() && !is_invisible(c)) {
+        return Err(Error::InvalidInput("the name has no visible character".into()));
+    }
+    if text.chars().any(|c| is_separator(c) || is_tag(c)) {
+        return Err(Error::InvalidInput(
+            "the name contains a line separator or a hidden tag character".into(),
+        ));
+    }
+    if text.chars().any(is_bidi_control) {
+        return Err(Error::InvalidInput(
+            "the name contains a character that changes the direction of text".into(),
+        ));
     }
     if text.chars().nth(MAX_NAME_CHARS).is_some() {
         return Err(Error::InvalidInput(format!("the name is longer than {MAX_NAME_CHARS} characters")));
@@ -157,8 +243,12 @@ mod tests {
         }
         let long = format!("{}@example.com", "a".repeat(250));
         assert!(EmailAddress::parse(&long).is_err());
-        let just_fits = format!("{}@b", "a".repeat(252));
+        // 254 bytes: the longest local part (64) and a domain of labels of at most 63.
+        let just_fits =
+            format!("{}@{}.{}.{}", "a".repeat(64), "b".repeat(63), "c".repeat(63), "d".repeat(61));
+        assert_eq!(just_fits.len(), 254);
         assert!(EmailAddress::parse(&just_fits).is_ok());
+        assert!(EmailAddress::parse(&format!("{}@b", "a".repeat(65))).is_err());
     }
 
     #[test]
@@ -167,6 +257,79 @@ mod tests {
             EmailAddress::parse("Ada@Example.COM").unwrap(),
             EmailAddress::parse("ada@example.com").unwrap()
         );
+    }
+
+    /// SPEC §18: ASCII case folding only, and only addresses a mailer accepts.
+    #[test]
+    fn addresses_that_deceive_are_refused_and_compared_without_unicode_folding() {
+        let kelvin = EmailAddress::parse("\u{212a}ate@x.com").unwrap();
+        assert_ne!(kelvin, EmailAddress::parse("KATE@x.com").unwrap());
+        assert!(!kelvin.is("kate@x.com"));
+        assert_ne!(kelvin.key(), "kate@x.com");
+        for bad in [
+            "x<evil@e.com>",
+            "\u{200b}@\u{200b}",
+            "a\u{200b}b@example.com",
+            "a@exa\u{200d}mple.com",
+            "a,b@example.com",
+            "a@[127.0.0.1]",
+            "\"quoted\"@example.com",
+            "a..b@example.com",
+            ".a@example.com",
+            "a.@example.com",
+            "a@-example.com",
+            "a@example-.com",
+            "a@example..com",
+            "a@exam_ple.com",
+            "a\u{2028}@example.com",
+            "a\u{202e}@example.com",
+            "a\u{e0041}@example.com",
+            "a;b@example.com",
+            "a(b)@example.com",
+        ] {
+            assert!(matches!(EmailAddress::parse(bad), Err(Error::InvalidInput(_))), "{bad:?} was accepted");
+        }
+        for good in [
+            "ada@example.com",
+            "a.b+tag@sub.example.co.uk",
+            "o'neil@example.com",
+            "j\u{f6}rg@b\u{fc}cher.de",
+            "\u{7528}\u{6237}@\u{4f8b}\u{5b50}.\u{5e7f}\u{544a}",
+            "user@localhost",
+            "x@b",
+        ] {
+            assert!(EmailAddress::parse(good).is_ok(), "{good:?} was refused");
+        }
+        // Internationalised addresses compare exactly apart from ASCII case.
+        let jorg = EmailAddress::parse("J\u{f6}rg@B\u{fc}cher.de").unwrap();
+        assert!(jorg.is("j\u{f6}rg@b\u{fc}cher.de"));
+        assert!(!jorg.is("j\u{d6}rg@b\u{fc}cher.de"));
+    }
+
+    #[test]
+    fn names_must_show_something_and_hold_no_separators_tags_or_direction_changes() {
+        for bad in [
+            "\u{200b}",
+            " \u{200b}\u{200d} ",
+            "\u{feff}",
+            "Ada\u{2028}Admin",
+            "Ada\u{2029}",
+            "Ada\u{e0041}",
+            "Ada\u{202e}nimda",
+        ] {
+            assert!(matches!(check_name(bad), Err(Error::InvalidInput(_))), "{bad:?} was accepted");
+        }
+        for good in ["Ada", "Zo\u{eb}", "\u{674e}\u{5c0f}\u{9f99}", "Ren\u{e9}e O'Neil-Smith"] {
+            assert!(check_name(good).is_ok(), "{good:?} was refused");
+        }
+    }
+
+    #[test]
+    fn a_note_of_only_whitespace_is_no_note() {
+        assert_eq!(meaningful(Some("  \n\t ")), None);
+        assert_eq!(meaningful(Some("")), None);
+        assert_eq!(meaningful(Some(" hi ")), Some(" hi "));
+        assert_eq!(meaningful(None), None);
     }
 
     #[test]

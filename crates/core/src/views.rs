@@ -144,13 +144,14 @@ impl Model {
         let m = self.member(member)?;
         let mut out = Vec::new();
         for (i, r) in self.state().requests_of(m, party) {
-            let shown = r.shown_to(party);
-            if filter.is_some_and(|f| f != shown) {
+            let id = RequestId(i as u64 + 1);
+            let Some(seen) = self.state().seen_by(id, r, party) else { continue };
+            if filter.is_some_and(|f| f != seen.state) {
                 continue;
             }
-            let id = RequestId(i as u64 + 1);
-            let mut v = view(id, r, self.state().texts_of(id, r), shown);
-            v.updated_at = self.state().updated_seen_in(id, r, shown, party);
+            let mut v = view(id, r, self.state().texts_of(id, r), seen.state);
+            v.updated_at = seen.since;
+            v.message = seen.message.map(str::to_owned);
             out.push(v);
         }
         out.reverse();
@@ -227,7 +228,7 @@ impl Model {
                     kind: n.kind,
                     request_id: n.request,
                     actor,
-                    created_at: n.created_at(r),
+                    created_at: self.state().notified_at(n)?,
                     text: render::notification_text(self.state(), self.policy(), n),
                     read: n.read,
                 })

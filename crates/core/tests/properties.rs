@@ -467,6 +467,16 @@ proptest! {
                     let after = world.net.read(|model| model.clone()).unwrap();
                     prop_assert!(after == before, "{}: a refused command changed the network", label);
                 }
+                Err(Error::InvitationNotAllowed(_)) if matches!(op, Op::Send { .. }) => {
+                    // A wrong address given is counted (SPEC §18): that event, and nothing else.
+                    let after = world.net.read(|model| model.clone()).unwrap();
+                    let added = &world.net.log()[before.last_seq().0 as usize..];
+                    prop_assert!(
+                        added.is_empty() || (added.len() == 1 && added[0].body.kind() == "wrong_address_given"),
+                        "{}: a refused send recorded {:?}", label, added
+                    );
+                    prop_assert!(added.len() == 1 || after == before, "{}: a refused command changed the network", label);
+                }
                 Err(_) => {
                     let after = world.net.read(|model| model.clone()).unwrap();
                     prop_assert!(after == before, "{}: a refused command changed the network", label);

@@ -192,7 +192,9 @@ fn invalid_email_addresses_are_refused_at_registration() {
 
 #[test]
 fn valid_email_addresses_are_accepted_up_to_254_bytes() {
-    let longest = format!("{}@b", "a".repeat(252));
+    // The longest: a local part of 64 bytes (more is no address an SMTP library
+    // takes, SPEC §18) and a domain of labels of at most 63.
+    let longest = format!("{}@{}.{}.{}", "a".repeat(64), "b".repeat(63), "c".repeat(63), "d".repeat(61));
     assert_eq!(longest.len(), 254);
     let net = standard();
     for (i, good) in
@@ -299,6 +301,8 @@ fn every_refusal_by_rule_three_reads_the_same_and_never_mentions_a_block() {
     net.set_invitation_setting(C, InvitationSetting::Nobody, T0).unwrap();
     let r = net.send(A, D, None, None, T0).unwrap();
     net.report(D, A, ReportReason::DontKnow, Some(r), minute(1)).unwrap();
+    // A still sees r pending (SPEC §18: the report is private): once A has withdrawn it, sends are refused.
+    net.withdraw(A, r, None, minute(1)).unwrap();
     net.set_invitation_setting(E, InvitationSetting::Contacts, minute(1)).unwrap();
     let mut messages = BTreeSet::new();
     for to in [B, C, D, E] {
@@ -340,13 +344,16 @@ fn send_rule_2_before_3_a_restricted_and_blocked_sender_gets_account_restricted(
     assert_eq!(net.send(A, C, None, None, minute(1)), Err(Error::AccountRestricted));
 }
 
+/// SPEC §18: the setting is checked after rules 4-6, so that a refusal cannot
+/// tell a connected member the other's setting or address; a "don't know"
+/// report (with a block) still comes first.
 #[test]
-fn send_rule_3_before_4_a_refusing_setting_or_report_beats_already_connected() {
+fn send_rule_4_before_the_setting_but_a_dont_know_report_beats_already_connected() {
     let net = standard();
     let r = net.send(A, B, None, None, T0).unwrap();
     net.accept(B, r, minute(1)).unwrap();
     net.set_invitation_setting(B, InvitationSetting::Nobody, minute(2)).unwrap();
-    assert_eq!(net.send(A, B, None, None, minute(3)), Err(Error::InvitationNotAllowed(B)));
+    assert_eq!(net.send(A, B, None, None, minute(3)), Err(Error::AlreadyConnected(B)));
 
     let r = net.send(C, D, None, None, minute(4)).unwrap();
     net.report(D, C, ReportReason::DontKnow, Some(r), minute(5)).unwrap();
@@ -366,12 +373,16 @@ fn send_rule_3_a_member_blocked_after_connecting_gets_invitation_not_allowed_wit
     assert!(!err.to_string().to_lowercase().contains("block"), "{err}");
 }
 
+/// SPEC §18: an open request is reported before the setting is looked at.
 #[test]
-fn send_rule_3_before_5_a_refusing_setting_beats_already_pending() {
+fn send_rule_5_before_the_setting_already_pending_beats_a_refusing_setting() {
     let net = standard();
-    net.send(A, B, None, None, T0).unwrap();
+    let r = net.send(A, B, None, None, T0).unwrap();
     net.set_invitation_setting(B, InvitationSetting::Nobody, minute(1)).unwrap();
-    assert_eq!(net.send(A, B, None, None, minute(2)), Err(Error::InvitationNotAllowed(B)));
+    assert_eq!(
+        net.send(A, B, None, None, minute(2)),
+        Err(Error::AlreadyPending { recipient: B, request: r })
+    );
 }
 
 #[test]
@@ -536,7 +547,9 @@ fn notes_are_limited_to_max_note_chars_unicode_scalar_values_without_control_cha
         let got = net.send(A, B, Some(note), None, T0);
         assert_eq!(outcome(got.clone()), *expected, "{note:?}");
         if let Ok(id) = got {
-            assert_eq!(net.request(id).unwrap().note.as_deref(), Some(note.as_str()));
+            // SPEC §18: a note of only whitespace (the empty one too) is no note.
+            let stored = Some(note.as_str()).filter(|n| !n.trim().is_empty());
+            assert_eq!(net.request(id).unwrap().note.as_deref(), stored);
         } else {
             assert!(net.sent(A, None).unwrap().is_empty());
         }
@@ -658,8 +671,13 @@ fn there_is_no_cooldown_after_expiry_or_cancellation_or_without_the_policy() {
     let net = network(policy, &[1, 2, 3]);
     let (_, t) = request_in(&net, A, B, RequestState::Expired, T0);
     assert!(net.send(A, B, None, None, t).is_ok());
-    let (_, t) = request_in(&net, A, C, RequestState::Cancelled, t);
-    net.unblock(C, A, t).unwrap();
+    // Cancelled by the sender's own block, and declined by the recipient in their
+    // own view (SPEC §18): over for both, so lifting the block brings nothing back.
+    let r = net.send(A, C, None, None, t).unwrap();
+    net.block(A, C, t).unwrap();
+    net.decline(C, r, None, t).unwrap();
+    net.unblock(A, C, t).unwrap();
+    assert_eq!(net.sent(A, None).unwrap().last().unwrap().state, RequestState::Cancelled);
     assert!(net.send(A, C, None, None, t).is_ok());
 
     let net = standard();
@@ -785,6 +803,13 @@ fn every_transition_the_table_does_not_allow_is_invalid_transition() {
             };
             let events = event_count(&net);
             let got = act(&net, action, r, after(t, 1000));
+            // SPEC §18: the member a block was aimed at acts on their own view
+            // (checked in rules.rs' privacy tests); here, the blocker.
+            let blocked_acts = from == Cancelled && matches!(action, Action::Withdraw) != blocker_is_sender;
+            if blocked_acts {
+                assert_eq!(net.request(r).unwrap().state, Cancelled, "{action:?}: the truth stays");
+                continue;
+            }
             if allowed(action, from) {
                 assert_eq!(got, Ok(()), "{action:?} from {from}");
                 assert_eq!(net.request(r).unwrap().state, to(action));
@@ -799,19 +824,28 @@ fn every_transition_the_table_does_not_allow_is_invalid_transition() {
             }
         }
     }
-    assert_eq!(invalid, 8 * 4 - 7, "every disallowed pair was tried");
+    // Of the 8 x 4 pairs, 7 are allowed; of the 8 from `cancelled`, the 4 by
+    // the member the block was aimed at move their own view instead.
+    assert_eq!(invalid, 8 * 4 - 7 - 4, "every disallowed pair was tried");
 }
 
 #[test]
 fn an_invalid_transition_names_the_state_as_the_actor_sees_it() {
+    // The sender never learns of an ignore: a second withdrawal names "withdrawn",
+    // and an ignore by the recipient the sender cannot see.
     let net = standard();
     let r = net.send(A, B, None, None, T0).unwrap();
     net.ignore(B, r, minute(1)).unwrap();
     net.block(B, A, minute(2)).unwrap();
-    let err = net.withdraw(A, r, None, minute(3)).unwrap_err();
-    assert!(matches!(err, Error::InvalidTransition { state: RequestState::Pending, .. }), "{err:?}");
+    // SPEC §18: the block hides itself: A withdraws it, in A's view.
+    net.withdraw(A, r, None, minute(3)).unwrap();
+    let err = net.withdraw(A, r, None, minute(4)).unwrap_err();
+    assert!(matches!(err, Error::InvalidTransition { state: RequestState::Withdrawn, .. }), "{err:?}");
     let text = err.to_string();
     assert!(!text.contains("cancel") && !text.contains("ignore") && !text.contains("block"), "{text}");
+    // The blocker sees their block's cancellation.
+    let err = net.decline(B, r, None, minute(5)).unwrap_err();
+    assert!(matches!(err, Error::InvalidTransition { state: RequestState::Cancelled, .. }), "{err:?}");
 }
 
 #[test]
@@ -927,6 +961,8 @@ fn a_resend_after_a_closed_request_creates_a_new_request_with_a_new_id() {
         let net = network(policy_with_ttl(10), &[1, 2]);
         let (old, t) = request_in(&net, A, B, closed, T0);
         if closed == Cancelled {
+            // Closed as the sender sees it too (SPEC §18): they withdrew it.
+            net.withdraw(A, old, None, t).unwrap();
             net.unblock(B, A, t).unwrap();
         }
         let new = net.send(A, B, None, None, after(t, 1)).unwrap();
@@ -998,7 +1034,11 @@ fn a_block_is_directional_refuses_sends_both_ways_and_notifies_no_one() {
     net.block(B, A, minute(1)).unwrap();
     assert!(net.is_blocked(B, A).unwrap());
     assert!(!net.is_blocked(A, B).unwrap());
-    assert_eq!(net.send(A, B, None, None, minute(2)), Err(Error::InvitationNotAllowed(B)));
+    // A still sees the request pending (SPEC §18), so a re-send is AlreadyPending.
+    assert_eq!(
+        net.send(A, B, None, None, minute(2)),
+        Err(Error::AlreadyPending { recipient: B, request: r })
+    );
     assert_eq!(net.send(B, A, None, None, minute(2)), Err(Error::InvitationNotAllowed(A)));
     let after_block = (
         net.notifications(A, false).unwrap(),
@@ -1007,6 +1047,10 @@ fn a_block_is_directional_refuses_sends_both_ways_and_notifies_no_one() {
     );
     assert_eq!(after_block, before);
     assert_eq!(net.request(r).unwrap().state, RequestState::Cancelled);
+    // Once A has withdrawn it (in A's view), a send is refused for the block.
+    net.withdraw(A, r, None, minute(3)).unwrap();
+    assert_eq!(net.send(A, B, None, None, minute(4)), Err(Error::InvitationNotAllowed(B)));
+    assert_eq!(net.notifications(B, false).unwrap(), before.1, "B is told nothing");
 }
 
 #[test]
@@ -1016,6 +1060,9 @@ fn unblocking_restores_nothing_but_allows_sends_again() {
     let r = net.send(C, A, None, None, t).unwrap();
     net.block(A, B, minute(1)).unwrap();
     net.block(A, C, minute(1)).unwrap();
+    // C withdraws the request the block cancelled (as far as C knows): it is
+    // over for both, and unblocking does not bring it back.
+    net.withdraw(C, r, None, minute(1)).unwrap();
     net.unblock(A, B, minute(2)).unwrap();
     net.unblock(A, C, minute(2)).unwrap();
     assert!(!net.is_blocked(A, B).unwrap());

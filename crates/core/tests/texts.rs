@@ -265,7 +265,13 @@ fn member_text_is_escaped_in_the_text_the_subject_and_the_body() {
 
 #[test]
 fn no_subject_ever_holds_a_line_break() {
-    let names = ["Plain", "Ünïcødé Nämé", "a\u{2028}b", "Bcc: all@example.com", "x: y", "<b>&amp;</b>"];
+    // A line separator in a name never reaches a subject: such a name is refused (SPEC §18).
+    let net = MemoryNetwork::new(Policy::standard()).unwrap();
+    assert!(matches!(
+        net.register(A, None, Some("a\u{2028}b"), T0),
+        Err(connreq_core::Error::InvalidInput(_))
+    ));
+    let names = ["Plain", "Ünïcødé Nämé", "Bcc: all@example.com", "x: y", "<b>&amp;</b>"];
     for name in names {
         let net = MemoryNetwork::new(Policy::standard()).unwrap();
         net.register(A, Some("a@example.com"), Some(name), T0).unwrap();

@@ -10,7 +10,7 @@
 //! snapshot could not go unnoticed.
 //!
 //! File layout (`connreq.snapshot` in the database directory):
-//! `CONNREQ-SNAPSHOT-3` · database id (16 bytes) · last event (u64 BE) ·
+//! `CONNREQ-SNAPSHOT-4` · database id (16 bytes) · last event (u64 BE) ·
 //! the model's parts (`connreq_core::parts`, each postcard) back to back ·
 //! the length of each part (u64 BE each) · CRC-32 of everything before it
 //! (u32 BE). The parts are decoded side by side, one thread each, which on
@@ -25,9 +25,11 @@ use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-/// Layout 3: members in one cache line with their lists threaded through the
-/// requests and notifications (layout 2 held the lists in the members).
-const MAGIC: &[u8] = b"CONNREQ-SNAPSHOT-3";
+/// Layout 4: the views parties hold of their own (SPEC §18) beside the
+/// requests, and the wrong addresses given (layout 3 kept a cancel mark per
+/// request and the times from before blocks; layout 2 held members' lists in
+/// the members).
+const MAGIC: &[u8] = b"CONNREQ-SNAPSHOT-4";
 /// Bytes before the first part: magic, database id, last event.
 const HEADER: usize = MAGIC.len() + 16 + 8;
 /// The snapshot's file name inside the database directory.
@@ -213,6 +215,23 @@ mod tests {
         std::fs::write(path(dir.path()), bytes).unwrap();
         assert_eq!(covers(dir.path(), &id), None);
         assert_eq!(read(dir.path(), &id), None);
+    }
+
+    #[test]
+    fn a_snapshot_of_an_earlier_layout_is_not_read() {
+        for older in [&b"CONNREQ-SNAPSHOT-2"[..], &b"CONNREQ-SNAPSHOT-3"[..]] {
+            let dir = tempfile::tempdir().unwrap();
+            let (id, model) = ([7u8; 16], model());
+            write(dir.path(), &id, &model).unwrap();
+            let mut bytes = std::fs::read(path(dir.path())).unwrap();
+            bytes[..MAGIC.len()].copy_from_slice(older);
+            let body = bytes.len() - 4;
+            let crc = crc32fast::hash(&bytes[..body]);
+            bytes[body..].copy_from_slice(&crc.to_be_bytes());
+            std::fs::write(path(dir.path()), bytes).unwrap();
+            assert_eq!(covers(dir.path(), &id), None);
+            assert_eq!(read(dir.path(), &id), None);
+        }
     }
 
     #[test]

@@ -220,7 +220,7 @@ impl Network for Store {
         if let Some(flusher) = flush {
             flusher.flush().map_err(storage("cannot flush the database"))?;
         }
-        Ok(decided.outcome)
+        decided.result()
     }
 
     fn read<R>(&self, query: impl FnOnce(&Model) -> R) -> Result<R, Error> {

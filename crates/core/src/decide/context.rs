@@ -22,6 +22,9 @@ pub(crate) struct Ctx<'a> {
     pub(crate) at: Timestamp,
     /// The events decided so far.
     pub(crate) events: Vec<Event>,
+    /// Set when the command is refused but its events are still recorded
+    /// (a wrong address, counted).
+    pub(crate) refused: Option<Error>,
     next: u64,
     next_flag: u64,
     /// What this command already decided about moderation, so one command
@@ -38,6 +41,7 @@ impl<'a> Ctx<'a> {
             at,
             // Most commands make one or two events.
             events: Vec::with_capacity(2),
+            refused: None,
             next: state.last_seq.0 + 1,
             next_flag: state.flags.len() as u64 + 1,
             overlay: Overlay::default(),
@@ -50,6 +54,11 @@ impl<'a> Ctx<'a> {
         self.next += 1;
         self.events.push(Event { seq, at: self.at, body });
         seq
+    }
+
+    /// Refuses the command with `error`, keeping the events decided so far.
+    pub(crate) fn refuse(&mut self, error: Error) {
+        self.refused = Some(error);
     }
 
     /// The id the next flag this command opens gets.

@@ -37,14 +37,37 @@ pub(super) fn set_setting(
     Ok(Outcome::Done)
 }
 
-/// `import_contacts(member, emails)`: every address valid, or nothing is imported.
+/// The most addresses one `import_contacts` call takes (SPEC §18).
+pub(crate) const MAX_CONTACTS_PER_CALL: usize = 10_000;
+/// The most imported addresses a member keeps (SPEC §18).
+pub(crate) const MAX_CONTACTS: usize = 50_000;
+
+/// `import_contacts(member, emails)`: every address valid, at most 10,000 a
+/// call and 50,000 a member, or nothing is imported.
 pub(super) fn import_contacts(
     cx: &mut Ctx<'_>,
     member: MemberId,
     emails: &[String],
 ) -> Result<Outcome, Error> {
     cx.member(member)?;
+    if emails.len() > MAX_CONTACTS_PER_CALL {
+        return Err(Error::InvalidInput(format!(
+            "{} addresses in one import; at most {MAX_CONTACTS_PER_CALL} are taken at a time",
+            emails.len()
+        )));
+    }
     let emails = emails.iter().map(|e| EmailAddress::parse(e)).collect::<Result<Vec<_>, _>>()?;
+    let known = cx.state.profile(member).and_then(|p| p.contacts.as_deref());
+    let mut new: Vec<String> =
+        emails.iter().map(EmailAddress::key).filter(|k| known.is_none_or(|c| !c.contains(k))).collect();
+    new.sort_unstable();
+    new.dedup();
+    let total = known.map_or(0, |c| c.len()) + new.len();
+    if total > MAX_CONTACTS {
+        return Err(Error::InvalidInput(format!(
+            "a member keeps at most {MAX_CONTACTS} imported addresses; this import would make {total}"
+        )));
+    }
     if !emails.is_empty() {
         cx.push(EventBody::ContactsImported { member, emails });
     }

@@ -42,6 +42,19 @@ pub struct Decided {
     pub events: Vec<Event>,
     /// The command's return value.
     pub outcome: Outcome,
+    /// Set when the command is refused although its events are recorded
+    /// (a wrong address given to a send is counted, and the send refused).
+    pub refused: Option<Error>,
+}
+
+impl Decided {
+    /// What the caller gets once the events are applied: the outcome, or the refusal.
+    pub fn result(self) -> Result<Outcome, Error> {
+        match self.refused {
+            Some(e) => Err(e),
+            None => Ok(self.outcome),
+        }
+    }
 }
 
 /// How far before the last event a command may be dated and still be recorded
@@ -104,7 +117,7 @@ pub(crate) fn decide(
         Command::ChangePolicy { policy } => operator::change_policy(&mut cx, policy),
     }?;
     room_for(cx.events.len(), state.requests.len(), state.notifications.len(), MAX_RECORDS)?;
-    Ok(Decided { events: cx.events, outcome })
+    Ok(Decided { events: cx.events, outcome, refused: cx.refused })
 }
 
 /// Refuses a command whose `events` could take the requests or the

@@ -5,8 +5,9 @@ use crate::decide::{Ctx, moderation, notices, standing};
 use crate::error::Error;
 use crate::event::{EventBody, StandingCause};
 use crate::ids::{FlagId, RequestId};
-use crate::kinds::{Decision, NotificationKind};
+use crate::kinds::{Decision, NotificationKind, RequestState};
 use crate::policy::Policy;
+use crate::records::Party;
 
 /// `expire()`: every open request older than `pending_ttl` expires, oldest
 /// first; the sender is told in-app. Returns how many expired.
@@ -22,14 +23,29 @@ pub(super) fn expire(cx: &mut Ctx<'_>) -> Result<Outcome, Error> {
         if r.created_at >= cutoff {
             break;
         }
-        if !r.state.is_open() {
+        if r.state.is_open() {
+            let notice = notices::notice(cx, r.sender, NotificationKind::InvitationExpired);
+            let window = moderation::outcome_window(cx);
+            let seq = cx.push(EventBody::InvitationExpired { request, notice, window });
+            moderation::after_outcome(cx, r.sender, request, false, seq);
+            n += 1;
             continue;
         }
-        let notice = notices::notice(cx, r.sender, NotificationKind::InvitationExpired);
-        let window = moderation::outcome_window(cx);
-        let seq = cx.push(EventBody::InvitationExpired { request, notice, window });
-        moderation::after_outcome(cx, r.sender, request, false, seq);
-        n += 1;
+        // Open only in one party's view: it expires there, with the usual
+        // notification to a sender; nobody else sees anything. It is not
+        // counted: the count is the operator's, of requests that expired.
+        for party in [Party::Sender, Party::Recipient] {
+            let Some(v) = state.view_of(request, r, party) else { continue };
+            if v.state.is_some_and(RequestState::is_open) {
+                let notice = (party == Party::Sender)
+                    .then(|| notices::notice(cx, r.sender, NotificationKind::InvitationExpired));
+                let expired = RequestState::Expired;
+                cx.push(EventBody::ViewChanged { request, party, state: expired, message: None, notice });
+            } else if v.before_block.is_some_and(|(s, _)| s.is_open()) {
+                // Cancelled by their own block: it would have expired by now.
+                cx.push(EventBody::ViewExpiredBehindBlock { request, party });
+            }
+        }
     }
     Ok(Outcome::Count(n))
 }

@@ -10,12 +10,20 @@ use crate::event::EventBody;
 use crate::ids::{MemberId, RequestId};
 use crate::kinds::{NotificationKind, RequestState};
 use crate::members::Member;
-use crate::records::{Party, RequestRecord};
-use crate::text::check_note;
+use crate::records::{Party, RequestRecord, seen_as};
+use crate::text::{check_note, meaningful};
 
-/// `accept(recipient, id)`: from pending or ignored; a connection forms.
+/// `accept(recipient, id)`: from pending or ignored; a connection forms. A
+/// recipient the sender has blocked keeps seeing the request, but accepting
+/// it is refused exactly as a send to the sender would be.
 pub(super) fn accept(cx: &mut Ctx<'_>, recipient: MemberId, request: RequestId) -> Result<Outcome, Error> {
-    let r = acting_on(cx, recipient, request, Party::Recipient, "accept")?;
+    let (r, seen) = acting_on(cx, recipient, request, Party::Recipient, "accept")?;
+    if let Some(state) = seen {
+        return match state.is_open() {
+            true => Err(Error::InvitationNotAllowed(r.sender)),
+            false => Err(Error::InvalidTransition { request, state, action: "accepted" }),
+        };
+    }
     check_transition(request, r, Party::Recipient, "accepted", RequestState::is_open)?;
     check_connection_limits(cx, r.sender, r.recipient)?;
     accepted(cx, request, r.sender);
@@ -32,7 +40,11 @@ pub(super) fn accepted(cx: &mut Ctx<'_>, request: RequestId, sender: MemberId) {
 
 /// `ignore(recipient, id)`: from pending; nobody is told.
 pub(super) fn ignore(cx: &mut Ctx<'_>, recipient: MemberId, request: RequestId) -> Result<Outcome, Error> {
-    let r = acting_on(cx, recipient, request, Party::Recipient, "ignore")?;
+    let (r, seen) = acting_on(cx, recipient, request, Party::Recipient, "ignore")?;
+    if let Some(state) = seen {
+        let to = (RequestState::Ignored, "ignored");
+        return in_view(cx, request, Party::Recipient, state, to, |s| s == RequestState::Pending, None);
+    }
     check_transition(request, r, Party::Recipient, "ignored", |s| s == RequestState::Pending)?;
     ignored(cx, request, r.sender);
     Ok(Outcome::Done)
@@ -53,9 +65,14 @@ pub(super) fn decline(
     request: RequestId,
     message: Option<&str>,
 ) -> Result<Outcome, Error> {
-    let r = acting_on(cx, recipient, request, Party::Recipient, "decline")?;
-    check_transition(request, r, Party::Recipient, "declined", RequestState::is_open)?;
+    let (r, seen) = acting_on(cx, recipient, request, Party::Recipient, "decline")?;
     check_message(cx, message)?;
+    let message = meaningful(message);
+    if let Some(state) = seen {
+        let to = (RequestState::Declined, "declined");
+        return in_view(cx, request, Party::Recipient, state, to, RequestState::is_open, message);
+    }
+    check_transition(request, r, Party::Recipient, "declined", RequestState::is_open)?;
     let notice = notices::decline(cx, r.sender);
     let window = moderation::outcome_window(cx);
     let seq = cx.push(EventBody::InvitationDeclined {
@@ -76,9 +93,18 @@ pub(super) fn withdraw(
     request: RequestId,
     message: Option<&str>,
 ) -> Result<Outcome, Error> {
-    let r = acting_on(cx, sender, request, Party::Sender, "withdraw")?;
-    check_transition(request, r, Party::Sender, "withdrawn", RequestState::is_open)?;
+    let (r, seen) = acting_on(cx, sender, request, Party::Sender, "withdraw")?;
     check_message(cx, message)?;
+    let message = meaningful(message);
+    if let Some(state) = seen {
+        let to = (RequestState::Withdrawn, "withdrawn");
+        in_view(cx, request, Party::Sender, state, to, RequestState::is_open, message)?;
+        // As far as the sender knows, they withdrew: moderation counts it.
+        let seq = cx.events.last().map(|e| e.seq).unwrap_or_default();
+        moderation::after_withdrawal(cx, r.sender, r.recipient, seq);
+        return Ok(Outcome::Done);
+    }
+    check_transition(request, r, Party::Sender, "withdrawn", RequestState::is_open)?;
     let notice = notices::withdrawal(cx, r.recipient);
     let seq =
         cx.push(EventBody::InvitationWithdrawn { request, message: message.map(str::to_owned), notice });
@@ -86,25 +112,58 @@ pub(super) fn withdraw(
     Ok(Outcome::Done)
 }
 
-/// The request `id`, after checking the actor is registered and is its `party`.
+/// An action on a request that `party` sees otherwise than it is: it moves
+/// their view only, from a state they see as allowing it; nobody else is
+/// affected or told.
+fn in_view(
+    cx: &mut Ctx<'_>,
+    request: RequestId,
+    party: Party,
+    seen: RequestState,
+    (state, action): (RequestState, &'static str),
+    allowed: impl Fn(RequestState) -> bool,
+    message: Option<&str>,
+) -> Result<Outcome, Error> {
+    if !allowed(seen) {
+        return Err(Error::InvalidTransition { request, state: seen, action });
+    }
+    cx.push(EventBody::ViewChanged {
+        request,
+        party,
+        state,
+        message: message.map(str::to_owned),
+        notice: None,
+    });
+    Ok(Outcome::Done)
+}
+
+/// The request `id`, after checking the actor is registered and is its
+/// `party`; with the state they see when their view of it is their own
+/// (`NotFound` when it is not in their views at all).
 fn acting_on<'a>(
     cx: &Ctx<'a>,
     actor: MemberId,
     id: RequestId,
     party: Party,
     action: &'static str,
-) -> Result<&'a RequestRecord, Error> {
+) -> Result<(&'a RequestRecord, Option<RequestState>), Error> {
     cx.member(actor)?;
     let r = cx.request(id)?;
     if r.party(party) != actor {
         return Err(Error::NotAuthorized { request: id, role: party.as_str(), action });
     }
-    Ok(r)
+    match cx.state.view_of(id, r, party) {
+        Some(v) => match v.state {
+            Some(state) => Ok((r, Some(seen_as(state, party)))),
+            None => Err(Error::NotFound(id.to_string())),
+        },
+        None => Ok((r, None)),
+    }
 }
 
 /// Refuses a transition the request's true state does not allow. The error
 /// names the state as the actor sees it, so it reveals nothing they could
-/// not see (an ignore, a block).
+/// not see (an ignore).
 fn check_transition(
     id: RequestId,
     r: &RequestRecord,
@@ -115,7 +174,7 @@ fn check_transition(
     if allowed(r.state) {
         Ok(())
     } else {
-        Err(Error::InvalidTransition { request: id, state: r.shown_to(party), action })
+        Err(Error::InvalidTransition { request: id, state: r.truth_seen_by(party), action })
     }
 }
 
