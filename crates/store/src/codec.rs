@@ -13,6 +13,14 @@
 //!   tail reaches 4,096 events its records are merged into one `log` record,
 //!   keyed by the tail's first event, and the tail's tree is dropped.
 //!
+//! Format 3 is format 2 whose log starts from a *base* instead of the empty
+//! network: a repaired database whose log lost events that the state kept
+//! (see `repair`). The base, `connreq.base` in the database directory, is
+//! the model as of its last event, in the snapshot's layout; the log's records
+//! up to that event are history (kept for `events`, with the holes the damage
+//! left) and replay starts after it. Compaction starts after it too
+//! (`compacted`), so no record is ever merged across a hole.
+//!
 //! Format 1 had no tail: every command was a record of `log`, and closing
 //! merged them. Its databases open as they are (their small records are read
 //! and merged like any others) and are marked format 2 from then on.
@@ -27,6 +35,8 @@ use connreq_core::{Error, Event, Policy, Seq};
 pub const FORMAT: &str = "connreq-store/2";
 /// The previous format, which this version reads and upgrades.
 pub const FORMAT_1: &str = "connreq-store/1";
+/// Format 2 with a base (a repaired database): earlier versions refuse it by name.
+pub const FORMAT_3: &str = "connreq-store/3";
 /// Metadata key of the format version.
 pub const FORMAT_KEY: &[u8] = b"format";
 /// Metadata key of the creation policy.
