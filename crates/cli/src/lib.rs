@@ -177,14 +177,16 @@ fn missing(path: &Path) -> CliError {
 }
 
 /// `connreq check`: reads the database only; with `--json`, prints JSON
-/// whatever happens (a sound, damaged, unreadable or missing database).
+/// whatever happens: `{"problems": [...]}` (empty when sound), with
+/// `"damaged": true` and `"trusted_through"` for a damaged database and
+/// `"error"` for one that cannot be read (or is missing).
 fn check(path: &Path, json: bool, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, CliError> {
     let failed = |e: CliError, out: &mut dyn Write, err: &mut dyn Write| -> Result<i32, CliError> {
         if !json {
             return Err(e);
         }
         let message = e.to_string();
-        let value = json!({ "sound": false, "readable": false, "error": message, "problems": [message] });
+        let value = json!({ "problems": [message], "error": message });
         writeln!(out, "{}", commands::safe_json(&value))?;
         writeln!(err, "error: {message}")?;
         Ok(EXIT_ERROR)
@@ -203,13 +205,14 @@ fn check(path: &Path, json: bool, out: &mut dyn Write, err: &mut dyn Write) -> R
     };
     let damage = db::damage_of(&db)?;
     if json {
-        let value = json!({
-            "sound": problems.is_empty(),
-            "readable": true,
-            "problems": problems,
-            "damaged": damage.is_some(),
-            "trusted_through": damage.as_ref().map(|d| d.trusted_through.0),
-        });
+        // `{"problems": []}` when sound; a damaged database adds what the
+        // store serves.
+        let value = match &damage {
+            None => json!({ "problems": problems }),
+            Some(d) => {
+                json!({ "problems": problems, "damaged": true, "trusted_through": d.trusted_through.0 })
+            }
+        };
         writeln!(out, "{}", commands::safe_json(&value))?;
     } else if problems.is_empty() {
         writeln!(out, "the database is sound")?;
