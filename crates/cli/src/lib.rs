@@ -122,6 +122,7 @@ fn main_command(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i3
         }
         Command::Batch { file, keep_going } => {
             let db = open_db(&path, cli.policy.map(|p| p.policy()))?;
+            warn_damage(&db, err)?;
             let code = match file {
                 Some(f) => {
                     let file = std::fs::File::open(f)

@@ -20,8 +20,7 @@
 //! [`recovered_to`] reads the name of the snapshot sled wrote after.
 
 use std::fs::File;
-use std::io::Read;
-use std::os::unix::fs::FileExt;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// sled's segment size for the databases connreq creates (sled's default).
@@ -42,14 +41,14 @@ fn segment_size(dir: &Path) -> u64 {
 /// The highest LSN that the sound segment headers of `dir/db` record as
 /// durable; `None` when there is no file or no sound header.
 pub(crate) fn durable_claimed(dir: &Path) -> Option<i64> {
-    let file = File::open(dir.join("db")).ok()?;
+    let mut file = File::open(dir.join("db")).ok()?;
     let len = file.metadata().ok()?.len();
     let size = segment_size(dir);
     let mut best: Option<i64> = None;
     let mut at = 0u64;
     while at + HEADER as u64 <= len {
         let mut h = [0u8; HEADER];
-        if file.read_exact_at(&mut h, at).is_ok() {
+        if file.seek(SeekFrom::Start(at)).is_ok() && file.read_exact(&mut h).is_ok() {
             let field = |r: std::ops::Range<usize>| {
                 i64::from_le_bytes(h[r].try_into().unwrap_or_default()) ^ 0x7FFF_FFFF_FFFF_FFFF
             };
