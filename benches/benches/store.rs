@@ -7,7 +7,7 @@
 use connreq_benches::sqlite_peer::SqlitePeer;
 use connreq_benches::workload::{Connreq, Mixed, load, preload};
 use connreq_core::Policy;
-use connreq_store::{OpenOptions, Store};
+use connreq_store::{Durability, OpenOptions, Store};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 const MEMBERS: u64 = 20_000;
@@ -21,8 +21,11 @@ fn compare(c: &mut Criterion) {
     group.throughput(Throughput::Elements(STEPS));
     group.sample_size(20);
 
-    let store =
-        Store::open_with(dir.path().join("connreq"), OpenOptions::with_policy(Policy::standard())).unwrap();
+    // Durable within 500 ms, as the figures of docs/PERFORMANCE.md were measured
+    // (`--bin durable` measures commands each durable before they return).
+    let options =
+        OpenOptions { durability: Durability::Background, ..OpenOptions::with_policy(Policy::standard()) };
+    let store = Store::open_with(dir.path().join("connreq"), options).unwrap();
     let mut target = Connreq(&store);
     let at = load(&mut target, MEMBERS, &data);
     let mut stream = Mixed::new(MEMBERS, 2, at);

@@ -58,6 +58,7 @@ _NotificationKind: TypeAlias = Literal[
 ]
 _FlagRule: TypeAlias = Literal["repeated_withdrawals", "reported", "low_acceptance", "burst"]
 _FlagStatus: TypeAlias = Literal["open", "cleared", "restricted"]
+_Durability: TypeAlias = Literal["command", "background", "manual"]
 
 class _PublicProfile(TypedDict):
     """What anyone may see of a member."""
@@ -74,6 +75,25 @@ class _Stats(TypedDict):
     members: dict[str, int]
     open_flags: int
     unsent_emails: int
+    events: int
+
+class _RepairReport(TypedDict):
+    """What ``Network.repair()`` found and did."""
+
+    repaired: bool
+    problems: list[str]
+    kept_through: int
+    history_lost: list[tuple[int, int]]
+    commands_lost: tuple[int, int] | None
+    end_unknown: bool
+    damaged_copy: Path | None
+    summary: str
+
+class _BackupReport(TypedDict):
+    """What ``Network.backup()`` wrote."""
+
+    path: Path
+    through: int
     events: int
 
 class ConnreqError(Exception):
@@ -290,9 +310,15 @@ class Network:
     """A connection-request network stored in an embedded database."""
 
     @staticmethod
-    def open(path: str | os.PathLike[str], policy: Policy | None = None) -> Network: ...
+    def open(
+        path: str | os.PathLike[str],
+        policy: Policy | None = None,
+        *,
+        durability: _Durability | None = None,
+        read_only: bool = False,
+    ) -> Network: ...
     @staticmethod
-    def temporary(policy: Policy | None = None) -> Network: ...
+    def temporary(policy: Policy | None = None, *, durability: _Durability | None = None) -> Network: ...
     def __enter__(self) -> Self: ...
     def __exit__(
         self,
@@ -304,6 +330,14 @@ class Network:
     def path(self) -> Path | None: ...
     @property
     def policy(self) -> Policy: ...
+    @property
+    def durability(self) -> _Durability: ...
+    @property
+    def read_only(self) -> bool: ...
+    @property
+    def damage(self) -> str | None: ...
+    def repair(self) -> _RepairReport: ...
+    def backup(self, dest: str | os.PathLike[str]) -> _BackupReport: ...
     def flush(self) -> None: ...
     def compact(self) -> None: ...
     def close(self) -> None: ...

@@ -55,6 +55,11 @@ def invisible(c: str) -> bool:
     return ord(c) in INVISIBLE
 
 
+def is_bidi(c: str) -> bool:
+    """SPEC §17: bidirectional overrides and isolates, refused in names, notes and messages."""
+    return 0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069
+
+
 def email_is_valid(e: str) -> bool:
     """SPEC §1 and §18: one ``@``, an address an SMTP library accepts, at most 254 bytes."""
     if not e or len(e.encode()) > 254:
@@ -87,7 +92,7 @@ def name_is_valid(n: str) -> bool:
         and not any(is_control(c) for c in n)
         and any(not c.isspace() and not invisible(c) for c in n)
         and not any(c in "\u2028\u2029" or 0xE0000 <= ord(c) <= 0xE007F for c in n)
-        and not any(0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069 for c in n)
+        and not any(is_bidi(c) for c in n)
     )
 
 
@@ -156,7 +161,7 @@ def test_notes(members: Members, note: str) -> None:
     if len(note) > 300:
         with pytest.raises(connreq.NoteTooLong):
             net.send(a, b, note)
-    elif any(is_control(c) and c != "\n" for c in note):
+    elif any((is_control(c) and c != "\n") or is_bidi(c) for c in note):
         with pytest.raises(connreq.InvalidInput):
             net.send(a, b, note)
     else:
@@ -171,7 +176,7 @@ def test_messages(members: Members, message: str) -> None:
     a, b = members.pair()
     net = members.net
     rid = net.send(a, b)
-    ok = len(message) <= 300 and not any(is_control(c) and c != "\n" for c in message)
+    ok = len(message) <= 300 and not any((is_control(c) and c != "\n") or is_bidi(c) for c in message)
     if ok:
         net.decline(b, rid, message)
         assert net.request(rid).message == (message if message.strip() else None)

@@ -288,8 +288,16 @@ pub enum Command {
         #[arg(long)]
         limit: Option<usize>,
     },
-    /// Check the database for damage.
+    /// Check the database for damage (reads it only; with --json, always prints JSON).
     Check,
+    /// Write a consistent copy of the database to DEST (a new or empty directory).
+    Backup {
+        /// Where the copy goes.
+        dest: PathBuf,
+    },
+    /// Rebuild a damaged database from what can still be trusted, saying what was lost
+    /// (the damaged files are kept beside it as <name>.damaged).
+    Repair,
     /// Send the due emails over SMTP.
     Dispatch {
         /// The mail server, smtp://HOST:PORT.
@@ -313,6 +321,62 @@ pub enum Command {
 impl Command {
     /// Whether this command may run inside `connreq batch`.
     pub fn allowed_in_batch(&self) -> bool {
-        !matches!(self, Command::Simulate { .. } | Command::Batch { .. })
+        !matches!(
+            self,
+            Command::Simulate { .. } | Command::Batch { .. } | Command::Backup { .. } | Command::Repair
+        )
+    }
+
+    /// Whether this command only reads the database: it opens it for reading
+    /// only and writes nothing (no event, no policy change, no snapshot).
+    pub fn reads_only(&self) -> bool {
+        matches!(
+            self,
+            Command::Inbox { mark_read: false, .. }
+                | Command::Sent { .. }
+                | Command::Received { .. }
+                | Command::Request { .. }
+                | Command::Connections { .. }
+                | Command::Standing { .. }
+                | Command::Review
+                | Command::Stats
+                | Command::Events { .. }
+                | Command::Check
+                | Command::Backup { .. }
+        )
+    }
+
+    /// The command's name, as typed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Simulate { .. } => "simulate",
+            Command::Register { .. } => "register",
+            Command::Setting { .. } => "setting",
+            Command::ImportContacts { .. } => "import-contacts",
+            Command::Send { .. } => "send",
+            Command::Accept { .. } => "accept",
+            Command::Ignore { .. } => "ignore",
+            Command::Decline { .. } => "decline",
+            Command::Withdraw { .. } => "withdraw",
+            Command::Block { .. } => "block",
+            Command::Unblock { .. } => "unblock",
+            Command::Report { .. } => "report",
+            Command::Inbox { .. } => "inbox",
+            Command::Sent { .. } => "sent",
+            Command::Received { .. } => "received",
+            Command::Request { .. } => "request",
+            Command::Connections { .. } => "connections",
+            Command::Standing { .. } => "standing",
+            Command::Review => "review",
+            Command::Resolve { .. } => "resolve",
+            Command::Expire { .. } => "expire",
+            Command::Stats => "stats",
+            Command::Events { .. } => "events",
+            Command::Check => "check",
+            Command::Backup { .. } => "backup",
+            Command::Repair => "repair",
+            Command::Dispatch { .. } => "dispatch",
+            Command::Batch { .. } => "batch",
+        }
     }
 }

@@ -37,6 +37,8 @@ pub enum CliError {
     Connreq(Error),
     /// Something else went wrong, said in words (exit code 1).
     Failed(String),
+    /// Arguments that cannot go together, said in words (exit code 2).
+    Usage(String),
     /// Output or input failed.
     Io(io::Error),
 }
@@ -45,7 +47,7 @@ impl std::fmt::Display for CliError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CliError::Connreq(e) => write!(f, "{e}"),
-            CliError::Failed(m) => f.write_str(m),
+            CliError::Failed(m) | CliError::Usage(m) => f.write_str(m),
             CliError::Io(e) => write!(f, "{e}"),
         }
     }
@@ -61,6 +63,60 @@ impl From<io::Error> for CliError {
     fn from(e: io::Error) -> Self {
         CliError::Io(e)
     }
+}
+
+/// `value` as one line of JSON in which every bidirectional override or
+/// isolate is written as its `\u` escape: the same data for a program, but a
+/// terminal showing it is not reordered by member text stored before such
+/// characters were refused.
+pub fn safe_json(value: &Value) -> String {
+    let text = value.to_string();
+    if !text.chars().any(connreq_core::text::is_bidi_control) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if connreq_core::text::is_bidi_control(c) {
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// What `connreq backup` says.
+pub fn backup_output(report: &crate::db::BackupReport) -> Output {
+    Output::new(
+        format!(
+            "backed up {} event(s), through event {}, to {}",
+            report.events,
+            report.through.0,
+            report.path.display()
+        ),
+        json!({ "path": report.path.display().to_string(), "through": report.through.0, "events": report.events }),
+    )
+}
+
+/// What `connreq repair` says: what was found, kept and lost.
+pub fn repair_output(report: &crate::db::RepairReport) -> Output {
+    let mut text = String::new();
+    for p in &report.problems {
+        let _ = writeln!(text, "found: {p}");
+    }
+    text.push_str(&report.summary());
+    Output::new(
+        text,
+        json!({
+            "repaired": report.repaired,
+            "problems": report.problems,
+            "kept_through": report.kept_through.0,
+            "history_lost": report.history_lost.iter().map(|(a, b)| json!([a, b])).collect::<Vec<_>>(),
+            "commands_lost": report.commands_lost.map(|(a, b)| json!([a, b])),
+            "end_unknown": report.end_unknown,
+            "damaged_copy": report.damaged_copy.as_ref().map(|p| p.display().to_string()),
+        }),
+    )
 }
 
 /// A timestamp as RFC 3339 text.
@@ -187,7 +243,7 @@ pub fn execute<N: Backend>(
 ) -> Result<Option<Output>, CliError> {
     let m = |id: u64| MemberId(id);
     let output = match command {
-        Command::Simulate { .. } | Command::Batch { .. } => {
+        Command::Simulate { .. } | Command::Batch { .. } | Command::Backup { .. } | Command::Repair => {
             return Err(CliError::Failed("this command cannot run here".into()));
         }
         Command::Register { member, email, name, at } => {
@@ -421,7 +477,7 @@ fn write_events<N: Backend>(
         left -= page.len();
         for e in &page {
             match format {
-                EventFormat::Ndjson => writeln!(out, "{}", event_json(e))?,
+                EventFormat::Ndjson => writeln!(out, "{}", safe_json(&event_json(e)))?,
                 EventFormat::Csv => {
                     let opt = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
                     writeln!(
@@ -433,7 +489,7 @@ fn write_events<N: Backend>(
                         opt(e.actor.map(|m| m.0)),
                         opt(e.subject.map(|m| m.0)),
                         opt(e.request_id.map(|r| r.0)),
-                        csv_field(&e.detail)
+                        csv_field(&connreq_core::text::show_bidi(&e.detail))
                     )?
                 }
             }
@@ -445,6 +501,15 @@ fn write_events<N: Backend>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_shows_bidirectional_controls_as_escapes_that_decode_to_the_same_text() {
+        let value = json!({ "note": "Ada\u{202e}gpj.exe", "plain": "x" });
+        let shown = safe_json(&value);
+        assert_eq!(shown, r#"{"note":"Ada\u202egpj.exe","plain":"x"}"#);
+        assert_eq!(serde_json::from_str::<Value>(&shown).unwrap(), value);
+        assert_eq!(safe_json(&json!({"a": 1})), r#"{"a":1}"#);
+    }
 
     #[test]
     fn csv_fields_are_quoted_only_when_needed() {

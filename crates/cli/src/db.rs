@@ -3,8 +3,10 @@
 //! everything else is generic over [`connreq_core::Network`] and [`Backend`].
 
 use connreq_core::{Error, Network, Policy, Timestamp};
-use connreq_store::{OpenOptions, Store};
+use connreq_store::{Durability, OpenOptions, Store};
 use std::path::{Path, PathBuf};
+
+pub use connreq_store::{BackupReport, Damage, RepairReport};
 
 /// The network type the binary operates on.
 pub type Db = Store;
@@ -15,11 +17,49 @@ pub const DEFAULT_DB_PATH: &str = "./data/connreq.db";
 /// Whether [`Db`] keeps anything on disk.
 pub const PERSISTENT: bool = true;
 
-/// Opens (or creates) the database at `path`. `policy` is the one given with
-/// `--policy`; `None` means "whatever the database was created with" (the
-/// standard policy for a new one).
+/// Opens (or creates) the database at `path`; every command is durable
+/// before it returns. `policy` is the one given with `--policy`; `None`
+/// means "whatever the database was created with" (the standard policy for
+/// a new one).
 pub fn open_db(path: &Path, policy: Option<Policy>) -> Result<Db, Error> {
     Store::open_with(path, OpenOptions { policy, ..OpenOptions::default() })
+}
+
+/// [`open_db`] for a bulk run (`simulate`): nothing is flushed until
+/// [`flush_db`] or the close, which is much faster for millions of commands.
+pub fn open_db_for_bulk(path: &Path, policy: Option<Policy>) -> Result<Db, Error> {
+    Store::open_with(path, OpenOptions { policy, durability: Durability::Manual, ..OpenOptions::default() })
+}
+
+/// Opens the existing database at `path` for reading only: opening, reading
+/// and closing it write nothing (sled may refresh its own `snap.*` files).
+pub fn open_db_read_only(path: &Path) -> Result<Db, Error> {
+    Store::open_with(path, OpenOptions::read_only())
+}
+
+/// What opening found wrong with the database, if anything (see [`Damage`]).
+pub fn damage_of(db: &Db) -> Result<Option<Damage>, Error> {
+    Store::damage(db)
+}
+
+/// Writes a consistent copy of the database to `dest` (new or empty).
+pub fn backup_db(db: &Db, dest: &Path) -> Result<BackupReport, Error> {
+    Store::backup(db, dest)
+}
+
+/// Repairs the database at `path`: through the store when it opens (damaged
+/// or not), else from its files alone.
+pub fn repair_db(path: &Path) -> Result<RepairReport, Error> {
+    match Store::open_with(path, OpenOptions::default()) {
+        Ok(db) => {
+            let report = Store::repair(&db)?;
+            Store::close(&db)?;
+            Ok(report)
+        }
+        Err(Error::StorageError(m)) if m.contains("another process") => Err(Error::StorageError(m)),
+        Err(Error::StorageError(_)) => Store::repair_at(path, OpenOptions::default()),
+        Err(other) => Err(other),
+    }
 }
 
 /// Makes everything written so far durable; called once before the process exits.

@@ -9,11 +9,19 @@
 //! * Member commands (`register`, `send`, `accept`, … `review`, `resolve`)
 //!   operate on the database at `--db`, each with an optional `--at`.
 //! * `check`, `events`, `stats`, `dispatch` inspect and serve the database;
-//!   `batch` runs many commands against one database.
+//!   `backup` copies it, `repair` rebuilds a damaged one; `batch` runs many
+//!   commands against one database.
 //!
-//! Output is text for a person, or JSON with `--json`. Errors print
-//! `error: <message>` on standard error; the exit code is 1 for a connreq
-//! error and 2 for bad arguments.
+//! Commands that only read (the views, `stats`, `events`, `check`, `backup`)
+//! open the database for reading only and write nothing; `--policy` is
+//! refused there. Every command that writes is durable before `connreq`
+//! exits (`simulate` flushes once at the end). A damaged database is
+//! reported on standard error when it is opened.
+//!
+//! Output is text for a person, or JSON with `--json`; member text holding
+//! bidirectional controls (stored before they were refused) is shown with
+//! them escaped, `\u{202e}`. Errors print `error: <message>` on standard
+//! error; the exit code is 1 for a connreq error and 2 for bad arguments.
 
 #![warn(missing_docs)]
 
@@ -28,8 +36,9 @@ use clap::Parser;
 use cli::{Cli, Command};
 use commands::{CliError, Output, execute};
 use connreq_core::Error;
-use db::{Backend, DEFAULT_DB_PATH, open_db};
+use db::{Backend, DEFAULT_DB_PATH, Db, open_db, open_db_read_only};
 use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -60,6 +69,10 @@ pub fn run_with(args: Vec<String>, out: &mut dyn Write, err: &mut dyn Write) -> 
     match main_command(cli, out, err) {
         Ok(code) => code,
         Err(CliError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => 0,
+        Err(CliError::Usage(m)) => {
+            let _ = writeln!(err, "error: {m}");
+            EXIT_USAGE
+        }
         Err(e) => {
             let _ = writeln!(err, "error: {e}");
             EXIT_ERROR
@@ -69,15 +82,30 @@ pub fn run_with(args: Vec<String>, out: &mut dyn Write, err: &mut dyn Write) -> 
 
 fn print(out: &mut dyn Write, output: &Output, json: bool) -> Result<(), CliError> {
     if json {
-        writeln!(out, "{}", output.json)?;
+        writeln!(out, "{}", commands::safe_json(&output.json))?;
     } else {
-        out.write_all(output.text.as_bytes())?;
+        out.write_all(connreq_core::text::show_bidi(&output.text).as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Prints the damage opening found, if any, on standard error.
+fn warn_damage(db: &Db, err: &mut dyn Write) -> Result<(), CliError> {
+    if let Some(damage) = db::damage_of(db)? {
+        writeln!(err, "warning: {}", damage.summary())?;
     }
     Ok(())
 }
 
 fn main_command(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, CliError> {
     let path = cli.db.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DB_PATH));
+    if cli.command.reads_only() && cli.policy.is_some() {
+        return Err(CliError::Usage(format!(
+            "--policy cannot be given to `{}`: it only reads the database and writes nothing, \
+             so it cannot change the policy (give --policy to a command that writes)",
+            cli.command.name()
+        )));
+    }
     match &cli.command {
         Command::Simulate { members, days, seed, replace } => {
             if *replace {
@@ -94,6 +122,7 @@ fn main_command(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i3
         }
         Command::Batch { file, keep_going } => {
             let db = open_db(&path, cli.policy.map(|p| p.policy()))?;
+            warn_damage(&db, err)?;
             let code = match file {
                 Some(f) => {
                     let file = std::fs::File::open(f)
@@ -105,16 +134,34 @@ fn main_command(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i3
             db.flush()?;
             Ok(code)
         }
-        command => {
-            if reads_only(command) && !path.exists() {
-                return Err(CliError::Failed(format!(
-                    "there is no database at {} (run `connreq simulate` or `connreq register` first, or pass --db)",
-                    path.display()
-                )));
+        Command::Check => check(&path, cli.json, out, err),
+        Command::Repair => {
+            if !path.exists() {
+                return Err(missing(&path));
             }
-            let db = open_db(&path, cli.policy.map(|p| p.policy()))?;
+            let report = db::repair_db(&path)?;
+            print(out, &commands::repair_output(&report), cli.json)?;
+            Ok(0)
+        }
+        command => {
+            if (command.reads_only() || matches!(command, Command::Dispatch { .. })) && !path.exists() {
+                return Err(missing(&path));
+            }
+            let db = if command.reads_only() {
+                open_db_read_only(&path)?
+            } else {
+                open_db(&path, cli.policy.map(|p| p.policy()))?
+            };
+            warn_damage(&db, err)?;
+            if let Command::Backup { dest } = command {
+                let report = db::backup_db(&db, dest)?;
+                print(out, &commands::backup_output(&report), cli.json)?;
+                return Ok(0);
+            }
             let result = execute(&db, command, out);
-            db.flush()?;
+            if !command.reads_only() {
+                db.flush()?;
+            }
             if let Some(output) = result? {
                 print(out, &output, cli.json)?;
             }
@@ -123,22 +170,64 @@ fn main_command(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i3
     }
 }
 
-/// Commands that only read or maintain an existing database: they never create one.
-fn reads_only(command: &Command) -> bool {
-    matches!(
-        command,
-        Command::Inbox { .. }
-            | Command::Sent { .. }
-            | Command::Received { .. }
-            | Command::Request { .. }
-            | Command::Connections { .. }
-            | Command::Standing { .. }
-            | Command::Review
-            | Command::Stats
-            | Command::Events { .. }
-            | Command::Check
-            | Command::Dispatch { .. }
-    )
+fn missing(path: &Path) -> CliError {
+    CliError::Failed(format!(
+        "there is no database at {} (run `connreq simulate` or `connreq register` first, or pass --db)",
+        path.display()
+    ))
+}
+
+/// `connreq check`: reads the database only; with `--json`, prints JSON
+/// whatever happens: `{"problems": [...]}` (empty when sound), with
+/// `"damaged": true` and `"trusted_through"` for a damaged database and
+/// `"error"` for one that cannot be read (or is missing).
+fn check(path: &Path, json: bool, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, CliError> {
+    let failed = |e: CliError, out: &mut dyn Write, err: &mut dyn Write| -> Result<i32, CliError> {
+        if !json {
+            return Err(e);
+        }
+        let message = e.to_string();
+        let value = json!({ "problems": [message], "error": message });
+        writeln!(out, "{}", commands::safe_json(&value))?;
+        writeln!(err, "error: {message}")?;
+        Ok(EXIT_ERROR)
+    };
+    if !path.exists() {
+        return failed(missing(path), out, err);
+    }
+    let db = match open_db_read_only(path) {
+        Ok(db) => db,
+        Err(e) => return failed(e.into(), out, err),
+    };
+    warn_damage(&db, err)?;
+    let problems = match db::check_db(&db) {
+        Ok(problems) => problems,
+        Err(e) => return failed(e.into(), out, err),
+    };
+    let damage = db::damage_of(&db)?;
+    if json {
+        // `{"problems": []}` when sound; a damaged database adds what the
+        // store serves.
+        let value = match &damage {
+            None => json!({ "problems": problems }),
+            Some(d) => {
+                json!({ "problems": problems, "damaged": true, "trusted_through": d.trusted_through.0 })
+            }
+        };
+        writeln!(out, "{}", commands::safe_json(&value))?;
+    } else if problems.is_empty() {
+        writeln!(out, "the database is sound")?;
+    } else {
+        for p in &problems {
+            writeln!(out, "{}", connreq_core::text::show_bidi(p))?;
+        }
+    }
+    if problems.is_empty() {
+        Ok(0)
+    } else {
+        writeln!(err, "error: the database has {} problem(s)", problems.len())?;
+        Ok(EXIT_ERROR)
+    }
 }
 
 /// Deletes the connreq database at `path` (and only a connreq database).
@@ -153,7 +242,8 @@ fn remove_database(path: &Path) -> Result<(), CliError> {
 }
 
 fn simulate(path: &Path, config: &sim::SimConfig, json: bool, out: &mut dyn Write) -> Result<(), CliError> {
-    let db = open_db(path, Some(config.policy.policy()))?;
+    // Millions of commands: flushed once, at the end (`finish` below).
+    let db = db::open_db_for_bulk(path, Some(config.policy.policy()))?;
     let progress = if json || !io::stderr().is_terminal() {
         ProgressBar::hidden()
     } else {

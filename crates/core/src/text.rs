@@ -2,10 +2,13 @@
 //!
 //! Notes, messages and names are checked before they are stored; anything shown
 //! in a notification or an email is escaped so member text can never add an
-//! email header or HTML markup.
+//! email header or HTML markup. Bidirectional overrides and isolates are
+//! refused: they make text read differently from what it holds (a name that
+//! shows as "Ada" and sorts, searches and copies as something else).
 
 use crate::error::Error;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::fmt;
 
 /// Longest display name, in characters.
@@ -29,12 +32,6 @@ pub fn is_invisible(c: char) -> bool {
         | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}'
         | '\u{FFF0}'..='\u{FFFB}' | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}'
         | '\u{E0000}'..='\u{E0FFF}')
-}
-
-/// Unicode's bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069):
-/// they can make a name or a note read as something else.
-pub fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Tag characters (U+E0000–U+E007F): invisible, and able to hide text.
@@ -146,8 +143,26 @@ impl From<EmailAddress> for String {
     }
 }
 
+/// Whether `c` is a Unicode bidirectional embedding, override or isolate
+/// (U+202A–U+202E, U+2066–U+2069): characters that make text display in an
+/// order other than the one it is stored in.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The message refusing text that holds a bidirectional control.
+fn bidi_refused(what: &str, text: &str) -> Option<Error> {
+    text.chars().find(|&c| is_bidi_control(c)).map(|c| {
+        Error::InvalidInput(format!(
+            "the {what} contains U+{:04X}, a character that changes the direction text is shown in",
+            u32::from(c)
+        ))
+    })
+}
+
 /// Checks a note or a withdraw/decline message: at most `max_chars` Unicode
-/// scalar values and no control characters other than newline.
+/// scalar values, no control characters other than newline and no
+/// bidirectional overrides or isolates.
 pub fn check_note(what: &str, text: &str, max_chars: usize) -> Result<(), Error> {
     let chars = text.chars().count();
     if chars > max_chars {
@@ -158,7 +173,7 @@ pub fn check_note(what: &str, text: &str, max_chars: usize) -> Result<(), Error>
             "the {what} contains a control character; only line breaks are allowed"
         )));
     }
-    Ok(())
+    bidi_refused(what, text).map_or(Ok(()), Err)
 }
 
 /// A note or message that says something: one of only whitespace is no note.
@@ -168,7 +183,7 @@ pub fn meaningful(text: Option<&str>) -> Option<&str> {
 
 /// Checks a display name: one line, no control characters, at most
 /// [`MAX_NAME_CHARS`] characters, at least one visible character, no line or
-/// paragraph separators, tag characters or bidirectional controls.
+/// paragraph separators, tag characters or bidirectional overrides and isolates.
 pub fn check_name(text: &str) -> Result<(), Error> {
     if text.trim().is_empty() {
         return Err(Error::InvalidInput("the name is empty".into()));
@@ -181,18 +196,32 @@ pub fn check_name(text: &str) -> Result<(), Error> {
             "the name contains a line separator or a hidden tag character".into(),
         ));
     }
-    if text.chars().any(is_bidi_control) {
-        return Err(Error::InvalidInput(
-            "the name contains a character that changes the direction of text".into(),
-        ));
-    }
     if text.chars().nth(MAX_NAME_CHARS).is_some() {
         return Err(Error::InvalidInput(format!("the name is longer than {MAX_NAME_CHARS} characters")));
     }
     if text.chars().any(char::is_control) {
         return Err(Error::InvalidInput("the name contains a line break or a control character".into()));
     }
-    Ok(())
+    bidi_refused("name", text).map_or(Ok(()), Err)
+}
+
+/// Member text as it may be shown on a terminal: each bidirectional override
+/// or isolate (which text stored before they were refused may hold) is
+/// written as its escape, `\u{202e}`, so it cannot reorder what follows.
+/// Text without one is returned as it is.
+pub fn show_bidi(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_bidi_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_bidi_control(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Escapes member text for an email or notification: HTML metacharacters
@@ -351,6 +380,47 @@ mod tests {
         assert!(check_name("   ").is_err());
         assert!(check_name(&"x".repeat(201)).is_err());
         assert!(check_name(&"x".repeat(200)).is_ok());
+    }
+
+    /// Every bidirectional embedding, override and isolate.
+    const BIDI: [char; 9] = [
+        '\u{202a}', '\u{202b}', '\u{202c}', '\u{202d}', '\u{202e}', '\u{2066}', '\u{2067}', '\u{2068}',
+        '\u{2069}',
+    ];
+
+    #[test]
+    fn bidirectional_controls_are_refused_in_names_notes_and_messages() {
+        for c in BIDI {
+            let text = format!("Ada{c}moc.evil");
+            for (what, result) in [
+                ("name", check_name(&text)),
+                ("note", check_note("note", &text, 300)),
+                ("message", check_note("message", &text, 300)),
+            ] {
+                match result {
+                    Err(Error::InvalidInput(m)) => {
+                        assert!(m.contains(what) && m.contains(&format!("U+{:04X}", u32::from(c))), "{m}")
+                    }
+                    other => panic!("{what} with U+{:04X} gave {other:?}", u32::from(c)),
+                }
+            }
+        }
+        // Their neighbours stay allowed: marks that only hint a direction, and other scripts.
+        for ok in ["\u{200e}left-to-right mark", "שלום", "مرحبا"] {
+            assert!(check_name(ok).is_ok(), "{ok:?}");
+            assert!(check_note("note", ok, 300).is_ok(), "{ok:?}");
+        }
+        assert!(!is_bidi_control('\u{2029}') && !is_bidi_control('\u{206a}') && !is_bidi_control('\u{2065}'));
+    }
+
+    #[test]
+    fn shown_text_writes_bidirectional_controls_as_escapes() {
+        assert!(matches!(show_bidi("plain text"), Cow::Borrowed("plain text")));
+        assert_eq!(show_bidi("Ada\u{202e}moc.evil"), "Ada\\u{202e}moc.evil");
+        let all: String = BIDI.iter().collect();
+        let shown = show_bidi(&all);
+        assert!(!shown.chars().any(is_bidi_control), "{shown}");
+        assert_eq!(shown.matches("\\u{").count(), BIDI.len());
     }
 
     #[test]

@@ -11,9 +11,11 @@ use connreq_core::{
     Decision, Error, FlagId, InvitationSetting, MemberId, Network as _, NotificationId, Policy, ReportReason,
     RequestId, RequestState, Seq,
 };
-use connreq_store::{OpenOptions, Store};
+use connreq_store::{Durability, OpenOptions, Store};
+use pyo3::exceptions::PyRuntimeWarning;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString, PyType};
+use pyo3::types::{PyDict, PyList, PyString, PyType};
+use std::ffi::CString;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -26,6 +28,9 @@ use std::sync::Arc;
 ///
 /// Every command takes a keyword-only ``at``: an aware ``datetime`` or integer
 /// epoch milliseconds (default: now). Errors are subclasses of ``ConnreqError``.
+///
+/// A network belongs to the process that opened it: after ``os.fork()`` every
+/// call in the child raises ``StorageError``. Open one in each worker.
 #[pyclass(frozen, module = "connreq", name = "Network")]
 pub struct PyNetwork {
     store: Arc<Store>,
@@ -46,6 +51,19 @@ impl PyNetwork {
         let store = &*self.store;
         py.detach(|| f(store)).map_err(to_pyerr)
     }
+}
+
+fn durability(name: &Text) -> PyResult<Durability> {
+    Durability::parse(name.as_str()).map_err(to_pyerr)
+}
+
+/// Issues a ``RuntimeWarning`` when opening found the database damaged.
+fn warn_if_damaged(py: Python<'_>, store: &Store) -> PyResult<()> {
+    if let Some(damage) = store.damage().map_err(to_pyerr)? {
+        let message = CString::new(damage.summary().replace('\0', " ")).unwrap_or_default();
+        PyErr::warn(py, &py.get_type::<PyRuntimeWarning>(), &message, 2)?;
+    }
+    Ok(())
 }
 
 fn member(id: Id) -> MemberId {
@@ -74,23 +92,51 @@ impl PyNetwork {
     /// ``policy=None`` keeps the database's own policy (the standard policy for
     /// a new database). A different policy is recorded in the event log and
     /// applies from then on. A path that is not a connreq database, a damaged
-    /// one, one of another format version or one open in another process raises
-    /// ``StorageError``.
+    /// one without a snapshot to trust, one of another format version or one
+    /// open in another process raises ``StorageError``.
+    ///
+    /// ``durability`` says when a command's write reaches the disk:
+    /// ``"command"`` (the default: before the command returns; commands from
+    /// several threads share flushes), ``"background"`` (within 500 ms) or
+    /// ``"manual"`` (only on ``flush()`` and ``close()``, for bulk loads).
+    ///
+    /// ``read_only=True`` opens an existing database for reading only: commands
+    /// raise ``StorageError`` and nothing is written, not even on close.
+    ///
+    /// A database whose log is damaged behind its snapshot opens with a
+    /// ``RuntimeWarning``: it serves the state it can trust (``damage`` says
+    /// what is wrong) and refuses commands until ``repair()``.
     #[staticmethod]
-    #[pyo3(signature = (path, policy = None))]
-    fn open(py: Python<'_>, path: PathBuf, policy: Option<&PyPolicy>) -> PyResult<Self> {
-        let options = OpenOptions { policy: policy.map(|p| p.0.clone()), ..OpenOptions::default() };
+    #[pyo3(signature = (path, policy = None, *, durability = None, read_only = false))]
+    fn open(
+        py: Python<'_>,
+        path: PathBuf,
+        policy: Option<&PyPolicy>,
+        durability: Option<Text>,
+        read_only: bool,
+    ) -> PyResult<Self> {
+        let durability = durability.as_ref().map(self::durability).transpose()?.unwrap_or_default();
+        let options = OpenOptions {
+            policy: policy.map(|p| p.0.clone()),
+            durability,
+            read_only,
+            ..OpenOptions::default()
+        };
         let store = py.detach(|| Store::open_with(&path, options)).map_err(to_pyerr)?;
+        warn_if_damaged(py, &store)?;
         Ok(Self { store: Arc::new(store) })
     }
 
     /// A throwaway network in a temporary database, deleted when it is closed
-    /// or garbage-collected. ``policy=None`` is the standard policy.
+    /// or garbage-collected. ``policy=None`` is the standard policy;
+    /// ``durability`` as for ``open``.
     #[staticmethod]
-    #[pyo3(signature = (policy = None))]
-    fn temporary(py: Python<'_>, policy: Option<&PyPolicy>) -> PyResult<Self> {
+    #[pyo3(signature = (policy = None, *, durability = None))]
+    fn temporary(py: Python<'_>, policy: Option<&PyPolicy>, durability: Option<Text>) -> PyResult<Self> {
+        let durability = durability.as_ref().map(self::durability).transpose()?.unwrap_or_default();
         let policy = policy.map_or_else(Policy::standard, |p| p.0.clone());
-        let store = py.detach(|| Store::temporary(policy)).map_err(to_pyerr)?;
+        let options = OpenOptions { policy: Some(policy), durability, ..OpenOptions::default() };
+        let store = py.detach(|| Store::temporary_with(options)).map_err(to_pyerr)?;
         Ok(Self { store: Arc::new(store) })
     }
 
@@ -134,6 +180,62 @@ impl PyNetwork {
     #[getter]
     fn policy(&self, py: Python<'_>) -> PyResult<PyPolicy> {
         self.run(py, |s| s.policy()).map(PyPolicy)
+    }
+
+    /// When commands become durable: ``"command"``, ``"background"`` or ``"manual"``.
+    #[getter]
+    fn durability(&self) -> &'static str {
+        self.store.durability().as_str()
+    }
+
+    /// Whether the network was opened with ``read_only=True``.
+    #[getter]
+    fn read_only(&self) -> bool {
+        self.store.read_only()
+    }
+
+    /// What opening found wrong with the database, in words, or ``None``. A
+    /// damaged network serves the state it can trust and refuses commands
+    /// until ``repair()``; a server reports it as degraded.
+    #[getter]
+    fn damage(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        Ok(self.run(py, |s| s.damage())?.map(|d| d.summary()))
+    }
+
+    /// Rebuilds a damaged database from the state that can still be trusted
+    /// and reopens it; commands run again afterwards. Returns what was found
+    /// and lost: ``{"repaired", "problems", "kept_through", "history_lost",
+    /// "commands_lost", "end_unknown", "damaged_copy", "summary"}``
+    /// (``history_lost``: ranges of event numbers whose record is gone but whose
+    /// effect the state keeps; ``commands_lost``: the range of events whose
+    /// commands are lost, or ``None``). The damaged files are kept beside the
+    /// database as ``<name>.damaged``. A sound database is left as it is.
+    fn repair<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let report = self.run(py, Store::repair)?;
+        let d = PyDict::new(py);
+        d.set_item("repaired", report.repaired)?;
+        d.set_item("problems", PyList::new(py, &report.problems)?)?;
+        d.set_item("kept_through", report.kept_through.0)?;
+        d.set_item("history_lost", report.history_lost.clone())?;
+        d.set_item("commands_lost", report.commands_lost)?;
+        d.set_item("end_unknown", report.end_unknown)?;
+        d.set_item("damaged_copy", report.damaged_copy.clone())?;
+        d.set_item("summary", report.summary())?;
+        Ok(d)
+    }
+
+    /// Writes a consistent copy of the database to ``dest`` (a directory that
+    /// must not exist or be empty) while the network keeps serving: other
+    /// threads' queries run throughout, and their commands wait at most for
+    /// the reading of one chunk of the log. The copy holds every command that
+    /// returned before the call. Returns ``{"path", "through", "events"}``.
+    fn backup<'py>(&self, py: Python<'py>, dest: PathBuf) -> PyResult<Bound<'py, PyDict>> {
+        let report = self.run(py, |s| s.backup(&dest))?;
+        let d = PyDict::new(py);
+        d.set_item("path", report.path)?;
+        d.set_item("through", report.through.0)?;
+        d.set_item("events", report.events)?;
+        Ok(d)
     }
 
     /// Makes every command that returned before this call durable on disk.

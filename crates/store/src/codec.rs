@@ -2,8 +2,10 @@
 //!
 //! sled trees:
 //! - the default tree holds metadata: `format` (the format version),
-//!   `policy` (the policy the database was created with, as JSON), `id` and
-//!   `compacted` (how far records of format 1 have been merged);
+//!   `policy` (the policy the database was created with, as JSON), `id`,
+//!   `compacted` (how far small records have been merged), `base` (present
+//!   when the log starts from a base, below) and, only while an upgrade is
+//!   being finished, `upgrading`;
 //! - the tail, `tail:` followed by the big-endian sequence number of its first
 //!   event, holds the log since the last merge, one record per command: the
 //!   key is the big-endian sequence number of the command's first event, the
@@ -13,9 +15,17 @@
 //!   tail reaches 4,096 events its records are merged into one `log` record,
 //!   keyed by the tail's first event, and the tail's tree is dropped.
 //!
-//! Format 1 had no tail: every command was a record of `log`, and closing
-//! merged them. Its databases open as they are (their small records are read
-//! and merged like any others) and are marked format 2 from then on.
+//! A log may start from a *base* instead of the empty network (the `base`
+//! record): a repaired database whose log lost events that the state kept
+//! (see `repair`). The base, `connreq.base` in the database directory, is
+//! the model as of its last event, in the snapshot's layout; the log's records
+//! up to that event are history (kept for `events`, with the holes the damage
+//! left) and replay starts after it. Compaction starts after it too
+//! (`compacted`), so no record is ever merged across a hole.
+//!
+//! Formats 1 and 2 held events without notices (format 1 had no tail either);
+//! their databases are rewritten once into this format when opened for
+//! writing (`upgrade`).
 //!
 //! Everything else (requests, connections, inboxes, the outbox, flags) is a
 //! projection of the log, held in memory and rebuilt on open.
@@ -29,6 +39,8 @@ pub const FORMAT: &str = "connreq-store/3";
 pub const FORMAT_2: &str = "connreq-store/2";
 /// Format 1: format 2 without a tail; upgraded on open like format 2.
 pub const FORMAT_1: &str = "connreq-store/1";
+/// Metadata key present when the log starts from a base (a repaired database).
+pub const BASE_KEY: &[u8] = b"base";
 /// Metadata key of the format version.
 pub const FORMAT_KEY: &[u8] = b"format";
 /// Metadata key of the creation policy.

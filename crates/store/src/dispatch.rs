@@ -23,7 +23,7 @@ impl Store {
     /// sent as soon as the server takes it. A server that fails leaves the rest
     /// unsent for a later run; a second run never sends an email twice.
     pub fn dispatch(&self, smtp_url: &str, at: Timestamp) -> Result<DispatchReport, Error> {
-        let mailer = Mailer::new(smtp_url, &self.mail_from)?;
+        let mailer = Mailer::new(smtp_url, &self.options.mail_from)?;
         let due = self.pending_emails(Some(at))?;
         let mut report = DispatchReport::default();
         for (i, email) in due.iter().enumerate() {

@@ -19,33 +19,50 @@
 //! ## Guarantees
 //! - **Atomic commands.** A command's events are one sled insert: after a crash
 //!   either all of a command is there or none of it.
-//! - **Durable on flush.** Everything that returned before [`Store::flush`] is
-//!   on disk when it returns. Without it, the store's background flush makes writes
-//!   durable within `flush_every_ms` (500 ms); see [`Durability`].
+//! - **Durable before it returns.** By default every command is on disk
+//!   before it returns; concurrent commands share flushes (group commit).
+//!   `Durability::Background` (within 500 ms) and `Durability::Manual` (on
+//!   [`Store::flush`] only) trade that for speed; see [`Durability`].
+//! - **One process.** A store opened before `fork()` is refused in the child
+//!   with `StorageError`; the parent carries on.
+//! - **Read-only opens write nothing** ([`OpenOptions::read_only`]).
+//! - **Damage is reported, and repaired.** A database whose log is damaged
+//!   behind its snapshot opens with [`Store::damage`] set, serves the state
+//!   it can trust and refuses commands until [`Store::repair`] rewrites it.
+//! - **Online backup.** [`Store::backup`] writes a consistent copy while the
+//!   store keeps serving.
 //! - **Checked.** [`Store::check`] verifies every invariant and that the state
 //!   rebuilt from the log equals the live state.
 //! - **Clear errors.** A file, a foreign directory, another format version, a
 //!   damaged log or a database open in another process give `StorageError`
 //!   saying which; nothing panics.
 
+mod backup;
 mod codec;
 mod columns;
+mod damage;
 mod dispatch;
 mod errors;
 mod flusher;
+mod fork;
 mod legacy;
 mod lock;
 mod log;
 pub mod mail;
 mod open;
 mod options;
+mod recovery;
+mod repair;
 mod snapshot;
 mod store;
 mod upgrade;
 
+pub use backup::BackupReport;
 pub use codec::FORMAT;
 pub use columns::{EventColumns, OptionalColumn};
 pub use connreq_core::{Error, Network};
+pub use damage::Damage;
 pub use dispatch::DispatchReport;
 pub use options::{Durability, OpenOptions};
+pub use repair::RepairReport;
 pub use store::{Store, now};

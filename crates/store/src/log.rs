@@ -5,7 +5,7 @@
 use crate::codec::{self, COMPACTED_KEY};
 use crate::errors::{panic_text, storage};
 use crate::flusher::Flusher;
-use connreq_core::{Error, Model, Policy, Seq};
+use connreq_core::{Error, Model, Seq};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
@@ -23,9 +23,9 @@ pub(crate) struct Open {
 /// its own (`codec::tail_name(first)`), so that merging it drops the tree
 /// instead of removing its records one by one.
 pub(crate) struct Tail {
-    tree: sled::Tree,
+    pub(crate) tree: sled::Tree,
     /// The first event it holds (or will hold, while empty).
-    first: Seq,
+    pub(crate) first: Seq,
     /// How many events it holds.
     events: usize,
     /// How many bytes its records hold.
@@ -69,11 +69,25 @@ impl Open {
             Some(t) => Some(t.tree.range(start(&t.tree)?..)),
             None => None,
         };
-        Ok(log
-            .into_iter()
-            .flatten()
-            .chain(tail.into_iter().flatten())
-            .map(|item| item.map_err(storage("cannot read the event log"))))
+        let mut items = log.into_iter().flatten().chain(tail.into_iter().flatten());
+        let mut failed = false;
+        // sled may panic on a damaged page rather than return an error: that
+        // ends the records with an error, in words.
+        Ok(std::iter::from_fn(move || {
+            if failed {
+                return None;
+            }
+            match catch_unwind(AssertUnwindSafe(|| items.next())) {
+                Ok(item) => item.map(|item| item.map_err(storage("cannot read the event log"))),
+                Err(_) => {
+                    failed = true;
+                    Some(Err(Error::StorageError(
+                        "cannot read the event log: the database is damaged: sled cannot read part of its files"
+                            .into(),
+                    )))
+                }
+            }
+        }))
     }
 
     /// Writes one command's events, `count` of them from `first`, as one record
@@ -145,20 +159,16 @@ impl Open {
         self.flusher.flush().map_err(storage(ctx))?;
         Ok(())
     }
-
-    /// The last event stored (0 when none).
-    pub(crate) fn last_seq(&self) -> Result<Seq, Error> {
-        match &self.tail {
-            Some(t) if t.events > 0 => Ok(Seq(after(t.first, t.events - 1)?)),
-            _ => last_logged(&self.log),
-        }
-    }
 }
 
 /// Finds the tail left by the last session. A tail whose first event is also
 /// the key of a log record was merged just before a crash that kept its tree:
-/// the tree is dropped. An empty one is dropped too. At most one other remains.
-pub(crate) fn open_tail(db: &sled::Db, log: &sled::Tree) -> Result<Option<Tail>, Error> {
+/// the tree is dropped. An empty one is dropped too (with `read_only`, both
+/// are passed over and left as they are). At most one other remains.
+///
+/// Records that cannot be read are not counted here: reading the log on open
+/// (`damage::load`) finds and reports them.
+pub(crate) fn open_tail(db: &sled::Db, log: &sled::Tree, read_only: bool) -> Result<Option<Tail>, Error> {
     let ctx = "cannot read the event log";
     let mut names: Vec<(Seq, sled::IVec)> =
         db.tree_names().into_iter().filter_map(|n| codec::tail_first(&n).map(|first| (first, n))).collect();
@@ -168,17 +178,20 @@ pub(crate) fn open_tail(db: &sled::Db, log: &sled::Tree) -> Result<Option<Tail>,
         let tree = db.open_tree(&name).map_err(storage(ctx))?;
         let (mut events, mut bytes) = (0usize, 0usize);
         for item in tree.iter() {
-            let (k, v) = item.map_err(storage(ctx))?;
-            events = events.saturating_add(codec::count(&k, &v)?);
+            let Ok((k, v)) = item else { break };
+            let Ok(n) = codec::count(&k, &v) else { break };
+            events = events.saturating_add(n);
             bytes = bytes.saturating_add(v.len());
         }
-        let merged = match log.get(codec::key(first)).map_err(storage(ctx))? {
-            Some(v) => codec::count(&codec::key(first), &v)? >= events,
-            None => false,
+        let merged = match log.get(codec::key(first)) {
+            Ok(Some(v)) => codec::count(&codec::key(first), &v).is_ok_and(|n| n >= events),
+            _ => false,
         };
         if events == 0 || merged {
             drop(tree);
-            db.drop_tree(&name).map_err(storage(ctx))?;
+            if !read_only {
+                db.drop_tree(&name).map_err(storage(ctx))?;
+            }
             continue;
         }
         if let Some(other) = &found {
@@ -214,11 +227,6 @@ pub(crate) fn after(seq: Seq, n: usize) -> Result<u64, Error> {
     u64::try_from(n).ok().and_then(|n| seq.0.checked_add(n)).ok_or_else(|| {
         Error::StorageError(format!("damaged event log: numbering runs past the last number, after {seq}"))
     })
-}
-
-/// Reads the whole log into a model, checking its numbering.
-pub(crate) fn replay(initial: &Policy, open: &Open) -> Result<Model, Error> {
-    replay_onto(Model::new(initial.clone())?, open)
 }
 
 /// Applies the log's events after the model's last event, checking numbering.
@@ -303,17 +311,6 @@ fn compact(log: &sled::Tree, from: Seq, budget: usize) -> Result<Seq, Error> {
     Ok(done)
 }
 
-/// The last event in the log (0 when empty).
-fn last_logged(log: &sled::Tree) -> Result<Seq, Error> {
-    match log.last().map_err(storage("cannot read the event log"))? {
-        None => Ok(Seq(0)),
-        Some((k, v)) => {
-            let events = codec::decode(&k, &v)?;
-            Ok(events.last().map_or(Seq(0), |e| e.seq))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,7 +320,7 @@ mod tests {
         let db = sled::Config::new().temporary(true).flush_every_ms(None).open().unwrap();
         let log = db.open_tree(LOG_TREE).unwrap();
         let tree = db.open_tree(codec::tail_name(Seq(1))).unwrap();
-        let flusher = Arc::new(Flusher::new(db.clone(), None));
+        let flusher = Arc::new(Flusher::new(db.clone(), None, None));
         Open { db, log, flusher, tail: Some(Tail { tree, first: Seq(1), events, bytes, failed_merges }) }
     }
 

@@ -5,17 +5,49 @@ use connreq_core::Policy;
 /// When a command's write reaches the disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Durability {
-    /// Every write is atomic at once and durable within `flush_every_ms`
-    /// (500 ms by default) through the store's background flush, or at once on
-    /// [`crate::Store::flush`]. A crash loses at most that window, never half a command.
+    /// `"command"`, the default: every command is durable before it returns
+    /// (as SQLite and PostgreSQL commit by default). Concurrent commands share
+    /// flushes (group commit), so many threads together pay for far fewer
+    /// flushes than commands.
     #[default]
+    Command,
+    /// `"background"`: every write is atomic at once and durable within
+    /// `flush_every_ms` (500 ms by default) through the store's background
+    /// flush, or at once on [`crate::Store::flush`]. A crash loses at most
+    /// that window, never half a command.
     Background,
-    /// Every command is durable before it returns (an fsync per command;
-    /// concurrent commands share flushes).
-    EveryCommand,
-    /// Nothing is flushed in the background; only [`crate::Store::flush`] (and
-    /// closing) makes writes durable. For bulk loads.
+    /// `"manual"`: nothing is flushed until [`crate::Store::flush`] or
+    /// closing. For bulk loads and simulations that flush at the end.
     Manual,
+}
+
+impl Durability {
+    /// Every mode, with its name.
+    pub const ALL: [Durability; 3] = [Durability::Command, Durability::Background, Durability::Manual];
+
+    /// The mode's name: `"command"`, `"background"` or `"manual"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Durability::Command => "command",
+            Durability::Background => "background",
+            Durability::Manual => "manual",
+        }
+    }
+
+    /// The mode named `name`; `InvalidInput` naming the choices otherwise.
+    pub fn parse(name: &str) -> Result<Self, connreq_core::Error> {
+        Self::ALL.into_iter().find(|d| d.as_str() == name).ok_or_else(|| {
+            connreq_core::Error::InvalidInput(format!(
+                "durability must be \"command\", \"background\" or \"manual\", not {name:?}"
+            ))
+        })
+    }
+}
+
+impl std::fmt::Display for Durability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Options for [`crate::Store::open_with`].
@@ -25,8 +57,13 @@ pub struct OpenOptions {
     /// policy for a new database). A policy different from the stored one is
     /// recorded as a `policy_changed` event and applies from then on.
     pub policy: Option<Policy>,
-    /// When writes become durable.
+    /// When writes become durable (default: every command before it returns).
     pub durability: Durability,
+    /// Open for reading only: commands are refused with `StorageError`, and
+    /// opening and closing write nothing (no policy change, no format or id
+    /// record, no merge, no snapshot). A database that does not exist is not
+    /// created. `policy` must then be `None` or the database's own.
+    pub read_only: bool,
     /// Background flush interval for [`Durability::Background`], in milliseconds.
     pub flush_every_ms: u64,
     /// sled's page cache, in bytes. The state the rules need is held in memory
@@ -43,7 +80,8 @@ impl Default for OpenOptions {
     fn default() -> Self {
         Self {
             policy: None,
-            durability: Durability::Background,
+            durability: Durability::Command,
+            read_only: false,
             flush_every_ms: 500,
             cache_capacity: 16 * 1024 * 1024,
             mail_from: "connreq <notifications@localhost>".to_owned(),
@@ -56,5 +94,10 @@ impl OpenOptions {
     /// Defaults, with `policy` applied.
     pub fn with_policy(policy: Policy) -> Self {
         Self { policy: Some(policy), ..Self::default() }
+    }
+
+    /// Defaults, for reading only (see [`OpenOptions::read_only`]).
+    pub fn read_only() -> Self {
+        Self { read_only: true, ..Self::default() }
     }
 }

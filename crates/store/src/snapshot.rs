@@ -35,6 +35,20 @@ const HEADER: usize = MAGIC.len() + 16 + 8;
 /// The snapshot's file name inside the database directory.
 pub const FILE: &str = "connreq.snapshot";
 
+/// A file of this layout: the snapshot (a cache) or the base of a repaired
+/// database (the state its log starts from, which is no cache: see `repair`).
+#[derive(Clone, Copy)]
+pub(crate) struct Kind {
+    file: &'static str,
+    magic: &'static [u8],
+}
+
+/// The snapshot, a cache of the log.
+pub(crate) const SNAPSHOT: Kind = Kind { file: FILE, magic: MAGIC };
+/// The base of a repaired database, in the snapshot's layout 3 (same length of magic).
+pub(crate) const BASE: Kind = Kind { file: "connreq.base", magic: b"CONNREQ-BASE-LAYT3" };
+const _: () = assert!(BASE.magic.len() == MAGIC.len());
+
 /// Writes through, keeping a CRC-32 and a count of what passed.
 struct Crc<W> {
     inner: W,
@@ -58,6 +72,29 @@ fn path(dir: &Path) -> PathBuf {
     dir.join(FILE)
 }
 
+impl Kind {
+    /// The file's name.
+    pub(crate) fn file(self) -> &'static str {
+        self.file
+    }
+
+    /// Saves `model` as this file of database `id` in `dir`, atomically.
+    pub(crate) fn write(self, dir: &Path, id: &[u8; 16], model: &Model) -> std::io::Result<()> {
+        write_as(self, dir, id, model)
+    }
+
+    /// The last event the file covers, if it belongs to database `id`.
+    pub(crate) fn covers(self, dir: &Path, id: &[u8; 16]) -> Option<Seq> {
+        covers_as(self, dir, Some(id))
+    }
+
+    /// Reads the file of database `id` (any database's when `None`); `None`
+    /// when there is none or it is damaged or another database's.
+    pub(crate) fn read(self, dir: &Path, id: Option<&[u8; 16]>) -> Option<Model> {
+        read_as(self, dir, id)
+    }
+}
+
 /// Part `.1` of model `.0`, for postcard.
 struct PartOf<'a>(&'a Model, usize);
 
@@ -70,12 +107,16 @@ impl Serialize for PartOf<'_> {
 /// Saves `model` as the snapshot of database `id` in `dir`, atomically
 /// (written aside, synced, renamed).
 pub fn write(dir: &Path, id: &[u8; 16], model: &Model) -> std::io::Result<()> {
-    let tmp = dir.join(format!("{FILE}.tmp"));
+    write_as(SNAPSHOT, dir, id, model)
+}
+
+fn write_as(kind: Kind, dir: &Path, id: &[u8; 16], model: &Model) -> std::io::Result<()> {
+    let tmp = dir.join(format!("{}.tmp", kind.file));
     {
         let file = File::create(&tmp)?;
         let mut out =
             Crc { inner: BufWriter::with_capacity(1 << 20, file), crc: crc32fast::Hasher::new(), written: 0 };
-        out.write_all(MAGIC)?;
+        out.write_all(kind.magic)?;
         out.write_all(id)?;
         out.write_all(&model.last_seq().0.to_be_bytes())?;
         let mut lengths = [0u64; PARTS];
@@ -92,19 +133,25 @@ pub fn write(dir: &Path, id: &[u8; 16], model: &Model) -> std::io::Result<()> {
         let file = out.inner.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
     }
-    std::fs::rename(&tmp, path(dir))?;
+    std::fs::rename(&tmp, dir.join(kind.file))?;
     File::open(dir)?.sync_all()
 }
 
 /// The last event the snapshot in `dir` covers, if it belongs to database `id`.
+#[cfg(test)]
 pub fn covers(dir: &Path, id: &[u8; 16]) -> Option<Seq> {
-    let mut file = File::open(path(dir)).ok()?;
+    covers_as(SNAPSHOT, dir, Some(id))
+}
+
+fn covers_as(kind: Kind, dir: &Path, id: Option<&[u8; 16]>) -> Option<Seq> {
+    let mut file = File::open(dir.join(kind.file)).ok()?;
     let mut header = [0u8; HEADER];
     file.read_exact(&mut header).ok()?;
-    if &header[..MAGIC.len()] != MAGIC || &header[MAGIC.len()..MAGIC.len() + 16] != id {
+    let n = kind.magic.len();
+    if &header[..n] != kind.magic || id.is_some_and(|id| &header[n..n + 16] != id) {
         return None;
     }
-    let seq: [u8; 8] = header[MAGIC.len() + 16..].try_into().ok()?;
+    let seq: [u8; 8] = header[n + 16..].try_into().ok()?;
     Some(Seq(u64::from_be_bytes(seq)))
 }
 
@@ -113,8 +160,12 @@ pub fn covers(dir: &Path, id: &[u8; 16]) -> Option<Seq> {
 /// from memory (decoding through a reader goes byte by byte and is many
 /// times slower), each part on a thread of its own.
 pub fn read(dir: &Path, id: &[u8; 16]) -> Option<Model> {
-    let seq = covers(dir, id)?;
-    let bytes = std::fs::read(path(dir)).ok()?;
+    read_as(SNAPSHOT, dir, Some(id))
+}
+
+fn read_as(kind: Kind, dir: &Path, id: Option<&[u8; 16]>) -> Option<Model> {
+    let seq = covers_as(kind, dir, id)?;
+    let bytes = std::fs::read(dir.join(kind.file)).ok()?;
     let (body, trailer) = bytes.split_at_checked(bytes.len().checked_sub(4)?)?;
     let mut crc = crc32fast::Hasher::new();
     crc.update(body);

@@ -144,3 +144,48 @@ fn explicit_flushes_beside_the_background_flush_all_succeed_and_lose_nothing() {
     }
     assert_eq!(reopened.check().unwrap(), Vec::<String>::new());
 }
+
+#[test]
+fn threads_under_command_durability_share_flushes_and_every_command_is_on_disk() {
+    use connreq_store::{Durability, OpenOptions};
+    const THREADS: u64 = 8;
+    const EACH: u64 = 50;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let store = Arc::new(Store::open(&path, Policy::standard()).unwrap());
+    assert_eq!(store.durability(), Durability::Command, "the default");
+    for m in 1..=THREADS * (EACH + 1) {
+        store.register(MemberId(m), None, None, T).unwrap();
+    }
+    let before = store.flushes().unwrap();
+    let barrier = Arc::new(Barrier::new(THREADS as usize));
+    std::thread::scope(|s| {
+        for t in 0..THREADS {
+            let (store, barrier) = (store.clone(), barrier.clone());
+            s.spawn(move || {
+                barrier.wait();
+                let sender = MemberId(t + 1);
+                for i in 0..EACH {
+                    store.send(sender, MemberId(THREADS + 1 + t * EACH + i), None, None, T).unwrap();
+                }
+            });
+        }
+    });
+    let flushes = store.flushes().unwrap() - before;
+    let commands = THREADS * EACH;
+    eprintln!("{commands} commands from {THREADS} threads took {flushes} flushes");
+    assert!(flushes >= 1 && flushes < commands, "{flushes} flushes for {commands} commands");
+    // Nothing closed: every command is on disk already. Read the files as a
+    // crash would leave them: copied while the store is still open.
+    let copy = dir.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    for entry in std::fs::read_dir(&path).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            std::fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
+        }
+    }
+    let reopened = Store::open_with(&copy, OpenOptions::default()).unwrap();
+    assert_eq!(reopened.stats().unwrap().requests["pending"], commands);
+    assert_eq!(reopened.check().unwrap(), Vec::<String>::new());
+}

@@ -4,8 +4,13 @@
 //! everything acknowledged as durable is there and that the log is exactly a
 //! prefix of what the same commands produce in the reference model.
 //!
-//! `CONNREQ_CRASH_ROUNDS` sets the number of kill points (default 24 in CI;
-//! 200 for the full run recorded in docs/RELIABILITY.md).
+//! A second test runs every command under `Durability::Command` (the
+//! default) and has the child print `acked N` as soon as each command
+//! returns; the kill follows the N-th acknowledgement at once, and all N
+//! commands must be there after the reopen.
+//!
+//! `CONNREQ_CRASH_ROUNDS` sets the number of kill points of each test (default
+//! 24 in CI; the full runs recorded in docs/RELIABILITY.md use 250).
 
 use connreq_core::testing::{Scenario, scenario};
 use connreq_core::{MemoryNetwork, Network, Seq};
@@ -24,7 +29,7 @@ fn scenario_for(seed: u64) -> Scenario {
 }
 
 fn durability(seed: u64) -> Durability {
-    if seed.is_multiple_of(3) { Durability::EveryCommand } else { Durability::Background }
+    if seed.is_multiple_of(3) { Durability::Command } else { Durability::Background }
 }
 
 /// The child half: runs the scenario of `CONNREQ_CRASH_SEED` on the database in
@@ -46,7 +51,7 @@ fn child_running_commands_until_killed() {
     };
     let store = Store::open_with(&dir, options).unwrap();
     let mut out = std::io::stdout().lock();
-    let every_command = durability(seed) == Durability::EveryCommand;
+    let every_command = durability(seed) == Durability::Command;
     for (i, (step, at)) in sc.steps.iter().zip(sc.times()).enumerate().skip(skip) {
         let _ = store.execute(step.command.clone(), at);
         if every_command || i % 25 == 24 {
@@ -113,6 +118,7 @@ fn run_round(seed: u64) -> bool {
 
     let store = Store::open_with(&path, OpenOptions::default())
         .unwrap_or_else(|e| panic!("seed {seed}: the database does not reopen after a kill: {e}"));
+    assert_eq!(store.damage().unwrap(), None, "seed {seed}: a kill is not damage");
     assert_eq!(store.check().unwrap(), Vec::<String>::new(), "seed {seed}");
     let stored = store.raw_events(Seq(0), None).unwrap();
     assert!(
@@ -133,10 +139,93 @@ fn run_round(seed: u64) -> bool {
     !finished
 }
 
+fn rounds() -> u64 {
+    std::env::var("CONNREQ_CRASH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(24)
+}
+
 #[test]
 fn a_killed_process_loses_nothing_it_flushed_and_leaves_a_sound_database() {
-    let rounds: u64 = std::env::var("CONNREQ_CRASH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(24);
+    let rounds = rounds();
     let killed = (1..=rounds).filter(|seed| run_round(*seed)).count() as u64;
     eprintln!("crash: {killed} of {rounds} children killed mid-run; every one reopened sound");
+    assert!(killed * 2 >= rounds, "only {killed} of {rounds} children were killed mid-run");
+}
+
+/// The child half of the next test: runs the scenario of `CONNREQ_ACK_SEED`
+/// on the database in `CONNREQ_ACK_DIR` with the default durability,
+/// printing `acked N` (N: the events stored so far) as soon as each command
+/// that stored something returns.
+#[test]
+fn child_acknowledging_each_command() {
+    let (Ok(dir), Ok(seed)) = (std::env::var("CONNREQ_ACK_DIR"), std::env::var("CONNREQ_ACK_SEED")) else {
+        return;
+    };
+    let sc = scenario_for(seed.parse().unwrap());
+    let options = OpenOptions { policy: Some(sc.policy.clone()), ..OpenOptions::default() };
+    assert_eq!(options.durability, Durability::Command, "the default");
+    let store = Store::open_with(&dir, options).unwrap();
+    let mut out = std::io::stdout().lock();
+    let mut stored = store.stats().unwrap().events;
+    for (step, at) in sc.steps.iter().zip(sc.times()) {
+        if store.execute(step.command.clone(), at).is_ok() {
+            let now = store.stats().unwrap().events;
+            if now > stored {
+                stored = now;
+                writeln!(out, "acked {stored}").unwrap();
+                out.flush().unwrap();
+            }
+        }
+    }
+    writeln!(out, "done").unwrap();
+}
+
+/// One round: kills the child right after its `lines`-th acknowledgement;
+/// returns whether it was killed before it finished.
+fn ack_round(seed: u64) -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let lines = 1 + (seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) % 300;
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_acknowledging_each_command", "--nocapture", "--test-threads=1"])
+        .env("CONNREQ_ACK_DIR", &path)
+        .env("CONNREQ_ACK_SEED", seed.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let (mut acked, mut seen, mut finished) = (0u64, 0u64, false);
+    let mut line = String::new();
+    while seen < lines {
+        line.clear();
+        if reader.read_line(&mut line).unwrap() == 0 || line.starts_with("done") {
+            finished = true;
+            break;
+        }
+        if let Some(n) = line.trim().strip_prefix("acked ") {
+            acked = n.parse().unwrap();
+            seen += 1;
+        }
+    }
+    // At once: no time for a background flush to help.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let store = Store::open_with(&path, OpenOptions::default())
+        .unwrap_or_else(|e| panic!("seed {seed}: the database does not reopen after a kill: {e}"));
+    assert_eq!(store.damage().unwrap(), None, "seed {seed}");
+    assert_eq!(store.check().unwrap(), Vec::<String>::new(), "seed {seed}");
+    let stored = store.stats().unwrap().events;
+    assert!(stored >= acked, "seed {seed}: {acked} events were acknowledged, {stored} survived");
+    !finished
+}
+
+#[test]
+fn every_command_acknowledged_under_command_durability_survives_a_kill() {
+    let rounds = rounds();
+    let killed = (1..=rounds).filter(|seed| ack_round(*seed)).count() as u64;
+    eprintln!(
+        "crash (command durability): {killed} of {rounds} children killed right after an \
+         acknowledgement; every acknowledged command survived"
+    );
     assert!(killed * 2 >= rounds, "only {killed} of {rounds} children were killed mid-run");
 }

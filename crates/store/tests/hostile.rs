@@ -155,3 +155,31 @@ fn a_read_only_database_is_refused_clearly_and_left_intact() {
     assert_eq!(store.stats().unwrap().requests["pending"], 1);
     assert_eq!(store.check().unwrap(), Vec::<String>::new());
 }
+
+#[test]
+fn bidirectional_controls_are_refused_in_names_notes_and_messages_and_nothing_is_stored() {
+    let store = store_with_two();
+    for c in [
+        '\u{202a}', '\u{202b}', '\u{202c}', '\u{202d}', '\u{202e}', '\u{2066}', '\u{2067}', '\u{2068}',
+        '\u{2069}',
+    ] {
+        let text = format!("Ada{c}gpj.exe");
+        let invalid = |what: &str, r: Result<(), Error>| match r {
+            Err(Error::InvalidInput(m)) => {
+                assert!(m.contains(&format!("U+{:04X}", u32::from(c))), "{what}: {m}")
+            }
+            other => panic!("{what} with U+{:04X}: {other:?}", u32::from(c)),
+        };
+        invalid("name", store.register(MemberId(50), None, Some(&text), T));
+        invalid("note", store.send(MemberId(1), MemberId(u64::MAX), Some(&text), None, T).map(|_| ()));
+        let id = store.send(MemberId(1), MemberId(u64::MAX), None, None, T).unwrap();
+        invalid("decline message", store.decline(MemberId(u64::MAX), id, Some(&text), T));
+        invalid("withdraw message", store.withdraw(MemberId(1), id, Some(&text), T));
+        store.withdraw(MemberId(1), id, None, T).unwrap();
+    }
+    // Nothing holding one was stored.
+    for e in store.events(Seq(0), None).unwrap() {
+        assert!(!e.detail.chars().any(connreq_core::text::is_bidi_control), "{e:?}");
+    }
+    assert!(store.public_profile(MemberId(50)).is_err());
+}
