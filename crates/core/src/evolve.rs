@@ -14,7 +14,7 @@ use crate::records::{
 use crate::state::{LogClock, State, standing_index};
 use crate::text::EmailAddress;
 use crate::thread::Link;
-use crate::time::{Timestamp, duration_ms};
+use crate::time::Timestamp;
 use std::time::Duration;
 
 impl State {
@@ -490,9 +490,9 @@ impl State {
         if let Some(after) = notice.email_after_ms {
             // Due times are kept as the delay in force from a notification on,
             // which changes only when the policy's does.
-            let delay = Duration::from_millis(after);
-            if self.email_delays.last().is_none_or(|(_, d)| duration_ms(*d) != duration_ms(delay)) {
-                self.email_delays.push((index, delay));
+            if self.email_delays.last().is_none_or(|(_, d)| u64::try_from(d.as_millis()).ok() != Some(after))
+            {
+                self.email_delays.push((index, Duration::from_millis(after)));
             }
             self.notifications[index].mail = Mail::Unsent;
             self.unsent += 1;

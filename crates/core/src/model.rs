@@ -98,10 +98,9 @@ impl Model {
         command: &Command,
         at: Timestamp,
     ) -> Result<(Result<Outcome, Error>, Vec<Event>), Error> {
-        let d = self.decide(command, at)?;
-        self.apply(&d.events);
-        let events = d.events.clone();
-        Ok((d.result(), events))
+        let Decided { events, outcome, refused } = self.decide(command, at)?;
+        self.apply(&events);
+        Ok((refused.map_or(Ok(outcome), |e| Err(*e)), events))
     }
 
     pub(crate) fn member(&self, id: MemberId) -> Result<&Member, Error> {

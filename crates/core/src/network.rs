@@ -273,11 +273,16 @@ impl Network for MemoryNetwork {
     fn execute(&self, command: Command, at: Timestamp) -> Result<Outcome, Error> {
         let mut guard = self.inner.write().unwrap_or_else(|p| p.into_inner());
         let (model, log) = &mut *guard;
-        let (outcome, events) = model.execute(&command, at)?;
-        for e in events {
+        let decided = model.decide(&command, at)?;
+        model.apply(&decided.events);
+        let result = match decided.refused {
+            Some(e) => Err(*e),
+            None => Ok(decided.outcome),
+        };
+        for e in decided.events {
             log.push(e);
         }
-        outcome
+        result
     }
 
     fn read<R>(&self, query: impl FnOnce(&Model) -> R) -> Result<R, Error> {

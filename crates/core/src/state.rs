@@ -104,8 +104,9 @@ pub struct Seen<'a> {
     pub state: RequestState,
     /// When it last changed as they see it.
     pub since: Timestamp,
-    /// The withdraw or decline message they see.
-    pub message: Option<&'a str>,
+    /// The withdraw or decline message their own view holds, replacing the
+    /// request's (`None`: they see the request's own).
+    pub own_message: Option<Option<&'a str>>,
 }
 
 /// The index of a standing in [`Standing::ALL`].
@@ -194,14 +195,15 @@ impl State {
     }
 
     /// Request `id` (record `r`) as `party` sees it: its state, when that last
-    /// changed, and the withdraw or decline message they see; `None` when it is
+    /// changed, and, when their view holds one of its own, the withdraw or
+    /// decline message they see instead of the request's; `None` when it is
     /// not in their views at all.
     pub fn seen_by<'a>(&'a self, id: RequestId, r: &'a RequestRecord, party: Party) -> Option<Seen<'a>> {
         if let Some(v) = self.view_of(id, r, party) {
             let state = seen_as(v.state?, party);
             let since =
                 if party == Party::Sender && state == RequestState::Pending { r.created_at } else { v.since };
-            return Some(Seen { state, since, message: v.message.as_deref() });
+            return Some(Seen { state, since, own_message: Some(v.message.as_deref()) });
         }
         let state = r.truth_seen_by(party);
         // The sender never learns of an ignore: a pending request changed when it was sent.
@@ -210,8 +212,7 @@ impl State {
         } else {
             r.updated_at
         };
-        let message = self.texts_of(id, r).and_then(|t| t.message.as_deref());
-        Some(Seen { state, since, message })
+        Some(Seen { state, since, own_message: None })
     }
 
     /// When notification `n` was made: a request's notifications are made when it

@@ -151,7 +151,9 @@ impl Model {
             }
             let mut v = view(id, r, self.state().texts_of(id, r), seen.state);
             v.updated_at = seen.since;
-            v.message = seen.message.map(str::to_owned);
+            if let Some(own) = seen.own_message {
+                v.message = own.map(str::to_owned);
+            }
             out.push(v);
         }
         out.reverse();

@@ -24,7 +24,7 @@ pub(crate) struct Ctx<'a> {
     pub(crate) events: Vec<Event>,
     /// Set when the command is refused but its events are still recorded
     /// (a wrong address, counted).
-    pub(crate) refused: Option<Error>,
+    pub(crate) refused: Option<Box<Error>>,
     next: u64,
     next_flag: u64,
     /// What this command already decided about moderation, so one command
@@ -58,7 +58,7 @@ impl<'a> Ctx<'a> {
 
     /// Refuses the command with `error`, keeping the events decided so far.
     pub(crate) fn refuse(&mut self, error: Error) {
-        self.refused = Some(error);
+        self.refused = Some(Box::new(error));
     }
 
     /// The id the next flag this command opens gets.

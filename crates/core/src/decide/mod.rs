@@ -44,14 +44,14 @@ pub struct Decided {
     pub outcome: Outcome,
     /// Set when the command is refused although its events are recorded
     /// (a wrong address given to a send is counted, and the send refused).
-    pub refused: Option<Error>,
+    pub refused: Option<Box<Error>>,
 }
 
 impl Decided {
     /// What the caller gets once the events are applied: the outcome, or the refusal.
     pub fn result(self) -> Result<Outcome, Error> {
         match self.refused {
-            Some(e) => Err(e),
+            Some(e) => Err(*e),
             None => Ok(self.outcome),
         }
     }

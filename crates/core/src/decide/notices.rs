@@ -6,14 +6,22 @@ use crate::decide::Ctx;
 use crate::event::Notice;
 use crate::ids::MemberId;
 use crate::kinds::NotificationKind;
+use crate::members::Member;
 use crate::time::duration_ms;
 
 /// The notice for a notification of `kind` to `member`: every notification
 /// but an expiry queues an email, due `email_delay` after it, to a member
 /// with an address.
 pub(super) fn notice(cx: &Ctx<'_>, member: MemberId, kind: NotificationKind) -> Notice {
-    let has_email = cx.state.members.get(&member).is_some_and(|m| m.has_email);
-    let emailed = has_email && kind != NotificationKind::InvitationExpired;
+    match cx.state.members.get(&member) {
+        Some(m) => notice_to(cx, m, kind),
+        None => Notice::default(),
+    }
+}
+
+/// [`notice`] for a member whose record is at hand.
+pub(super) fn notice_to(cx: &Ctx<'_>, member: &Member, kind: NotificationKind) -> Notice {
+    let emailed = member.has_email && kind != NotificationKind::InvitationExpired;
     let delay = u64::try_from(duration_ms(cx.policy.email_delay)).unwrap_or(u64::MAX);
     Notice { email_after_ms: emailed.then_some(delay) }
 }

@@ -116,7 +116,7 @@ pub(super) fn send(
     }
     respond::check_limits_of(cx, [(sender, s), (recipient, r)])?;
     let request = RequestId(state.requests.len() as u64 + 1);
-    let notice = notices::notice(cx, recipient, NotificationKind::InvitationReceived);
+    let notice = notices::notice_to(cx, r, NotificationKind::InvitationReceived);
     let seq = cx.push(EventBody::InvitationSent {
         request,
         sender,
