@@ -215,13 +215,24 @@ def test_emails_are_queued_with_the_delay(people: Network) -> None:
     assert isinstance(e, Email)
     assert (e.member, e.address, e.sent_at) == (2, "bob@example.com", None)
     assert e.due_at == at(2)
-    assert "<b>" not in e.body
+    assert (e.kind, e.status, e.skip_reason, e.notification_id, e.request_id) == (
+        "invitation_received",
+        "queued",
+        None,
+        1,
+        rid,
+    )
+    assert "Note: Hi <b>Bob</b>" in e.body, "plain text holds the words as written"
+    assert "Hi &lt;b&gt;Bob&lt;/b&gt;" in e.html
+    assert "<b>Bob" not in e.html
     assert people.pending_emails(due_before=at(1)) == []
     assert people.pending_emails(due_before=at(2)) == [e]
     assert people.pending_emails(due_before=int(at(2).timestamp() * 1000)) == [e]
     people.decline(2, rid, at=at(5))
     subjects = [x.subject for x in people.pending_emails()]
-    assert "Your connection request was withdrawn" in subjects
+    assert subjects == ["Your connection request was withdrawn"], "the invitation email went stale"
+    stale = people.email(e.id)
+    assert (stale.status, stale.skip_reason) == ("skipped", "stale")
 
 
 def test_member_without_email_gets_no_email(net: Network) -> None:
@@ -362,7 +373,8 @@ def test_stats(people: Network) -> None:
     assert s["connections"] == 1
     assert s["members"] == {"good": 4, "under_review": 0, "restricted": 0}
     assert s["open_flags"] == 0
-    assert s["unsent_emails"] == 3
+    # Bob's invitation email went stale when he accepted; Ada's and Cy's are queued.
+    assert s["unsent_emails"] == 2
     assert s["events"] == len(people.events())
 
 

@@ -147,20 +147,56 @@ def test_stats_without_a_database_exits_1(db: Path) -> None:
 def test_dispatch_delivers_each_email_once(two_members: Path, smtp: SmtpServer) -> None:
     db = two_members
     request = ok_json(db, "send", "1", "2", "--note", "We met at <PyCon>", "--at", stamp(0))
-    ok(db, "decline", "2", str(request["id"]), "--message", "Sorry", "--at", stamp(1))
     assert ok(db, "dispatch", "--smtp", smtp.url, "--at", stamp(1)) == "sent 0 email(s)\n"  # none due yet
-    assert ok(db, "dispatch", "--smtp", smtp.url, "--at", stamp(10)) == "sent 2 email(s)\n"
+    sender = "Our Network <hello@net.example>"
+    assert ok(db, "dispatch", "--smtp", smtp.url, "--from", sender, "--at", stamp(3)) == "sent 1 email(s)\n"
+    ok(db, "decline", "2", str(request["id"]), "--message", "Sorry", "--at", stamp(4))
+    assert ok(db, "dispatch", "--smtp", smtp.url, "--at", stamp(10)) == "sent 1 email(s)\n"
     (to_bob, invitation), (to_ada, decline) = smtp.mailbox.messages
     assert to_bob == ["bob@example.com"]
+    assert invitation["From"] == sender
     assert "Ada" in invitation["Subject"]
-    assert "<PyCon>" not in invitation.get_content()
+    plain = invitation.get_body(preferencelist=("plain",))
+    assert plain is not None
+    assert "We met at <PyCon>" in plain.get_content()
     assert to_ada == ["ada@example.com"]
     assert decline["Subject"] == "Your connection request was withdrawn"
-    assert "Sorry" in decline.get_content()
     # A second dispatch sends nothing twice.
     assert ok_json(db, "dispatch", "--smtp", smtp.url, "--at", stamp(20)) == {"sent": 0}
     assert len(smtp.mailbox.messages) == 2
     assert ok_json(db, "stats")["unsent_emails"] == 0
+
+
+def test_preferences_and_locale_show_and_change(two_members: Path) -> None:
+    db = two_members
+    shown = ok_json(db, "preferences", "2")
+    assert shown == {
+        "member": 2,
+        "preferences": {
+            "invitation_received": True,
+            "invitation_accepted": True,
+            "invitation_declined": True,
+            "invitation_withdrawn": True,
+            "invitation_reminder": True,
+        },
+        "frequency": "immediate",
+    }
+    changed = ok_json(
+        db, "preferences", "2", "--off", "all", "--on", "invitation_received", "--frequency", "daily", "--at", stamp(5)
+    )
+    assert changed["frequency"] == "daily"
+    assert [k for k, on in changed["preferences"].items() if on] == ["invitation_received"]
+    assert "invitation_accepted: off" in ok(db, "preferences", "2")
+    assert ok(db, "locale", "2") == "member 2's language is en\n"
+    assert ok(db, "locale", "2", "de", "--at", stamp(6)) == "member 2's language is de\n"
+    ok(db, "send", "1", "2", "--at", stamp(30))
+    assert "möchte sich mit Ihnen vernetzen" in ok(db, "inbox", "2")
+    bad = on(db, "locale", "2", "tlh")
+    assert bad.returncode != 0
+    assert "en, de, fr, es" in bad.stderr
+    bad = on(db, "preferences", "2", "--off", "invitation_expired")
+    assert bad.returncode != 0
+    assert "invitation_reminder" in bad.stderr
 
 
 def test_nothing_is_lost_while_the_server_is_down(db: Path, smtp_down: SmtpServer) -> None:

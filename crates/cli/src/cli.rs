@@ -3,7 +3,10 @@
 use crate::sim::engine::PolicyChoice;
 use crate::time::parse_at;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use connreq_core::{Decision, Error, InvitationSetting, ReportReason, RequestState, Timestamp};
+use connreq_core::{
+    Decision, EmailFrequency, Error, InvitationSetting, Locale, PreferenceKind, ReportReason, RequestState,
+    Timestamp,
+};
 use std::path::PathBuf;
 
 /// connreq: the connection-request system of a professional network, on the command line.
@@ -58,6 +61,18 @@ fn parse_decision(s: &str) -> Result<Decision, String> {
     Decision::parse(s).map_err(|e| Error::from(e).to_string())
 }
 
+fn parse_preference(s: &str) -> Result<PreferenceKind, String> {
+    PreferenceKind::parse(s).map_err(|e| Error::from(e).to_string())
+}
+
+fn parse_frequency(s: &str) -> Result<EmailFrequency, String> {
+    EmailFrequency::parse(s).map_err(|e| Error::from(e).to_string())
+}
+
+fn parse_locale(s: &str) -> Result<Locale, String> {
+    Locale::parse(s).map_err(|e| Error::from(e).to_string())
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -86,6 +101,39 @@ pub enum Command {
         /// Their display name.
         #[arg(long)]
         name: Option<String>,
+        /// The language of their texts: en (the default), de, fr or es.
+        #[arg(long, value_parser = parse_locale)]
+        locale: Option<Locale>,
+        /// When it happens.
+        #[command(flatten)]
+        at: At,
+    },
+    /// Show a member's email preferences, or change them: which kinds of email
+    /// they get, and whether one by one or in a daily digest.
+    Preferences {
+        /// The member.
+        member: u64,
+        /// Switch a kind of email on: invitation_received, invitation_accepted,
+        /// invitation_declined, invitation_withdrawn, invitation_reminder or all.
+        #[arg(long, value_name = "KIND", value_parser = parse_preference)]
+        on: Vec<PreferenceKind>,
+        /// Switch a kind of email off (the same kinds).
+        #[arg(long, value_name = "KIND", value_parser = parse_preference)]
+        off: Vec<PreferenceKind>,
+        /// immediate (an email per notification) or daily (one digest a day).
+        #[arg(long, value_parser = parse_frequency)]
+        frequency: Option<EmailFrequency>,
+        /// When it happens.
+        #[command(flatten)]
+        at: At,
+    },
+    /// Show the language of a member's texts, or set it: en, de, fr or es.
+    Locale {
+        /// The member.
+        member: u64,
+        /// The new language.
+        #[arg(value_parser = parse_locale)]
+        locale: Option<Locale>,
         /// When it happens.
         #[command(flatten)]
         at: At,
@@ -300,9 +348,13 @@ pub enum Command {
     Repair,
     /// Send the due emails over SMTP.
     Dispatch {
-        /// The mail server, smtp://HOST:PORT.
+        /// The mail server: smtp://[USER:PASSWORD@]HOST[:PORT] (STARTTLS when offered,
+        /// always before a password) or smtps://... (TLS from the start).
         #[arg(long, value_name = "URL")]
         smtp: String,
+        /// The From address [default: notifications@localhost].
+        #[arg(long, value_name = "ADDRESS")]
+        from: Option<String>,
         /// When it happens.
         #[command(flatten)]
         at: At,
@@ -343,7 +395,8 @@ impl Command {
                 | Command::Events { .. }
                 | Command::Check
                 | Command::Backup { .. }
-        )
+        ) || matches!(self, Command::Preferences { on, off, frequency: None, .. } if on.is_empty() && off.is_empty())
+            || matches!(self, Command::Locale { locale: None, .. })
     }
 
     /// The command's name, as typed.
@@ -351,6 +404,8 @@ impl Command {
         match self {
             Command::Simulate { .. } => "simulate",
             Command::Register { .. } => "register",
+            Command::Preferences { .. } => "preferences",
+            Command::Locale { .. } => "locale",
             Command::Setting { .. } => "setting",
             Command::ImportContacts { .. } => "import-contacts",
             Command::Send { .. } => "send",

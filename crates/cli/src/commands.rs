@@ -246,9 +246,42 @@ pub fn execute<N: Backend>(
         Command::Simulate { .. } | Command::Batch { .. } | Command::Backup { .. } | Command::Repair => {
             return Err(CliError::Failed("this command cannot run here".into()));
         }
-        Command::Register { member, email, name, at } => {
-            net.register(m(*member), email.as_deref(), name.as_deref(), at_or_now(at.at))?;
+        Command::Register { member, email, name, locale, at } => {
+            net.register_in(m(*member), email.as_deref(), name.as_deref(), *locale, at_or_now(at.at))?;
             Output::new(format!("registered {}", m(*member)), json!({ "member": member, "registered": true }))
+        }
+        Command::Preferences { member, on, off, frequency, at } => {
+            let (who, when) = (m(*member), at_or_now(at.at));
+            for kind in off {
+                net.set_email_preference(who, *kind, false, when)?;
+            }
+            for kind in on {
+                net.set_email_preference(who, *kind, true, when)?;
+            }
+            if let Some(f) = frequency {
+                net.set_email_frequency(who, *f, when)?;
+            }
+            let prefs = net.email_preferences(who)?;
+            let frequency = net.email_frequency(who)?;
+            let mut text: Vec<String> =
+                prefs.iter().map(|(k, on)| format!("{k}: {}", if *on { "on" } else { "off" })).collect();
+            text.push(format!("frequency: {frequency}"));
+            let kinds: serde_json::Map<String, serde_json::Value> =
+                prefs.iter().map(|(k, on)| (k.as_str().to_owned(), json!(on))).collect();
+            Output::new(
+                text.join("\n"),
+                json!({ "member": member, "preferences": kinds, "frequency": frequency.as_str() }),
+            )
+        }
+        Command::Locale { member, locale, at } => {
+            if let Some(l) = locale {
+                net.set_locale(m(*member), *l, at_or_now(at.at))?;
+            }
+            let locale = net.locale(m(*member))?;
+            Output::new(
+                format!("{}'s language is {locale}", m(*member)),
+                json!({ "member": member, "locale": locale.as_str() }),
+            )
         }
         Command::Setting { member, setting, at } => {
             net.set_invitation_setting(m(*member), *setting, at_or_now(at.at))?;
@@ -443,8 +476,8 @@ pub fn execute<N: Backend>(
             }
             Output::new("the database is sound", json!({ "problems": [] }))
         }
-        Command::Dispatch { smtp, at } => {
-            let sent = net.dispatch(smtp, at_or_now(at.at))?;
+        Command::Dispatch { smtp, from, at } => {
+            let sent = net.dispatch(smtp, from.as_deref(), at_or_now(at.at))?;
             Output::new(format!("sent {sent} email(s)"), json!({ "sent": sent }))
         }
     };

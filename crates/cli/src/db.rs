@@ -72,9 +72,10 @@ pub fn check_db(db: &Db) -> Result<Vec<String>, Error> {
     Store::check(db)
 }
 
-/// `Store::dispatch_emails(smtp_url, at)`: sends the due emails, returns how many were sent.
-pub fn dispatch_db(db: &Db, smtp_url: &str, at: Timestamp) -> Result<u64, Error> {
-    Store::dispatch_emails(db, smtp_url, at)
+/// `Store::dispatch_emails(smtp_url, sender, at)`: sends the due emails from
+/// `sender` (default `notifications@localhost`), returns how many were sent.
+pub fn dispatch_db(db: &Db, smtp_url: &str, sender: Option<&str>, at: Timestamp) -> Result<u64, Error> {
+    Store::dispatch_emails(db, smtp_url, sender, at)
 }
 
 /// The bytes the database occupies on disk (0 for an in-memory database).
@@ -105,7 +106,7 @@ pub trait Backend: Network {
     /// See [`check_db`].
     fn check(&self) -> Result<Vec<String>, Error>;
     /// See [`dispatch_db`].
-    fn dispatch(&self, smtp_url: &str, at: Timestamp) -> Result<u64, Error>;
+    fn dispatch(&self, smtp_url: &str, sender: Option<&str>, at: Timestamp) -> Result<u64, Error>;
     /// See [`flush_db`].
     fn flush(&self) -> Result<(), Error>;
 }
@@ -115,8 +116,8 @@ impl Backend for Db {
         check_db(self)
     }
 
-    fn dispatch(&self, smtp_url: &str, at: Timestamp) -> Result<u64, Error> {
-        dispatch_db(self, smtp_url, at)
+    fn dispatch(&self, smtp_url: &str, sender: Option<&str>, at: Timestamp) -> Result<u64, Error> {
+        dispatch_db(self, smtp_url, sender, at)
     }
 
     fn flush(&self) -> Result<(), Error> {

@@ -199,8 +199,8 @@ fn member_commands_in_a_batch_print_what_happened() {
         "request 3 sent from member 1 to member 2",
         "request 3 withdrawn",
         "member 1: under_review",
-        "  flag 1  member 1  repeated_withdrawals  open  opened 2026-01-06T10:00:00.000Z  (evidence: events 6, 8, 10)",
-        "flag 1  member 1  repeated_withdrawals  open  opened 2026-01-06T10:00:00.000Z  (evidence: events 6, 8, 10)",
+        "  flag 1  member 1  repeated_withdrawals  open  opened 2026-01-06T10:00:00.000Z  (evidence: events 6, 9, 12)",
+        "flag 1  member 1  repeated_withdrawals  open  opened 2026-01-06T10:00:00.000Z  (evidence: events 6, 9, 12)",
     ];
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert_eq!(&lines[..expected.len()], expected, "{}", r.stdout);
@@ -248,7 +248,8 @@ fn member_commands_in_a_batch_as_json() {
     let standing = &out[12];
     assert_eq!(standing["standing"], "under_review");
     assert_eq!(standing["flags"][0]["rule"], "repeated_withdrawals");
-    assert_eq!(standing["flags"][0]["evidence"], serde_json::json!([6, 8, 10]));
+    // Each withdrawal is followed by the skip of its stale invitation email.
+    assert_eq!(standing["flags"][0]["evidence"], serde_json::json!([6, 9, 12]));
     assert_eq!(out[13].as_array().unwrap().len(), 1, "review queue");
     let inbox = out[14].as_array().unwrap();
     assert_eq!(inbox.len(), 6);

@@ -308,6 +308,7 @@ fn text_stored_with_bidirectional_controls_is_shown_escaped_and_new_text_is_refu
             member: MemberId(2),
             email: None,
             name: Some("Eve\u{202e}gpj.exe".into()),
+            locale: None,
         },
     );
     append_old_event(
@@ -318,6 +319,7 @@ fn text_stored_with_bidirectional_controls_is_shown_escaped_and_new_text_is_refu
             recipient: MemberId(1),
             note: Some("see \u{2067}attached\u{2069}".into()),
             notice: Default::default(),
+            reminders: Vec::new(),
         },
     );
     let outputs = [

@@ -1,7 +1,7 @@
 //! Commands: everything that can change a network, as data.
 
 use crate::ids::{EmailId, FlagId, MemberId, NotificationId, RequestId};
-use crate::kinds::{Decision, InvitationSetting, ReportReason};
+use crate::kinds::{Decision, EmailFrequency, InvitationSetting, Locale, PreferenceKind, ReportReason};
 use crate::policy::Policy;
 
 /// A request to change the network. Text fields are raw: `decide` validates
@@ -16,6 +16,8 @@ pub enum Command {
         email: Option<String>,
         /// Their display name, validated.
         name: Option<String>,
+        /// The language of their texts (`None`: the default, `en`).
+        locale: Option<Locale>,
     },
     /// `set_invitation_setting(member, setting)`.
     SetInvitationSetting {
@@ -117,6 +119,35 @@ pub enum Command {
     MarkEmailsSent {
         /// Which.
         ids: Vec<EmailId>,
+    },
+    /// Records that these emails will never be sent: the mail server refused
+    /// their address for good (`invalid_address`).
+    MarkEmailsUndeliverable {
+        /// Which.
+        ids: Vec<EmailId>,
+    },
+    /// `set_email_preference(member, kind, enabled)`.
+    SetEmailPreference {
+        /// The member.
+        member: MemberId,
+        /// The kind of email, or all of them.
+        kind: PreferenceKind,
+        /// On or off.
+        enabled: bool,
+    },
+    /// `set_email_frequency(member, frequency)`.
+    SetEmailFrequency {
+        /// The member.
+        member: MemberId,
+        /// How often.
+        frequency: EmailFrequency,
+    },
+    /// `set_locale(member, locale)`.
+    SetLocale {
+        /// The member.
+        member: MemberId,
+        /// The language.
+        locale: Locale,
     },
     /// `expire()`: ends every open request older than `pending_ttl`.
     Expire,

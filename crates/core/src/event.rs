@@ -4,7 +4,10 @@
 //! by `decide`.
 
 use crate::ids::{EmailId, FlagId, MemberId, NotificationId, RequestId, Seq};
-use crate::kinds::{Decision, FlagRule, InvitationSetting, ReportReason, RequestState, Standing};
+use crate::kinds::{
+    Decision, EmailFrequency, FlagRule, InvitationSetting, Locale, PreferenceKind, ReportReason,
+    RequestState, SkipReason, Standing,
+};
 use crate::policy::Policy;
 use crate::records::Party;
 use crate::text::EmailAddress;
@@ -24,13 +27,32 @@ pub struct Event {
 
 /// An in-app notification an event creates. Who is told and what about
 /// follow from the event (an `invitation_sent` notifies its recipient of
-/// `invitation_received`, and so on); the notice says whether an email carries
-/// it and when that email is due.
+/// `invitation_received`, and so on); the notice says how email carries it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notice {
-    /// How many milliseconds after the notification the email carrying it is
-    /// due; `None` when no email is queued.
-    pub email_after_ms: Option<u64>,
+    /// The email that carries it.
+    pub email: EmailPlan,
+}
+
+impl Notice {
+    /// A notice whose email is due `ms` milliseconds after the notification.
+    pub fn after_ms(ms: u64) -> Self {
+        Self { email: EmailPlan::After(ms) }
+    }
+}
+
+/// How a notification is emailed (SPEC §3, §10).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EmailPlan {
+    /// Not at all: an expiry, a member without an address, or a kind the
+    /// member switched off.
+    #[default]
+    None,
+    /// By an email of its own, due this many milliseconds after it.
+    After(u64),
+    /// Listed in the member's daily digest: the one queued, or, when none
+    /// is, a new one due at this time.
+    Digest(Timestamp),
 }
 
 /// The sender's low-acceptance rule is on: this outcome counts, and the
@@ -74,6 +96,8 @@ pub enum EventBody {
         email: Option<EmailAddress>,
         /// Their display name.
         name: Option<String>,
+        /// The language of their texts, when not the default.
+        locale: Option<Locale>,
     },
     /// A member changed who may invite them.
     InvitationSettingChanged {
@@ -101,6 +125,9 @@ pub enum EventBody {
         note: Option<String>,
         /// The recipient's `invitation_received` notification.
         notice: Notice,
+        /// When reminder emails are due while it stays pending (SPEC §10),
+        /// earliest first; empty under the default policies.
+        reminders: Vec<Timestamp>,
     },
     /// The recipient accepted; a connection formed.
     InvitationAccepted {
@@ -303,5 +330,35 @@ pub enum EventBody {
         sender: MemberId,
         /// Whose address it was meant to be.
         recipient: MemberId,
+    },
+    /// A member switched a kind of email on or off (SPEC §10).
+    EmailPreferenceChanged {
+        /// The member.
+        member: MemberId,
+        /// The kind, or all of them.
+        kind: PreferenceKind,
+        /// On or off.
+        enabled: bool,
+    },
+    /// A member chose how often they get email.
+    EmailFrequencyChanged {
+        /// The member.
+        member: MemberId,
+        /// How often.
+        frequency: EmailFrequency,
+    },
+    /// A member chose the language of their texts.
+    LocaleChanged {
+        /// The member.
+        member: MemberId,
+        /// The language.
+        locale: Locale,
+    },
+    /// Emails that will never be sent (or notifications left out of a digest), and why.
+    EmailsSkipped {
+        /// The emails (for a notification in a digest, its number).
+        emails: Vec<EmailId>,
+        /// Why.
+        reason: SkipReason,
     },
 }

@@ -3,9 +3,14 @@
 //! event borrowed from its stored bytes, so bulk export reads the log
 //! without allocating per event.
 
+#[cfg(test)]
+use crate::event::EmailPlan;
 use crate::event::{Event, EventBody, Notice, OutcomeWindow, StandingCause};
 use crate::ids::{EmailId, FlagId, MemberId, NotificationId, RequestId, Seq};
-use crate::kinds::{Decision, FlagRule, InvitationSetting, ReportReason, RequestState, Standing};
+use crate::kinds::{
+    Decision, EmailFrequency, FlagRule, InvitationSetting, Locale, PreferenceKind, ReportReason,
+    RequestState, SkipReason, Standing,
+};
 use crate::records::Party;
 use crate::text::EmailAddress;
 use crate::time::Timestamp;
@@ -122,6 +127,7 @@ pub enum BodyView<'a> {
         member: MemberId,
         email: Option<&'a str>,
         name: Option<&'a str>,
+        locale: Option<Locale>,
     },
     InvitationSettingChanged {
         member: MemberId,
@@ -137,6 +143,7 @@ pub enum BodyView<'a> {
         recipient: MemberId,
         note: Option<&'a str>,
         notice: Notice,
+        reminders: Cow<'a, [Timestamp]>,
     },
     InvitationAccepted {
         request: RequestId,
@@ -245,6 +252,23 @@ pub enum BodyView<'a> {
         sender: MemberId,
         recipient: MemberId,
     },
+    EmailPreferenceChanged {
+        member: MemberId,
+        kind: PreferenceKind,
+        enabled: bool,
+    },
+    EmailFrequencyChanged {
+        member: MemberId,
+        frequency: EmailFrequency,
+    },
+    LocaleChanged {
+        member: MemberId,
+        locale: Locale,
+    },
+    EmailsSkipped {
+        emails: Cow<'a, [EmailId]>,
+        reason: SkipReason,
+    },
 }
 
 impl Event {
@@ -291,10 +315,11 @@ impl EventBody {
         use BodyView as V;
         use EventBody as B;
         match self {
-            B::MemberRegistered { member, email, name } => V::MemberRegistered {
+            B::MemberRegistered { member, email, name, locale } => V::MemberRegistered {
                 member: *member,
                 email: email.as_ref().map(EmailAddress::as_str),
                 name: name.as_deref(),
+                locale: *locale,
             },
             B::InvitationSettingChanged { member, setting } => {
                 V::InvitationSettingChanged { member: *member, setting: *setting }
@@ -302,12 +327,13 @@ impl EventBody {
             B::ContactsImported { member, emails } => {
                 V::ContactsImported { member: *member, emails: Count(emails.len()) }
             }
-            B::InvitationSent { request, sender, recipient, note, notice } => V::InvitationSent {
+            B::InvitationSent { request, sender, recipient, note, notice, reminders } => V::InvitationSent {
                 request: *request,
                 sender: *sender,
                 recipient: *recipient,
                 note: note.as_deref(),
                 notice: *notice,
+                reminders: Cow::Borrowed(reminders),
             },
             B::InvitationAccepted { request, notice, window } => {
                 V::InvitationAccepted { request: *request, notice: *notice, window: *window }
@@ -386,6 +412,16 @@ impl EventBody {
             B::WrongAddressGiven { sender, recipient } => {
                 V::WrongAddressGiven { sender: *sender, recipient: *recipient }
             }
+            B::EmailPreferenceChanged { member, kind, enabled } => {
+                V::EmailPreferenceChanged { member: *member, kind: *kind, enabled: *enabled }
+            }
+            B::EmailFrequencyChanged { member, frequency } => {
+                V::EmailFrequencyChanged { member: *member, frequency: *frequency }
+            }
+            B::LocaleChanged { member, locale } => V::LocaleChanged { member: *member, locale: *locale },
+            B::EmailsSkipped { emails, reason } => {
+                V::EmailsSkipped { emails: Cow::Borrowed(emails), reason: *reason }
+            }
         }
     }
 }
@@ -401,11 +437,14 @@ impl EventView<'_> {
         let mut d = Detail { out, empty: true };
         use BodyView as B;
         let (actor, subject, request_id) = match &self.body {
-            B::MemberRegistered { member, email, name } => {
+            B::MemberRegistered { member, email, name, locale } => {
                 if let Some(n) = name {
                     d.put("name", n);
                 }
                 d.put("has_email", &email.is_some());
+                if let Some(l) = locale {
+                    d.put("locale", l.as_str());
+                }
                 (Some(*member), None, None)
             }
             B::InvitationSettingChanged { member, setting } => {
@@ -416,9 +455,12 @@ impl EventView<'_> {
                 d.put("count", &emails.0);
                 (Some(*member), None, None)
             }
-            B::InvitationSent { request, sender, recipient, note, .. } => {
+            B::InvitationSent { request, sender, recipient, note, reminders, .. } => {
                 if let Some(n) = note {
                     d.put("note", n);
+                }
+                if !reminders.is_empty() {
+                    d.put("reminders", &reminders.len());
                 }
                 (Some(*sender), Some(*recipient), Some(*request))
             }
@@ -523,6 +565,24 @@ impl EventView<'_> {
                 (None, me, Some(*request))
             }
             B::WrongAddressGiven { sender, recipient } => (Some(*sender), Some(*recipient), None),
+            B::EmailPreferenceChanged { member, kind, enabled } => {
+                d.put("kind", kind.as_str());
+                d.put("enabled", enabled);
+                (Some(*member), None, None)
+            }
+            B::EmailFrequencyChanged { member, frequency } => {
+                d.put("frequency", frequency.as_str());
+                (Some(*member), None, None)
+            }
+            B::LocaleChanged { member, locale } => {
+                d.put("locale", locale.as_str());
+                (Some(*member), None, None)
+            }
+            B::EmailsSkipped { emails, reason } => {
+                d.put("emails", &emails[..]);
+                d.put("reason", reason.as_str());
+                (None, None, None)
+            }
         };
         d.finish();
         (self.body.kind(), actor, subject, request_id)
@@ -558,6 +618,10 @@ impl BodyView<'_> {
         "invitation_view_restored",
         "invitation_view_expired_behind_block",
         "wrong_address_given",
+        "email_preference_changed",
+        "email_frequency_changed",
+        "locale_changed",
+        "emails_skipped",
     ];
 
     /// The SPEC kind, lowercase.
@@ -589,6 +653,10 @@ impl BodyView<'_> {
             BodyView::ViewRestored { .. } => "invitation_view_restored",
             BodyView::ViewExpiredBehindBlock { .. } => "invitation_view_expired_behind_block",
             BodyView::WrongAddressGiven { .. } => "wrong_address_given",
+            BodyView::EmailPreferenceChanged { .. } => "email_preference_changed",
+            BodyView::EmailFrequencyChanged { .. } => "email_frequency_changed",
+            BodyView::LocaleChanged { .. } => "locale_changed",
+            BodyView::EmailsSkipped { .. } => "emails_skipped",
         }
     }
 }
@@ -608,8 +676,9 @@ mod tests {
                 member: m(1),
                 email: Some(email()),
                 name: Some("Ada \"A\" \u{e9}".into()),
+                locale: Some(Locale::De),
             },
-            EventBody::MemberRegistered { member: m(2), email: None, name: None },
+            EventBody::MemberRegistered { member: m(2), email: None, name: None, locale: None },
             EventBody::InvitationSettingChanged { member: m(1), setting: InvitationSetting::ALL[1] },
             EventBody::ContactsImported { member: m(1), emails: vec![email(), email(), email()] },
             EventBody::InvitationSent {
@@ -617,14 +686,16 @@ mod tests {
                 sender: m(1),
                 recipient: m(2),
                 note: Some("hi\n".into()),
-                notice: Notice { email_after_ms: Some(120_000) },
+                notice: Notice::after_ms(120_000),
+                reminders: vec![Timestamp(5), Timestamp(9)],
             },
             EventBody::InvitationSent {
                 request: r,
                 sender: m(1),
                 recipient: m(2),
                 note: None,
-                notice: Notice::default(),
+                notice: Notice { email: EmailPlan::Digest(Timestamp(86_400_000)) },
+                reminders: vec![],
             },
             EventBody::InvitationAccepted {
                 request: r,
@@ -635,7 +706,7 @@ mod tests {
             EventBody::InvitationDeclined {
                 request: r,
                 message: Some("no".into()),
-                notice: Some(Notice { email_after_ms: Some(0) }),
+                notice: Some(Notice::after_ms(0)),
                 window: None,
             },
             EventBody::InvitationDeclined {
@@ -717,6 +788,10 @@ mod tests {
             EventBody::ViewRestored { request: r, party: Party::Recipient },
             EventBody::ViewExpiredBehindBlock { request: r, party: Party::Sender },
             EventBody::WrongAddressGiven { sender: m(1), recipient: m(2) },
+            EventBody::EmailPreferenceChanged { member: m(1), kind: PreferenceKind::All, enabled: false },
+            EventBody::EmailFrequencyChanged { member: m(1), frequency: EmailFrequency::Daily },
+            EventBody::LocaleChanged { member: m(1), locale: Locale::Fr },
+            EventBody::EmailsSkipped { emails: vec![EmailId(3), EmailId(4)], reason: SkipReason::Blocked },
         ];
         bodies
             .into_iter()
@@ -729,7 +804,7 @@ mod tests {
     fn stored_events_decode_as_views_equal_to_the_events_own_views() {
         let events = every_kind();
         let kinds: std::collections::BTreeSet<_> = events.iter().map(|e| e.body.kind()).collect();
-        assert_eq!(kinds.len(), 26, "every kind is covered");
+        assert_eq!(kinds.len(), 30, "every kind is covered");
         assert_eq!(kinds.len(), BodyView::KINDS.len());
         let bytes = postcard::to_allocvec(&events).unwrap();
         let views: Vec<EventView<'_>> = postcard::from_bytes(&bytes).unwrap();

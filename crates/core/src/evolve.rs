@@ -3,13 +3,15 @@
 //! from it (who is told, when their email is due, which flag changed a
 //! standing), so applying one decides nothing and reads no policy.
 
-use crate::event::{Event, EventBody, Notice, OutcomeWindow, StandingCause};
+use crate::event::{EmailPlan, Event, EventBody, Notice, OutcomeWindow, StandingCause};
 use crate::ids::{MemberId, RequestId, Seq};
-use crate::kinds::{Decision, FlagStatus, NotificationKind, ReportReason, RequestState, Standing};
-use crate::members::{ConnectionBits, Member, Profile};
+use crate::kinds::{
+    Decision, EmailFrequency, FlagStatus, NotificationKind, ReportReason, RequestState, Standing,
+};
+use crate::members::{ConnectionBits, MailFlags, Member, Profile};
 use crate::records::{
-    FlagRecord, Mail, NotificationRecord, OpenRequest, PairHistory, Party, PartyView, RequestRecord,
-    RequestTexts, pair_key, state_index,
+    Carries, FlagRecord, Mail, NotificationRecord, OpenRequest, PairHistory, Party, PartyView, QueuedDigest,
+    RequestRecord, RequestTexts, ScheduledEmail, pair_key, state_index,
 };
 use crate::state::{LogClock, State, standing_index};
 use crate::text::EmailAddress;
@@ -26,11 +28,12 @@ impl State {
         self.last_seq = seq;
         self.last_at = LogClock(self.last_at.0.max(at));
         match &event.body {
-            EventBody::MemberRegistered { member, email, name } => {
+            EventBody::MemberRegistered { member, email, name, locale } => {
                 self.by_standing[standing_index(Standing::Good)] += 1;
-                let has_email = email.is_some();
-                self.members.insert(*member, Member { has_email, ..Member::default() });
-                if let Some(profile) = Profile::new(email.clone(), name.as_deref().map(Box::from)) {
+                let mail = MailFlags::default().with_email(email.is_some());
+                self.members.insert(*member, Member { mail, ..Member::default() });
+                let locale = locale.unwrap_or_default();
+                if let Some(profile) = Profile::new(email.clone(), name.as_deref().map(Box::from), locale) {
                     self.profiles.insert(*member, profile);
                 }
             }
@@ -46,9 +49,16 @@ impl State {
                     contacts.extend(emails.iter().map(EmailAddress::key));
                 }
             }
-            EventBody::InvitationSent { request, sender, recipient, note, notice } => {
+            EventBody::InvitationSent { request, sender, recipient, note, notice, reminders } => {
                 self.add_request(*request, *sender, *recipient, note.as_deref(), at, seq);
-                self.notify(*recipient, NotificationKind::InvitationReceived, *request, at, *notice);
+                if let Some(index) =
+                    self.notify(*recipient, NotificationKind::InvitationReceived, *request, at, *notice)
+                {
+                    let r = self.request_mut(*request);
+                    r.received = Link::to(index);
+                    r.received_unsent = notice.email != EmailPlan::None;
+                }
+                self.schedule_reminders(*request, *recipient, reminders);
             }
             EventBody::InvitationAccepted { request, notice, window } => {
                 let was_ignored = self.request_at(*request).state == RequestState::Ignored;
@@ -98,7 +108,7 @@ impl State {
                 self.pairs.entry((s, r)).or_insert_with(|| PairHistory::closed_at(at)).withdrawn(at, seq);
                 match notice {
                     Some(notice) => {
-                        self.notify(r, NotificationKind::InvitationWithdrawn, *request, at, *notice)
+                        self.notify(r, NotificationKind::InvitationWithdrawn, *request, at, *notice);
                     }
                     // Not told: the request leaves the recipient's views.
                     None => {
@@ -200,26 +210,73 @@ impl State {
             }
             EventBody::NotificationsRead { member, ids } => {
                 let mut read = 0;
+                let mut left_digest = 0;
+                let digest_from = self.digests.get(member).map(|d| d.from);
                 for id in ids {
-                    if let Some(n) = self.notifications.get_mut(id.0 as usize - 1) {
-                        read += u32::from(!n.read);
+                    let index = id.0 as usize - 1;
+                    if let Some(n) = self.notifications.get_mut(index) {
+                        let was_unread = !n.read;
+                        read += u32::from(was_unread);
                         n.read = true;
+                        let listed = n.mail == Mail::InDigest && digest_from.is_some_and(|f| f <= index);
+                        left_digest += u32::from(was_unread && listed);
                     }
                 }
                 if let Some(m) = self.members.get_mut(member) {
                     m.unread -= read;
                 }
+                if let Some(d) = self.digests.get_mut(member) {
+                    d.items = d.items.saturating_sub(left_digest);
+                }
             }
             EventBody::EmailSent { email, .. } => {
-                if let Some(n) = self.notifications.get_mut(email.0 as usize - 1)
+                let index = email.0 as usize - 1;
+                if let Some(n) = self.notifications.get_mut(index)
                     && n.mail == Mail::Unsent
                 {
                     n.mail = Mail::Sent;
                     n.sent_at = at;
-                    self.unsent -= 1;
-                    while self.notifications.get(self.oldest_unsent).is_some_and(|n| n.mail != Mail::Unsent) {
-                        self.oldest_unsent += 1;
+                    self.settle(index);
+                }
+            }
+            EventBody::EmailsSkipped { emails, reason } => {
+                for email in emails {
+                    let index = email.0 as usize - 1;
+                    let Some(n) = self.notifications.get_mut(index) else { continue };
+                    match n.mail {
+                        Mail::Unsent => {
+                            n.mail = Mail::Skipped(*reason);
+                            self.settle(index);
+                        }
+                        Mail::InDigest => {
+                            n.mail = Mail::Skipped(*reason);
+                            let was_unread = !n.read;
+                            self.left_digest(index, was_unread);
+                        }
+                        Mail::None | Mail::Sent | Mail::Skipped(_) => {}
                     }
+                }
+            }
+            EventBody::EmailPreferenceChanged { member, kind, enabled } => {
+                let off = self.email_off.get(member).copied().unwrap_or(0);
+                let off = if *enabled { off & !kind.bits() } else { off | kind.bits() };
+                if off == 0 {
+                    self.email_off.remove(member);
+                } else {
+                    self.email_off.insert(*member, off);
+                }
+                if let Some(m) = self.members.get_mut(member) {
+                    m.mail = m.mail.with_some_off(off != 0);
+                }
+            }
+            EventBody::EmailFrequencyChanged { member, frequency } => {
+                if let Some(m) = self.members.get_mut(member) {
+                    m.mail = m.mail.with_daily(*frequency == EmailFrequency::Daily);
+                }
+            }
+            EventBody::LocaleChanged { member, locale } => {
+                if self.members.contains_key(member) {
+                    self.profiles.entry(*member).or_default().locale = *locale;
                 }
             }
             // The model applies a policy change to its policy; the state has none.
@@ -404,6 +461,11 @@ impl State {
             created_at: at,
             updated_at: at,
             seq,
+            received: Link::NONE,
+            first_reminder: Link::NONE,
+            reminders: 0,
+            reminders_done: 0,
+            received_unsent: false,
         });
         self.by_state[state_index(RequestState::Pending)] += 1;
         self.open_pairs.insert(pair_key(sender, recipient), OpenRequest::new(request, sender < recipient));
@@ -461,8 +523,9 @@ impl State {
         self.connection_pairs -= 1;
     }
 
-    /// Puts a notification in `member`'s inbox and, when the notice says so,
-    /// queues the email that carries it.
+    /// Puts a notification in `member`'s inbox and queues the email that
+    /// carries it, or lists it in their digest, as the notice says. Returns
+    /// its index.
     fn notify(
         &mut self,
         member: MemberId,
@@ -470,15 +533,14 @@ impl State {
         request: RequestId,
         at: Timestamp,
         notice: Notice,
-    ) {
+    ) -> Option<usize> {
         let index = self.notifications.len();
-        let Some(m) = self.members.get_mut(&member) else {
-            return;
-        };
+        let m = self.members.get_mut(&member)?;
         let record = NotificationRecord {
             request,
             kind,
             read: false,
+            carries: Carries::Notification,
             mail: Mail::None,
             sent_at: Timestamp(0),
             prev: m.last_notification,
@@ -487,15 +549,132 @@ impl State {
         m.unread += 1;
         self.notifications.push(record);
         debug_assert_eq!(self.notified_at(&self.notifications[index]), Some(at));
-        if let Some(after) = notice.email_after_ms {
-            // Due times are kept as the delay in force from a notification on,
-            // which changes only when the policy's does.
-            if self.email_delays.last().is_none_or(|(_, d)| u64::try_from(d.as_millis()).ok() != Some(after))
-            {
-                self.email_delays.push((index, Duration::from_millis(after)));
+        match notice.email {
+            EmailPlan::None => {}
+            EmailPlan::After(after) => {
+                // Due times are kept as the delay in force from a notification on,
+                // which changes only when the policy's does.
+                if self
+                    .email_delays
+                    .last()
+                    .is_none_or(|(_, d)| u64::try_from(d.as_millis()).ok() != Some(after))
+                {
+                    self.email_delays.push((index, Duration::from_millis(after)));
+                }
+                self.notifications[index].mail = Mail::Unsent;
+                self.unsent += 1;
             }
-            self.notifications[index].mail = Mail::Unsent;
-            self.unsent += 1;
+            EmailPlan::Digest(due_at) => {
+                self.notifications[index].mail = Mail::InDigest;
+                match self.digests.get_mut(&member) {
+                    Some(d) => d.items += 1,
+                    None => {
+                        let email = self.add_scheduled(member, RequestId(0), Carries::Digest, due_at);
+                        self.digests.insert(member, QueuedDigest { email, from: index, items: 1 });
+                    }
+                }
+            }
+        }
+        Some(index)
+    }
+
+    /// Queues an email of its own (a reminder about `request`, or a digest)
+    /// for `member`, due at `due_at`; returns its record's index.
+    fn add_scheduled(
+        &mut self,
+        member: MemberId,
+        request: RequestId,
+        carries: Carries,
+        due_at: Timestamp,
+    ) -> usize {
+        let index = self.notifications.len();
+        self.notifications.push(NotificationRecord {
+            request,
+            kind: NotificationKind::InvitationReceived,
+            read: true,
+            carries,
+            mail: Mail::Unsent,
+            sent_at: Timestamp(0),
+            prev: Link::NONE,
+        });
+        self.scheduled.insert(index, ScheduledEmail { member, due_at });
+        self.due.insert((due_at, index));
+        self.unsent += 1;
+        index
+    }
+
+    /// Queues the reminders of a new request, at the times its event gives.
+    fn schedule_reminders(&mut self, request: RequestId, recipient: MemberId, due: &[Timestamp]) {
+        if due.is_empty() || !self.members.contains_key(&recipient) {
+            return;
+        }
+        let first = self.notifications.len();
+        for at in due {
+            self.add_scheduled(recipient, request, Carries::Reminder, *at);
+        }
+        let r = self.request_mut(request);
+        r.first_reminder = Link::to(first);
+        r.reminders = u8::try_from(due.len()).unwrap_or(u8::MAX);
+    }
+
+    /// Bookkeeping once the email at `index` is no longer unsent (sent or skipped).
+    fn settle(&mut self, index: usize) {
+        self.unsent -= 1;
+        let n = &self.notifications[index];
+        let (carries, request) = (n.carries, n.request);
+        match carries {
+            Carries::Notification => {
+                if n.kind == NotificationKind::InvitationReceived
+                    && let Some(r) = self.request(request)
+                    && r.received == Link::to(index)
+                {
+                    self.request_mut(request).received_unsent = false;
+                }
+                while self
+                    .notifications
+                    .get(self.oldest_unsent)
+                    .is_some_and(|n| n.mail != Mail::Unsent || n.carries != Carries::Notification)
+                {
+                    self.oldest_unsent += 1;
+                }
+            }
+            Carries::Reminder | Carries::Digest => {
+                if let Some(e) = self.scheduled.get(&index) {
+                    let (member, due_at) = (e.member, e.due_at);
+                    self.due.remove(&(due_at, index));
+                    if carries == Carries::Digest
+                        && self.digests.get(&member).is_some_and(|d| d.email == index)
+                    {
+                        self.digests.remove(&member);
+                    }
+                }
+                if carries == Carries::Reminder
+                    && let Some(first) = self.request(request).and_then(|r| r.first_reminder.index())
+                {
+                    let done = u8::try_from(index + 1 - first).unwrap_or(u8::MAX);
+                    let r = self.request_mut(request);
+                    r.reminders_done = r.reminders_done.max(done);
+                }
+            }
+        }
+    }
+
+    /// A notification at `index` listed in a digest was left out of it.
+    fn left_digest(&mut self, index: usize, was_unread: bool) {
+        let n = &self.notifications[index];
+        let request = n.request;
+        if n.kind == NotificationKind::InvitationReceived
+            && let Some(r) = self.request(request)
+            && r.received == Link::to(index)
+        {
+            self.request_mut(request).received_unsent = false;
+        }
+        let Some(member) = self.notified(&self.notifications[index]).map(|(m, _)| m) else { return };
+        if let Some(d) = self.digests.get_mut(&member)
+            && d.from <= index
+            && was_unread
+        {
+            d.items = d.items.saturating_sub(1);
         }
     }
 

@@ -77,7 +77,7 @@ impl Model {
             if m.connection_bits != ConnectionBits::of(&m.connections) {
                 say(format!("{id}: the summary of their connections is wrong"));
             }
-            if m.has_email != s.email_of(*id).is_some() {
+            if m.mail.has_email() != s.email_of(*id).is_some() {
                 say(format!("{id}: whether they have an address is recorded wrongly"));
             }
             let implied = standing::of_member(s, *id);
@@ -91,8 +91,9 @@ impl Model {
                 s.requests.len()
             ));
         }
-        if listed_inbox != s.notifications.len() {
-            say(format!("inboxes hold {listed_inbox} of {} notifications", s.notifications.len()));
+        let notifications = s.notifications.iter().filter(|n| n.is_notification()).count();
+        if listed_inbox != notifications {
+            say(format!("inboxes hold {listed_inbox} of {notifications} notifications"));
         }
         if degree_sum != 2 * s.connection_pairs {
             say(format!(
@@ -174,12 +175,43 @@ impl Model {
         if unsent as u64 != s.unsent {
             say(format!("{unsent} emails are unsent but the outbox counts {}", s.unsent));
         }
-        if s.notifications.iter().take(s.oldest_unsent).any(|n| n.mail() == Mail::Unsent) {
+        if s.notifications.iter().take(s.oldest_unsent).any(|n| n.unsent() && n.is_notification()) {
             say("an unsent email lies before the outbox scan".into());
         }
         for (i, n) in s.notifications.iter().enumerate() {
-            if s.notified(n).is_none_or(|(told, _)| !s.members.contains_key(&told)) {
+            let points_at_nothing = match s.scheduled.get(&i) {
+                Some(e) => !s.members.contains_key(&e.member) || n.is_notification(),
+                None => {
+                    !n.is_notification()
+                        || s.notified(n).is_none_or(|(told, _)| !s.members.contains_key(&told))
+                }
+            };
+            if points_at_nothing {
                 say(format!("notification {} points at nothing", i + 1));
+            }
+        }
+        let due: std::collections::BTreeSet<(crate::time::Timestamp, usize)> = s
+            .scheduled
+            .iter()
+            .filter(|(i, _)| s.notifications.get(**i).is_some_and(|n| n.unsent()))
+            .map(|(i, e)| (e.due_at, *i))
+            .collect();
+        if due != s.due {
+            say("the reminders and digests due do not match the outbox".into());
+        }
+        for (member, d) in &s.digests {
+            let email_is_unsent =
+                s.notifications.get(d.email).is_some_and(|n| n.unsent() && !n.is_notification());
+            if !email_is_unsent || s.digest_items(*member).len() != d.items as usize {
+                say(format!("the digest of {member} does not match its notifications"));
+            }
+        }
+        for r in s.requests.iter() {
+            let received_unsent = r.received.index().and_then(|i| s.notifications.get(i)).is_some_and(|n| {
+                n.unsent() || n.mail() == Mail::InDigest && s.digests.contains_key(&r.recipient)
+            });
+            if received_unsent && !r.received_unsent {
+                say(format!("an unsent email about a request from {} is not marked on it", r.sender));
             }
         }
         for f in &s.open_flags {
@@ -216,7 +248,13 @@ impl Model {
         cmp("notifications", a.notifications == b.notifications);
         cmp(
             "emails",
-            a.email_delays == b.email_delays && a.unsent == b.unsent && a.oldest_unsent == b.oldest_unsent,
+            a.email_delays == b.email_delays
+                && a.unsent == b.unsent
+                && a.oldest_unsent == b.oldest_unsent
+                && a.scheduled == b.scheduled
+                && a.due == b.due
+                && a.digests == b.digests
+                && a.email_off == b.email_off,
         );
         cmp("flags", a.flags == b.flags && a.open_flags == b.open_flags && a.moderation == b.moderation);
         cmp("pair histories", a.pairs == b.pairs);

@@ -154,6 +154,157 @@ vocabulary!(
 );
 
 vocabulary!(
+    /// What an email is (SPEC §10): the notification it carries, a reminder
+    /// of an invitation still pending, or a member's daily digest.
+    EmailKind, "email kind" {
+        /// Carries an `invitation_received` notification.
+        InvitationReceived = "invitation_received",
+        /// Carries an `invitation_accepted` notification.
+        InvitationAccepted = "invitation_accepted",
+        /// Carries an `invitation_declined` notification.
+        InvitationDeclined = "invitation_declined",
+        /// Carries an `invitation_withdrawn` notification.
+        InvitationWithdrawn = "invitation_withdrawn",
+        /// Carries an `invitation_expired` notification (none are queued: SPEC §3).
+        InvitationExpired = "invitation_expired",
+        /// Reminds a recipient of an invitation still pending.
+        InvitationReminder = "invitation_reminder",
+        /// The day's unread notifications of a member who chose a daily digest.
+        Digest = "digest",
+    }
+);
+
+impl EmailKind {
+    /// The email that carries a notification of `kind`.
+    pub fn of(kind: NotificationKind) -> Self {
+        match kind {
+            NotificationKind::InvitationReceived => EmailKind::InvitationReceived,
+            NotificationKind::InvitationAccepted => EmailKind::InvitationAccepted,
+            NotificationKind::InvitationDeclined => EmailKind::InvitationDeclined,
+            NotificationKind::InvitationWithdrawn => EmailKind::InvitationWithdrawn,
+            NotificationKind::InvitationExpired => EmailKind::InvitationExpired,
+        }
+    }
+}
+
+vocabulary!(
+    /// The kinds of email a member can switch on and off (SPEC §10), or all of them.
+    PreferenceKind, "email preference kind" {
+        /// Emails about invitations received.
+        InvitationReceived = "invitation_received",
+        /// Emails about invitations accepted.
+        InvitationAccepted = "invitation_accepted",
+        /// Emails about invitations declined.
+        InvitationDeclined = "invitation_declined",
+        /// Emails about invitations withdrawn.
+        InvitationWithdrawn = "invitation_withdrawn",
+        /// Reminders of invitations still pending.
+        InvitationReminder = "invitation_reminder",
+        /// Every kind above.
+        All = "all",
+    }
+);
+
+impl PreferenceKind {
+    /// The kinds a member can switch, each on its own (all but `all`).
+    pub const EACH: &'static [PreferenceKind] = &[
+        PreferenceKind::InvitationReceived,
+        PreferenceKind::InvitationAccepted,
+        PreferenceKind::InvitationDeclined,
+        PreferenceKind::InvitationWithdrawn,
+        PreferenceKind::InvitationReminder,
+    ];
+
+    /// The preference that governs emails of `kind` (none for digests, which
+    /// list notifications each governed by its own, and for expiries, which
+    /// send no email).
+    pub fn governing(kind: EmailKind) -> Option<Self> {
+        match kind {
+            EmailKind::InvitationReceived => Some(PreferenceKind::InvitationReceived),
+            EmailKind::InvitationAccepted => Some(PreferenceKind::InvitationAccepted),
+            EmailKind::InvitationDeclined => Some(PreferenceKind::InvitationDeclined),
+            EmailKind::InvitationWithdrawn => Some(PreferenceKind::InvitationWithdrawn),
+            EmailKind::InvitationReminder => Some(PreferenceKind::InvitationReminder),
+            EmailKind::InvitationExpired | EmailKind::Digest => None,
+        }
+    }
+
+    /// This kind's bit in a member's set of switched-off kinds (`all`: every bit).
+    pub fn bits(self) -> u8 {
+        match self {
+            PreferenceKind::All => 0b1_1111,
+            each => 1 << PreferenceKind::EACH.iter().position(|k| *k == each).unwrap_or(0),
+        }
+    }
+}
+
+vocabulary!(
+    /// Where an email is (SPEC §10).
+    EmailStatus, "email status" {
+        /// Waiting for its due time and a dispatch.
+        Queued = "queued",
+        /// Handed to a mail server.
+        Sent = "sent",
+        /// Never to be sent; `SkipReason` says why.
+        Skipped = "skipped",
+    }
+);
+
+vocabulary!(
+    /// Why an email was not sent (SPEC §10).
+    SkipReason, "skip reason" {
+        /// What it was about is over: its invitation was answered, withdrawn,
+        /// expired or cancelled before it went out (or, for a digest, nothing
+        /// in it is still unread).
+        Stale = "stale",
+        /// Its member blocked the member it is about.
+        Blocked = "blocked",
+        /// Its member switched its kind off.
+        Preference = "preference",
+        /// The mail server refused the address for good, or the member has none.
+        InvalidAddress = "invalid_address",
+    }
+);
+
+vocabulary!(
+    /// How often a member gets email (SPEC §10).
+    EmailFrequency, "email frequency" {
+        /// One email per notification, `email_delay` after it (the default).
+        Immediate = "immediate",
+        /// One digest a day, at the policy's `digest_hour`.
+        Daily = "daily",
+    }
+);
+
+#[allow(clippy::derivable_impls)]
+impl Default for EmailFrequency {
+    fn default() -> Self {
+        EmailFrequency::Immediate
+    }
+}
+
+vocabulary!(
+    /// The languages texts are written in (SPEC §10).
+    Locale, "locale" {
+        /// English (the default).
+        En = "en",
+        /// German.
+        De = "de",
+        /// French.
+        Fr = "fr",
+        /// Spanish.
+        Es = "es",
+    }
+);
+
+#[allow(clippy::derivable_impls)]
+impl Default for Locale {
+    fn default() -> Self {
+        Locale::En
+    }
+}
+
+vocabulary!(
     /// The moderation rule behind a flag (SPEC §4).
     FlagRule, "rule" {
         /// Withdrawals to the same member, again and again.

@@ -53,6 +53,7 @@ mod model;
 mod records;
 mod render;
 mod state;
+mod texts;
 mod thread;
 
 // The API: the network trait, its in-memory implementation, the records it returns.
@@ -64,15 +65,17 @@ pub mod views;
 pub use command::{Command, Outcome};
 pub use decide::{CLOCK_TOLERANCE_MS, Decided};
 pub use error::Error;
-pub use event::{Event, EventBody, Notice, OutcomeWindow, StandingCause};
+pub use event::{EmailPlan, Event, EventBody, Notice, OutcomeWindow, StandingCause};
 pub use event_view::{EventRecord, EventView};
 pub use ids::{EmailId, FlagId, MemberId, NotificationId, RequestId, Seq};
 pub use kinds::{
-    Decision, FlagRule, FlagStatus, InvitationSetting, NotificationKind, ReportReason, RequestState, Standing,
+    Decision, EmailFrequency, EmailKind, EmailStatus, FlagRule, FlagStatus, InvitationSetting, Locale,
+    NotificationKind, PreferenceKind, ReportReason, RequestState, SkipReason, Standing,
 };
 pub use model::Model;
 pub use network::{MemoryNetwork, Network};
-pub use policy::{Policy, ReverseRequest};
+pub use policy::{MAX_REMINDERS, Policy, ReverseRequest};
+pub use records::Party;
 pub use text::EmailAddress;
 pub use thread::MAX_RECORDS;
 pub use time::Timestamp;

@@ -16,7 +16,7 @@
 
 use crate::collections::{Map, Set};
 use crate::ids::MemberId;
-use crate::kinds::{InvitationSetting, Standing};
+use crate::kinds::{InvitationSetting, Locale, Standing};
 use crate::text::EmailAddress;
 use crate::thread::Link;
 use serde::de::{MapAccess, Visitor};
@@ -62,6 +62,8 @@ pub struct Profile {
     pub name: Option<Box<str>>,
     /// Lowercased imported contact addresses.
     pub contacts: Option<Box<Set<String>>>,
+    /// The language the member's texts are written in.
+    pub locale: Locale,
 }
 
 /// A registered member: 64 bytes, one cache line, since nearly every command
@@ -88,8 +90,55 @@ pub struct Member {
     pub setting: InvitationSetting,
     /// Moderation standing.
     pub standing: Standing,
-    /// Whether the member's profile holds an address (read on every notification).
-    pub has_email: bool,
+    /// What every notification needs to know about the member's email: an
+    /// address, a daily digest, kinds switched off (read on every notification).
+    pub mail: MailFlags,
+}
+
+/// A member's email settings as one byte of the member record: whether they
+/// have an address, whether they chose a daily digest, and whether they
+/// switched any kind off (which kinds: `State::email_off`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailFlags(u8);
+
+impl MailFlags {
+    const HAS_EMAIL: u8 = 1;
+    const DAILY: u8 = 2;
+    const SOME_OFF: u8 = 4;
+
+    fn with(self, bit: u8, on: bool) -> Self {
+        Self(if on { self.0 | bit } else { self.0 & !bit })
+    }
+
+    /// Whether the member's profile holds an address.
+    pub fn has_email(self) -> bool {
+        self.0 & Self::HAS_EMAIL != 0
+    }
+
+    /// Whether the member gets a daily digest instead of an email per notification.
+    pub fn daily(self) -> bool {
+        self.0 & Self::DAILY != 0
+    }
+
+    /// Whether the member switched any kind of email off.
+    pub fn some_off(self) -> bool {
+        self.0 & Self::SOME_OFF != 0
+    }
+
+    /// These flags with the address present or not.
+    pub fn with_email(self, on: bool) -> Self {
+        self.with(Self::HAS_EMAIL, on)
+    }
+
+    /// These flags with the daily digest chosen or not.
+    pub fn with_daily(self, on: bool) -> Self {
+        self.with(Self::DAILY, on)
+    }
+
+    /// These flags with some kind switched off or none.
+    pub fn with_some_off(self, on: bool) -> Self {
+        self.with(Self::SOME_OFF, on)
+    }
 }
 
 impl Member {
@@ -104,9 +153,15 @@ impl Member {
 }
 
 impl Profile {
-    /// A profile with this address and name, if there is either.
-    pub(crate) fn new(email: Option<EmailAddress>, name: Option<Box<str>>) -> Option<Self> {
-        (email.is_some() || name.is_some()).then_some(Self { email, name, contacts: None })
+    /// A profile with this address, name and locale, if there is anything
+    /// but the defaults.
+    pub(crate) fn new(email: Option<EmailAddress>, name: Option<Box<str>>, locale: Locale) -> Option<Self> {
+        (email.is_some() || name.is_some() || locale != Locale::default()).then_some(Self {
+            email,
+            name,
+            contacts: None,
+            locale,
+        })
     }
 }
 

@@ -10,7 +10,9 @@ use crate::error::Error;
 use crate::event::Event;
 use crate::event_view::EventRecord;
 use crate::ids::{EmailId, FlagId, MemberId, NotificationId, RequestId, Seq};
-use crate::kinds::{Decision, InvitationSetting, ReportReason, RequestState, Standing};
+use crate::kinds::{
+    Decision, EmailFrequency, InvitationSetting, Locale, PreferenceKind, ReportReason, RequestState, Standing,
+};
 use crate::model::Model;
 use crate::policy::Policy;
 use crate::time::Timestamp;
@@ -37,9 +39,61 @@ pub trait Network {
         name: Option<&str>,
         at: Timestamp,
     ) -> Result<(), Error> {
-        let command =
-            Command::Register { member, email: email.map(str::to_owned), name: name.map(str::to_owned) };
-        self.execute(command, at).map(drop)
+        self.register_in(member, email, name, None, at)
+    }
+
+    /// `register(member, email, name, locale)`: a member whose texts are in `locale`.
+    fn register_in(
+        &self,
+        member: MemberId,
+        email: Option<&str>,
+        name: Option<&str>,
+        locale: Option<Locale>,
+        at: Timestamp,
+    ) -> Result<(), Error> {
+        let (email, name) = (email.map(str::to_owned), name.map(str::to_owned));
+        self.execute(Command::Register { member, email, name, locale }, at).map(drop)
+    }
+
+    /// `set_email_preference(member, kind, enabled)`.
+    fn set_email_preference(
+        &self,
+        member: MemberId,
+        kind: PreferenceKind,
+        enabled: bool,
+        at: Timestamp,
+    ) -> Result<(), Error> {
+        self.execute(Command::SetEmailPreference { member, kind, enabled }, at).map(drop)
+    }
+
+    /// `email_preferences(member)`: each kind a member can switch, on or off.
+    fn email_preferences(&self, member: MemberId) -> Result<Vec<(PreferenceKind, bool)>, Error> {
+        self.read(|m| m.email_preferences(member))?
+    }
+
+    /// `set_email_frequency(member, frequency)`.
+    fn set_email_frequency(
+        &self,
+        member: MemberId,
+        frequency: EmailFrequency,
+        at: Timestamp,
+    ) -> Result<(), Error> {
+        self.execute(Command::SetEmailFrequency { member, frequency }, at).map(drop)
+    }
+
+    /// `email_frequency(member)`.
+    fn email_frequency(&self, member: MemberId) -> Result<EmailFrequency, Error> {
+        self.read(|m| m.email_frequency(member))?
+    }
+
+    /// `set_locale(member, locale)`.
+    fn set_locale(&self, member: MemberId, locale: Locale, at: Timestamp) -> Result<(), Error> {
+        self.execute(Command::SetLocale { member, locale }, at).map(drop)
+    }
+
+    /// `locale(member)`: the language of the member's texts.
+    fn locale(&self, member: MemberId) -> Result<Locale, Error> {
+        self.read(|m| m.locale(member))?
     }
 
     /// `set_invitation_setting(member, setting)`.
@@ -147,6 +201,17 @@ pub trait Network {
     /// Records that emails were handed to a mail server; returns how many were newly marked.
     fn mark_emails_sent(&self, ids: &[EmailId], at: Timestamp) -> Result<u64, Error> {
         self.execute(Command::MarkEmailsSent { ids: ids.to_vec() }, at).map(Outcome::count)
+    }
+
+    /// Records emails the mail server refused for good (skipped, `invalid_address`);
+    /// returns how many were newly skipped.
+    fn mark_emails_undeliverable(&self, ids: &[EmailId], at: Timestamp) -> Result<u64, Error> {
+        self.execute(Command::MarkEmailsUndeliverable { ids: ids.to_vec() }, at).map(Outcome::count)
+    }
+
+    /// The email with this id, rendered, whatever its status.
+    fn email(&self, id: EmailId) -> Result<Email, Error> {
+        self.read(|m| m.email(id))?
     }
 
     /// `expire(at)`: returns how many requests expired.

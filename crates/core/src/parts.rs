@@ -6,7 +6,7 @@
 //! |---|---|
 //! | 0 | policy, clock, members, moderation memory, flags, blocks, "don't know" reports, counters |
 //! | 1 | requests, the open-pair index, the views parties have of their own, the notes |
-//! | 2 | notifications and the email bookkeeping |
+//! | 2 | notifications, the outbox (reminders, digests, due times) and email preferences |
 //! | 3 | withdrawal and decline histories, member profiles (address, name, contacts), wrong addresses given |
 
 use crate::chunked::Chunked;
@@ -17,8 +17,8 @@ use crate::members::{MemberTable, Profile};
 use crate::model::Model;
 use crate::policy::Policy;
 use crate::records::{
-    FlagRecord, ModerationRecord, NotificationRecord, OpenRequest, PairHistory, PartyView, RequestRecord,
-    RequestTexts,
+    FlagRecord, ModerationRecord, NotificationRecord, OpenRequest, PairHistory, PartyView, QueuedDigest,
+    RequestRecord, RequestTexts, ScheduledEmail,
 };
 use crate::state::{LogClock, State};
 use crate::time::Timestamp;
@@ -78,7 +78,16 @@ type RequestsOwned = (
     Sized<(MemberId, MemberId), RequestId>,
     Sized<RequestId, RequestTexts>,
 );
-type NotificationsOwned = (Chunked<NotificationRecord>, Vec<(usize, Duration)>, usize, u64);
+type NotificationsOwned = (
+    Chunked<NotificationRecord>,
+    Vec<(usize, Duration)>,
+    usize,
+    u64,
+    Sized<usize, ScheduledEmail>,
+    BTreeSet<(Timestamp, usize)>,
+    Sized<MemberId, QueuedDigest>,
+    Sized<MemberId, u8>,
+);
 type PairsOwned =
     (Sized<(MemberId, MemberId), PairHistory>, Sized<MemberId, Profile>, Sized<MemberId, Vec<Timestamp>>);
 
@@ -116,7 +125,17 @@ pub fn serialize_part<S: Serializer>(model: &Model, index: usize, s: S) -> Resul
         1 => {
             (&st.requests, st.oldest_open, &st.open_pairs, &st.views, &st.live_views, &st.texts).serialize(s)
         }
-        2 => (&st.notifications, &st.email_delays, st.oldest_unsent, st.unsent).serialize(s),
+        2 => (
+            &st.notifications,
+            &st.email_delays,
+            st.oldest_unsent,
+            st.unsent,
+            &st.scheduled,
+            &st.due,
+            &st.digests,
+            &st.email_off,
+        )
+            .serialize(s),
         3 => (&st.pairs, &st.profiles, &st.wrong_addresses).serialize(s),
         _ => Err(serde::ser::Error::custom(format!("a model has {PARTS} parts, not {}", index + 1))),
     }
@@ -165,7 +184,8 @@ pub fn join(parts: impl IntoIterator<Item = Part>) -> Result<Model, Error> {
         dont_know,
     ) = *core;
     let (requests, oldest_open, open_pairs, views, live_views, texts) = requests.ok_or_else(missing)?;
-    let (notifications, email_delays, oldest_unsent, unsent) = notifications.ok_or_else(missing)?;
+    let (notifications, email_delays, oldest_unsent, unsent, scheduled, due, digests, email_off) =
+        notifications.ok_or_else(missing)?;
     let (pairs, profiles, wrong_addresses) = pairs.ok_or_else(missing)?;
     let state = State {
         last_seq,
@@ -186,6 +206,10 @@ pub fn join(parts: impl IntoIterator<Item = Part>) -> Result<Model, Error> {
         texts: texts.0,
         oldest_unsent,
         unsent,
+        scheduled: scheduled.0,
+        due,
+        digests: digests.0,
+        email_off: email_off.0,
         flags,
         open_flags,
         moderation: moderation.0,

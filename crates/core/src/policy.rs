@@ -76,6 +76,20 @@ pub struct Policy {
     pub low_acceptance_max_rate: Option<f64>,
     /// Optional rule: flag a member who sends more than this many invitations in an hour.
     pub burst_per_hour: Option<u32>,
+    /// The hour of the day (UTC, 0 to 23) members who chose a daily digest get it.
+    #[serde(default = "default_digest_hour")]
+    pub digest_hour: u8,
+    /// When a recipient is reminded of an invitation still pending: durations
+    /// after it was sent, shortest first (none in either policy).
+    #[serde(default)]
+    pub invitation_reminders: Vec<Duration>,
+}
+
+/// The most reminders a policy may give an invitation.
+pub const MAX_REMINDERS: usize = 10;
+
+fn default_digest_hour() -> u8 {
+    8
 }
 
 /// A policy inside an event, stored as JSON text: the log's binary encoding
@@ -126,6 +140,8 @@ impl Policy {
             low_acceptance_min_resolved: None,
             low_acceptance_max_rate: None,
             burst_per_hour: None,
+            digest_hour: default_digest_hour(),
+            invitation_reminders: Vec::new(),
         }
     }
 
@@ -167,6 +183,20 @@ impl Policy {
         }
         if self.pending_ttl.is_some_and(|d| d.is_zero()) {
             return bad("pending_ttl", "must be longer than zero or None");
+        }
+        if self.digest_hour > 23 {
+            return bad("digest_hour", "must be an hour from 0 to 23");
+        }
+        if self.invitation_reminders.len() > MAX_REMINDERS {
+            return bad("invitation_reminders", "may hold at most 10 durations");
+        }
+        if self.invitation_reminders.iter().any(Duration::is_zero)
+            || self.invitation_reminders.windows(2).any(|w| w[0] >= w[1])
+        {
+            return bad(
+                "invitation_reminders",
+                "must be durations longer than zero, shortest first, each once",
+            );
         }
         match (self.low_acceptance_min_resolved, self.low_acceptance_max_rate) {
             (None, None) => {}
@@ -210,6 +240,8 @@ mod tests {
         assert_eq!((p.review_after_reports, p.restrict_after_reports), (3, 5));
         assert_eq!(p.low_acceptance_min_resolved, None);
         assert_eq!(p.burst_per_hour, None);
+        assert_eq!(p.digest_hour, 8);
+        assert!(p.invitation_reminders.is_empty() && Policy::linkedin().invitation_reminders.is_empty());
         assert_eq!(Policy::default(), p);
         assert!(p.validate().is_ok());
     }
@@ -232,6 +264,28 @@ mod tests {
         assert!(err.contains("low_acceptance_min_resolved"), "{err}");
         let p = Policy { max_note_chars: 0, ..Policy::standard() };
         assert!(p.validate().unwrap_err().to_string().contains("max_note_chars"));
+    }
+
+    #[test]
+    fn digest_hours_and_reminders_are_checked() {
+        let p = Policy { digest_hour: 24, ..Policy::standard() };
+        assert!(p.validate().unwrap_err().to_string().contains("digest_hour"));
+        let day = Duration::from_secs(DAY);
+        for reminders in [vec![Duration::ZERO], vec![2 * day, day], vec![day, day], vec![day; 11]] {
+            let p = Policy { invitation_reminders: reminders, ..Policy::standard() };
+            assert!(p.validate().unwrap_err().to_string().contains("invitation_reminders"));
+        }
+        let p = Policy { invitation_reminders: vec![day, 7 * day], digest_hour: 0, ..Policy::standard() };
+        assert!(p.validate().is_ok());
+    }
+
+    #[test]
+    fn a_policy_stored_before_digests_and_reminders_reads_with_their_defaults() {
+        let mut json: serde_json::Value = serde_json::to_value(Policy::linkedin()).unwrap();
+        let fields = json.as_object_mut().unwrap();
+        fields.remove("digest_hour");
+        fields.remove("invitation_reminders");
+        assert_eq!(serde_json::from_value::<Policy>(json).unwrap(), Policy::linkedin());
     }
 
     #[test]

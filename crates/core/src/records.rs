@@ -3,7 +3,7 @@
 //! entries. Each is laid out small, since a large network holds millions.
 
 use crate::ids::{FlagId, MemberId, NotificationId, RequestId, Seq};
-use crate::kinds::{FlagRule, FlagStatus, NotificationKind, RequestState};
+use crate::kinds::{EmailKind, FlagRule, FlagStatus, NotificationKind, RequestState, SkipReason};
 use crate::thread::Link;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -103,6 +103,19 @@ pub struct RequestRecord {
     pub has_view: bool,
     /// Whether it has a note or a message (in `State::texts`).
     pub has_texts: bool,
+    /// The recipient's `invitation_received` notification.
+    pub received: Link,
+    /// The first of its reminder emails (the others follow it), if it has any.
+    pub first_reminder: Link,
+    /// How many reminder emails it has.
+    pub reminders: u8,
+    /// How many of them (from the first) were sent or skipped.
+    pub reminders_done: u8,
+    /// Whether the email carrying its `invitation_received` notification (or
+    /// the digest listing it) may still be unsent: when the request ends, what
+    /// is unsent of it is skipped, and this saves reading the notification to
+    /// find out for the many requests whose email went out long before.
+    pub received_unsent: bool,
 }
 
 impl RequestRecord {
@@ -142,6 +155,10 @@ pub struct NotificationRecord {
     pub kind: NotificationKind,
     /// Whether the member has read it.
     pub read: bool,
+    /// What the record is: a notification, or an email of its own (a reminder,
+    /// a digest) that is in no inbox and takes a notification's number so that
+    /// every email is numbered in one sequence.
+    pub(crate) carries: Carries,
     /// The email that carries it, if one was queued.
     pub(crate) mail: Mail,
     /// When its email was handed to a mail server (only meaningful once `mail` is `Sent`).
@@ -153,12 +170,51 @@ pub struct NotificationRecord {
 /// Whether a notification is carried by an email, and whether it went out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Mail {
-    /// No email (expiry, or a member without an address).
+    /// No email (expiry, a member without an address, a kind switched off).
     None,
     /// Queued, not yet handed to a mail server.
     Unsent,
     /// Handed to a mail server.
     Sent,
+    /// Never to be sent (or, for a notification in a digest, left out of it).
+    Skipped(SkipReason),
+    /// Listed in its member's digest instead of an email of its own.
+    InDigest,
+}
+
+/// What a record in the notifications holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Carries {
+    /// An in-app notification (with the email that carries it, if any).
+    #[default]
+    Notification,
+    /// A reminder email about its request (SPEC §10), in no inbox.
+    Reminder,
+    /// A member's digest email (SPEC §10), in no inbox.
+    Digest,
+}
+
+/// An email without a notification of its own (a reminder or a digest): who
+/// gets it and when it is due.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduledEmail {
+    /// Whose it is.
+    pub member: MemberId,
+    /// When it is due.
+    pub due_at: Timestamp,
+}
+
+/// The digest a daily member has queued: the email, and the notifications it
+/// lists (those in the member's inbox from `from` on marked `Mail::InDigest`
+/// and still unread).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuedDigest {
+    /// The digest email's record.
+    pub email: usize,
+    /// The first notification it may list.
+    pub from: usize,
+    /// How many notifications it lists now (unread, not left out).
+    pub items: u32,
 }
 
 impl NotificationRecord {
@@ -183,21 +239,48 @@ impl NotificationRecord {
         self.mail
     }
 
+    /// Whether it is an in-app notification (not a reminder or a digest).
+    pub fn is_notification(&self) -> bool {
+        self.carries == Carries::Notification
+    }
+
+    /// The kind of the email it is or carries.
+    pub fn email_kind(&self) -> EmailKind {
+        match self.carries {
+            Carries::Notification => EmailKind::of(self.kind),
+            Carries::Reminder => EmailKind::InvitationReminder,
+            Carries::Digest => EmailKind::Digest,
+        }
+    }
+
+    /// Whether its email waits to be sent on its own (not in a digest, not
+    /// sent, not skipped).
+    pub fn unsent(&self) -> bool {
+        self.mail == Mail::Unsent
+    }
+
     /// When its email was handed to a mail server, if it was.
     pub fn sent_at(&self) -> Option<Timestamp> {
         (self.mail == Mail::Sent).then_some(self.sent_at)
     }
 }
 
-/// A queued email. An email carries exactly one notification and has its id.
+/// An email: one carrying a notification has the notification's number; a
+/// reminder or a digest has a number of its own in the same sequence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EmailRecord {
-    /// The notification it carries (the same number as the email).
+    /// The record it is in the notifications (the same number as the email).
     pub notification: NotificationId,
+    /// Who gets it.
+    pub member: MemberId,
+    /// What it is.
+    pub kind: EmailKind,
     /// When it is due.
     pub due_at: Timestamp,
     /// When it was handed to a mail server.
     pub sent_at: Option<Timestamp>,
+    /// Why it will never be sent, if so.
+    pub skipped: Option<SkipReason>,
 }
 
 /// A stored moderation flag.

@@ -1,90 +1,236 @@
-//! Rendering: the texts of notifications and emails. Member text (names, notes, messages) is
-//! escaped; a notification about a request older than `date_context_after`
-//! names the date the request was sent.
+//! Rendering: the texts of notifications and emails, in the reader's
+//! language (`texts`). Texts hold member text (names, notes, messages) as
+//! written; only the HTML part of an email escapes it, and a subject is one
+//! line, so no member text can add a header or markup. A notification about
+//! a request older than `date_context_after` names the date it was sent.
 
 use crate::ids::MemberId;
-use crate::kinds::NotificationKind;
+use crate::kinds::{Locale, NotificationKind};
 use crate::policy::Policy;
-use crate::records::NotificationRecord;
+use crate::records::{Carries, NotificationRecord, RequestRecord};
 use crate::state::State;
-use crate::text::{escape, escape_line};
-use crate::time::duration_ms;
+use crate::text::escape;
+use crate::texts::{Arg, Texts};
+use crate::time::{DAY_MS, Timestamp, civil_from_days, duration_ms};
 
-/// How a member is called in texts: their name, or "Member 42".
-pub fn display_name(state: &State, member: MemberId) -> String {
+/// An email's subject and its two bodies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenderedEmail {
+    /// One line, member text as written.
+    pub subject: String,
+    /// The plain-text part, member text as written.
+    pub text: String,
+    /// The HTML part, member text escaped.
+    pub html: String,
+}
+
+/// How a member is called in texts: their name (one line, as registration
+/// requires of names), or "Member 42" in `locale`.
+pub fn display_name(state: &State, member: MemberId, locale: Locale) -> String {
     match state.name_of(member) {
-        Some(name) => name.to_owned(),
-        None => format!("Member {}", member.0),
+        Some(name) => one_line(name),
+        None => Texts::get().format(locale, "member-fallback", &[("id", Arg::Text(&member.0.to_string()))]),
     }
 }
 
-/// The in-app text of a notification.
+/// A date written the way `locale` writes dates.
+pub fn date(at: Timestamp, locale: Locale) -> String {
+    let (y, m, d) = civil_from_days(at.0.div_euclid(DAY_MS));
+    let (y, m, d) = (format!("{y:04}"), format!("{m:02}"), format!("{d:02}"));
+    Texts::get().format(
+        locale,
+        "date",
+        &[("year", Arg::Text(&y)), ("month", Arg::Text(&m)), ("day", Arg::Text(&d))],
+    )
+}
+
+/// The in-app text of a notification, in its member's language.
 pub fn notification_text(state: &State, policy: &Policy, n: &NotificationRecord) -> String {
     let Some(r) = state.request(n.request) else {
         return String::new();
     };
-    let actor = escape(&display_name(state, n.parties(r).1));
+    let (member, other) = n.parties(r);
+    let locale = state.locale_of(member);
+    let texts = Texts::get();
+    let actor = display_name(state, other, locale);
     let made = state.notified_at(n).unwrap_or(r.updated_at);
-    let age = made.millis().saturating_sub(r.created_at.millis());
-    let sent_on = if age > duration_ms(policy.date_context_after) {
-        format!(" sent on {}", r.created_at.date())
-    } else {
-        String::new()
+    let dated = made.millis().saturating_sub(r.created_at.millis()) > duration_ms(policy.date_context_after);
+    let sent_on = date(r.created_at, locale);
+    let id = match n.kind {
+        NotificationKind::InvitationReceived => "notification-invitation-received",
+        NotificationKind::InvitationAccepted => "notification-invitation-accepted",
+        NotificationKind::InvitationDeclined => "notification-invitation-declined",
+        NotificationKind::InvitationWithdrawn => "notification-invitation-withdrawn",
+        NotificationKind::InvitationExpired => "notification-invitation-expired",
     };
-    let mut text = match n.kind {
-        NotificationKind::InvitationReceived => format!("{actor} wants to connect with you."),
-        NotificationKind::InvitationAccepted => {
-            format!("{actor} accepted your invitation to connect{sent_on}.")
-        }
-        NotificationKind::InvitationDeclined => {
-            format!("Your connection request to {actor}{sent_on} was withdrawn.")
-        }
-        NotificationKind::InvitationWithdrawn => {
-            format!("{actor} withdrew the connection request{sent_on}.")
-        }
-        NotificationKind::InvitationExpired => {
-            format!("Your connection request to {actor}{sent_on} expired.")
-        }
-    };
-    let texts = state.texts_of(n.request, r);
+    let args = [
+        ("actor", Arg::Text(&actor)),
+        ("dated", Arg::Text(if dated { "yes" } else { "no" })),
+        ("date", Arg::Text(&sent_on)),
+    ];
+    let mut text = texts.format(locale, id, &args);
+    let request_texts = state.texts_of(n.request, r);
     let extra = match n.kind {
         NotificationKind::InvitationReceived => {
-            texts.and_then(|t| t.note.as_deref()).map(|note| ("Note", note))
+            request_texts.and_then(|t| t.note.as_deref()).map(|note| ("label-note", note))
         }
         NotificationKind::InvitationDeclined | NotificationKind::InvitationWithdrawn => {
-            texts.and_then(|t| t.message.as_deref()).map(|m| ("Message", m))
+            request_texts.and_then(|t| t.message.as_deref()).map(|m| ("label-message", m))
         }
         _ => None,
     };
     if let Some((label, body)) = extra {
-        text.push_str(&format!("\n\n{label}: {}", escape(body)));
+        text.push_str("\n\n");
+        text.push_str(&texts.format(locale, label, &[]));
+        text.push_str(": ");
+        text.push_str(&lines(body));
     }
     text
 }
 
-/// The subject of the email that carries a notification. One line, escaped.
-pub fn email_subject(state: &State, n: &NotificationRecord) -> String {
-    let Some((_, other)) = state.notified(n) else {
-        return String::new();
+/// A note or a message as written, its lines kept, other control characters
+/// (refused when it was given) shown as spaces.
+fn lines(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() && c != '\n' { ' ' } else { c }).collect()
+}
+
+/// The email at record `index` (a notification's, a reminder, or a digest),
+/// in its member's language; `unsubscribe` is the link that switches its kind
+/// off, when the network has one.
+pub fn email(
+    state: &State,
+    policy: &Policy,
+    index: usize,
+    member: MemberId,
+    unsubscribe: Option<&str>,
+) -> RenderedEmail {
+    let Some(n) = state.notifications.get(index) else {
+        return RenderedEmail { subject: String::new(), text: String::new(), html: String::new() };
     };
-    let actor = escape_line(&display_name(state, other));
-    match n.kind {
-        NotificationKind::InvitationReceived => format!("{actor} wants to connect"),
-        NotificationKind::InvitationAccepted => format!("{actor} accepted your invitation"),
-        NotificationKind::InvitationDeclined => "Your connection request was withdrawn".to_owned(),
-        NotificationKind::InvitationWithdrawn => format!("{actor} withdrew a connection request"),
-        NotificationKind::InvitationExpired => "Your connection request expired".to_owned(),
+    let locale = state.locale_of(member);
+    let texts = Texts::get();
+    let (subject, paragraphs) = match n.carries {
+        Carries::Notification => {
+            let actor =
+                state.notified(n).map(|(_, other)| display_name(state, other, locale)).unwrap_or_default();
+            let subject = texts.format(locale, subject_id(n.kind), &[("actor", Arg::Text(&actor))]);
+            (subject, vec![notification_text(state, policy, n)])
+        }
+        Carries::Reminder => match state.request(n.request) {
+            Some(r) => (reminder_subject(state, r, locale), vec![reminder_text(state, n, r, locale)]),
+            None => (String::new(), Vec::new()),
+        },
+        Carries::Digest => {
+            let items = state.digest_items(member);
+            let subject =
+                texts.format(locale, "subject-digest", &[("count", Arg::Number(items.len() as u64))]);
+            let mut paragraphs = vec![texts.format(locale, "digest-intro", &[])];
+            // Oldest first, as an inbox is read.
+            paragraphs.extend(items.iter().rev().map(|(_, item)| notification_text(state, policy, item)));
+            (subject, paragraphs)
+        }
+    };
+    let name = display_name(state, member, locale);
+    let greeting = texts.format(locale, "email-greeting", &[("name", Arg::Text(&name))]);
+    let footer = texts.format(locale, "email-footer", &[]);
+    let is_digest = n.carries == Carries::Digest;
+    let mut text = format!("{greeting}\n\n");
+    for (i, p) in paragraphs.iter().enumerate() {
+        if is_digest && i > 0 {
+            // A digest's items as a list, each item's lines indented under its dash.
+            for (j, line) in p.split('\n').enumerate() {
+                let lead = match (j, line.is_empty()) {
+                    (0, _) => "- ",
+                    (_, true) => "\n",
+                    (_, false) => "\n  ",
+                };
+                text.push_str(lead);
+                text.push_str(line);
+            }
+        } else {
+            text.push_str(p);
+        }
+        text.push_str("\n\n");
+    }
+    text.push_str(&footer);
+    text.push('\n');
+    if let Some(url) = unsubscribe {
+        text.push_str("\n-- \n");
+        text.push_str(&texts.format(locale, "email-unsubscribe", &[("url", Arg::Text(url))]));
+        text.push('\n');
+    }
+    let html = html(locale, &subject, &greeting, &paragraphs, is_digest, &footer, unsubscribe);
+    RenderedEmail { subject: one_line(&subject), text, html }
+}
+
+fn subject_id(kind: NotificationKind) -> &'static str {
+    match kind {
+        NotificationKind::InvitationReceived => "subject-invitation-received",
+        NotificationKind::InvitationAccepted => "subject-invitation-accepted",
+        NotificationKind::InvitationDeclined => "subject-invitation-declined",
+        NotificationKind::InvitationWithdrawn => "subject-invitation-withdrawn",
+        NotificationKind::InvitationExpired => "subject-invitation-expired",
     }
 }
 
-/// The plain-text body of the email that carries a notification.
-pub fn email_body(state: &State, policy: &Policy, n: &NotificationRecord) -> String {
-    let Some((member, _)) = state.notified(n) else {
-        return String::new();
-    };
-    let greeting = escape_line(&display_name(state, member));
-    format!(
-        "Hi {greeting},\n\n{}\n\nYou can see your invitations in the app.\n",
-        notification_text(state, policy, n)
-    )
+fn reminder_subject(state: &State, r: &RequestRecord, locale: Locale) -> String {
+    let actor = display_name(state, r.sender, locale);
+    Texts::get().format(locale, "subject-invitation-reminder", &[("actor", Arg::Text(&actor))])
+}
+
+fn reminder_text(state: &State, n: &NotificationRecord, r: &RequestRecord, locale: Locale) -> String {
+    let texts = Texts::get();
+    let actor = display_name(state, r.sender, locale);
+    let sent_on = date(r.created_at, locale);
+    let mut text =
+        texts.format(locale, "reminder-text", &[("actor", Arg::Text(&actor)), ("date", Arg::Text(&sent_on))]);
+    if let Some(note) = state.texts_of(n.request, r).and_then(|t| t.note.as_deref()) {
+        text.push_str("\n\n");
+        text.push_str(&texts.format(locale, "label-note", &[]));
+        text.push_str(": ");
+        text.push_str(&lines(note));
+    }
+    text
+}
+
+/// A subject as one line: no member text can start a header of its own.
+fn one_line(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+/// The HTML part: the same words, every one of them escaped.
+fn html(
+    locale: Locale,
+    subject: &str,
+    greeting: &str,
+    paragraphs: &[String],
+    is_digest: bool,
+    footer: &str,
+    unsubscribe: Option<&str>,
+) -> String {
+    let para = |text: &str| format!("<p>{}</p>\n", escape(text).replace('\n', "<br>\n"));
+    let mut out = format!(
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head><meta charset=\"utf-8\"><title>{}</title></head>\n<body>\n",
+        locale.as_str(),
+        escape(&one_line(subject))
+    );
+    out.push_str(&para(greeting));
+    match (is_digest, paragraphs.split_first()) {
+        (true, Some((intro, items))) => {
+            out.push_str(&para(intro));
+            out.push_str("<ul>\n");
+            for item in items {
+                out.push_str(&format!("<li>{}</li>\n", escape(item).replace('\n', "<br>\n")));
+            }
+            out.push_str("</ul>\n");
+        }
+        _ => paragraphs.iter().for_each(|p| out.push_str(&para(p))),
+    }
+    out.push_str(&para(footer));
+    if let Some(url) = unsubscribe {
+        let label = Texts::get().format(locale, "html-unsubscribe", &[]);
+        out.push_str(&format!("<p><a href=\"{}\">{}</a></p>\n", escape(url), escape(&label)));
+    }
+    out.push_str("</body>\n</html>\n");
+    out
 }

@@ -4,11 +4,11 @@
 use crate::chunked::Chunked;
 use crate::collections::{Map, Set, sized_map};
 use crate::ids::{EmailId, FlagId, MemberId, NotificationId, RequestId, Seq};
-use crate::kinds::{NotificationKind, RequestState, Standing};
+use crate::kinds::{EmailKind, Locale, NotificationKind, PreferenceKind, RequestState, Standing};
 use crate::members::{Member, MemberTable, Profile};
 use crate::records::{
     EmailRecord, FlagRecord, Mail, ModerationRecord, NotificationRecord, OpenRequest, PairHistory, Party,
-    PartyView, RequestRecord, RequestTexts, pair_key, seen_as,
+    PartyView, QueuedDigest, RequestRecord, RequestTexts, ScheduledEmail, pair_key, seen_as,
 };
 use crate::text::EmailAddress;
 use crate::thread::{Link, Thread};
@@ -82,6 +82,20 @@ pub struct State {
     pub oldest_unsent: usize,
     /// How many emails are unsent.
     pub unsent: u64,
+    /// Reminders and digests (emails without a notification of their own),
+    /// by record: whose, and when due.
+    #[serde(deserialize_with = "sized_map")]
+    pub scheduled: Map<usize, ScheduledEmail>,
+    /// The unsent reminders and digests by due time (the emails of
+    /// notifications are found from `oldest_unsent`).
+    pub due: BTreeSet<(Timestamp, usize)>,
+    /// The digest each daily member has queued.
+    #[serde(deserialize_with = "sized_map")]
+    pub digests: Map<MemberId, QueuedDigest>,
+    /// The kinds of email each member switched off (bits of `PreferenceKind::bits`),
+    /// for the members who switched any off.
+    #[serde(deserialize_with = "sized_map")]
+    pub email_off: Map<MemberId, u8>,
     /// Flags; flag `n` is at index `n - 1`.
     pub flags: Vec<FlagRecord>,
     /// Open flags, in the order they were opened.
@@ -252,24 +266,87 @@ impl State {
         usize::try_from(id.0).ok()?.checked_sub(1).and_then(|i| self.notifications.get(i))
     }
 
-    /// The email with this id (the id of the notification it carries).
+    /// The email with this id (the id of the notification it carries, or of
+    /// the reminder's or the digest's own record).
     pub fn email(&self, id: EmailId) -> Option<EmailRecord> {
         let index = usize::try_from(id.0).ok()?.checked_sub(1)?;
         let n = self.notifications.get(index)?;
-        if n.mail == Mail::None {
-            return None;
-        }
-        let delay = self
-            .email_delays
-            .iter()
-            .rev()
-            .find(|(from, _)| *from <= index)
-            .map_or(Default::default(), |d| d.1);
+        let skipped = match n.mail {
+            Mail::None | Mail::InDigest => return None,
+            Mail::Skipped(reason) => Some(reason),
+            Mail::Unsent | Mail::Sent => None,
+        };
+        let (member, due_at) = match self.scheduled.get(&index) {
+            Some(e) => (e.member, e.due_at),
+            None => {
+                let delay = self
+                    .email_delays
+                    .iter()
+                    .rev()
+                    .find(|(from, _)| *from <= index)
+                    .map_or(Default::default(), |d| d.1);
+                (self.notified(n)?.0, self.notified_at(n)?.plus(delay))
+            }
+        };
         Some(EmailRecord {
             notification: NotificationId(id.0),
-            due_at: self.notified_at(n)?.plus(delay),
+            member,
+            kind: n.email_kind(),
+            due_at,
             sent_at: n.sent_at(),
+            skipped,
         })
+    }
+
+    /// The kinds of email `member` (record `m`) switched off, as bits of `PreferenceKind::bits`.
+    pub fn email_off_of(&self, member: MemberId, m: &Member) -> u8 {
+        if m.mail.some_off() { self.email_off.get(&member).copied().unwrap_or(0) } else { 0 }
+    }
+
+    /// Whether `member` (record `m`) gets emails of `kind`.
+    pub fn wants_email(&self, member: MemberId, m: &Member, kind: EmailKind) -> bool {
+        PreferenceKind::governing(kind).is_none_or(|p| self.email_off_of(member, m) & p.bits() == 0)
+    }
+
+    /// The language of member `id`'s texts.
+    pub fn locale_of(&self, id: MemberId) -> Locale {
+        self.profile(id).map(|p| p.locale).unwrap_or_default()
+    }
+
+    /// The notifications `member`'s queued digest lists now, newest first:
+    /// in their inbox from the digest's first on, listed in it and unread.
+    pub fn digest_items(&self, member: MemberId) -> Vec<(usize, &NotificationRecord)> {
+        let (Some(m), Some(d)) = (self.members.get(&member), self.digests.get(&member)) else {
+            return Vec::new();
+        };
+        self.inbox_of(m)
+            .take_while(|(i, _)| *i >= d.from)
+            .filter(|(_, n)| n.mail == Mail::InDigest && !n.read)
+            .collect()
+    }
+
+    /// The unsent emails about request `r` (its `invitation_received` email,
+    /// or its place in a queued digest, and its reminders), when it ends:
+    /// `reminders_only` for an ignore, which ends the reminders only.
+    pub fn unsent_about(&self, r: &RequestRecord, reminders_only: bool) -> Vec<EmailId> {
+        let mut out = Vec::new();
+        let id = |i: usize| EmailId(i as u64 + 1);
+        if r.received_unsent
+            && !reminders_only
+            && let Some(i) = r.received.index()
+            && let Some(n) = self.notifications.get(i)
+        {
+            let in_digest = n.mail == Mail::InDigest
+                && self.digests.get(&r.recipient).is_some_and(|d| d.from <= i)
+                && !n.read;
+            if n.mail == Mail::Unsent || in_digest {
+                out.push(id(i));
+            }
+        }
+        if let Some(first) = r.first_reminder.index() {
+            out.extend((first + r.reminders_done as usize..first + r.reminders as usize).map(id));
+        }
+        out
     }
 
     /// Whether `a` and `b` are connected.

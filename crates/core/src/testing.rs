@@ -5,7 +5,7 @@
 
 use crate::command::Command;
 use crate::ids::{EmailId, FlagId, MemberId, NotificationId, RequestId};
-use crate::kinds::{Decision, InvitationSetting, ReportReason};
+use crate::kinds::{Decision, EmailFrequency, InvitationSetting, Locale, PreferenceKind, ReportReason};
 use crate::policy::{Policy, ReverseRequest};
 use crate::time::{DAY_MS, Timestamp};
 use proptest::prelude::*;
@@ -67,6 +67,11 @@ fn policy() -> impl Strategy<Value = Policy> {
             low_acceptance_min_resolved: Some(3),
             low_acceptance_max_rate: Some(0.5),
             burst_per_hour: Some(3),
+            invitation_reminders: vec![
+                Duration::from_millis(DAY_MS as u64),
+                Duration::from_millis(3 * DAY_MS as u64)
+            ],
+            digest_hour: 6,
             ..Policy::standard()
         }),
     ]
@@ -104,7 +109,13 @@ pub fn command(pool: u64) -> impl Strategy<Value = Command> {
         1 => ((1u64..5).prop_map(FlagId), prop::sample::select(Decision::ALL.to_vec()))
             .prop_map(|(flag, decision)| Command::ResolveFlag { flag, decision }),
         1 => (m(), prop::option::of("[a-z@. ]{0,12}"), prop::option::of("[A-Za-z ]{1,10}"))
-            .prop_map(|(member, email, name)| Command::Register { member, email, name }),
+            .prop_map(|(member, email, name)| Command::Register { member, email, name, locale: None }),
+        1 => (m(), prop::sample::select(PreferenceKind::ALL.to_vec()), any::<bool>())
+            .prop_map(|(member, kind, enabled)| Command::SetEmailPreference { member, kind, enabled }),
+        1 => (m(), prop::sample::select(EmailFrequency::ALL.to_vec()))
+            .prop_map(|(member, frequency)| Command::SetEmailFrequency { member, frequency }),
+        1 => (m(), prop::sample::select(Locale::ALL.to_vec())).prop_map(|(member, locale)| Command::SetLocale { member, locale }),
+        1 => prop::collection::vec((1u64..30).prop_map(EmailId), 0..2).prop_map(|ids| Command::MarkEmailsUndeliverable { ids }),
     ]
 }
 
@@ -127,6 +138,7 @@ pub fn scenario(max_members: u64, max_steps: usize) -> impl Strategy<Value = Sce
                     member: MemberId(i),
                     email: (i % 4 != 0).then(|| format!("member{i}@example.com")),
                     name: (i % 3 != 0).then(|| format!("Member {i}")),
+                    locale: Locale::ALL.get(i as usize % 5).copied(),
                 },
             })
             .collect();

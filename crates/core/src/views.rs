@@ -2,7 +2,10 @@
 
 use crate::error::Error;
 use crate::ids::{EmailId, FlagId, MemberId, NotificationId, RequestId, Seq};
-use crate::kinds::{FlagRule, FlagStatus, NotificationKind, RequestState, Standing};
+use crate::kinds::{
+    EmailFrequency, EmailKind, EmailStatus, FlagRule, FlagStatus, Locale, NotificationKind, PreferenceKind,
+    RequestState, SkipReason, Standing,
+};
 use crate::model::Model;
 use crate::records::{Mail, Party, RequestRecord, RequestTexts, state_index};
 use crate::render;
@@ -51,23 +54,35 @@ pub struct Notification {
     pub read: bool,
 }
 
-/// A queued or sent email.
+/// An email: queued, sent, or skipped.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Email {
-    /// Its id: the id of the notification it carries.
+    /// Its id: the id of the notification it carries, or of its own record.
     pub id: EmailId,
     /// To whom.
     pub member: MemberId,
-    /// Their address.
+    /// Their address (as it is now: an unsent email goes to a changed address).
     pub address: String,
-    /// One line, escaped.
+    /// What it is: a notification kind, `invitation_reminder` or `digest`.
+    pub kind: EmailKind,
+    /// One line, member text as written.
     pub subject: String,
-    /// Plain text, member text escaped.
+    /// The plain-text part, member text as written.
     pub body: String,
+    /// The HTML part, member text escaped.
+    pub html: String,
     /// When it is due.
     pub due_at: Timestamp,
     /// When it was handed to a mail server.
     pub sent_at: Option<Timestamp>,
+    /// `queued`, `sent` or `skipped`.
+    pub status: EmailStatus,
+    /// Why it was skipped.
+    pub skip_reason: Option<SkipReason>,
+    /// The notification it carries (none for a reminder or a digest).
+    pub notification: Option<NotificationId>,
+    /// The request it is about (none for a digest).
+    pub request_id: Option<RequestId>,
 }
 
 /// A moderation flag.
@@ -247,40 +262,101 @@ impl Model {
 
     /// The email with this id, rendered.
     pub fn email(&self, id: EmailId) -> Result<Email, Error> {
+        self.email_with_link(id, None)
+    }
+
+    /// The email with this id, rendered with `unsubscribe`, the link that
+    /// switches its kind off, when the network has one.
+    pub fn email_with_link(&self, id: EmailId, unsubscribe: Option<&str>) -> Result<Email, Error> {
         let state = self.state();
         let e = state.email(id).ok_or_else(|| Error::NotFound(id.to_string()))?;
-        let n =
-            state.notification(e.notification).ok_or_else(|| Error::NotFound(e.notification.to_string()))?;
-        let (member, _) = state.notified(n).ok_or_else(|| Error::NotFound(e.notification.to_string()))?;
-        let address = state.email_of(member).map(|a| a.as_str().to_owned()).unwrap_or_default();
+        let index = id.0 as usize - 1;
+        let address = state.email_of(e.member).map(|a| a.as_str().to_owned()).unwrap_or_default();
+        let rendered = render::email(state, self.policy(), index, e.member, unsubscribe);
+        let status = match (e.sent_at, e.skipped) {
+            (Some(_), _) => EmailStatus::Sent,
+            (None, Some(_)) => EmailStatus::Skipped,
+            (None, None) => EmailStatus::Queued,
+        };
+        let record = state.notifications.get(index);
+        let carries_notification = record.is_some_and(|n| n.is_notification());
+        let request_id = record.map(|n| n.request).filter(|r| r.0 != 0);
         Ok(Email {
             id,
-            member,
+            member: e.member,
             address,
-            subject: render::email_subject(state, n),
-            body: render::email_body(state, self.policy(), n),
+            kind: e.kind,
+            subject: rendered.subject,
+            body: rendered.text,
+            html: rendered.html,
             due_at: e.due_at,
             sent_at: e.sent_at,
+            status,
+            skip_reason: e.skipped,
+            notification: carries_notification.then_some(NotificationId(id.0)),
+            request_id,
         })
     }
 
-    /// `pending_emails(due_before)`: unsent emails due at or before the time
-    /// (all unsent when `None`), by due time.
-    pub fn pending_emails(&self, due_before: Option<Timestamp>) -> Vec<Email> {
+    /// Who gets email `id`, and what kind of email it is (without rendering it).
+    pub fn email_recipient(&self, id: EmailId) -> Option<(MemberId, EmailKind)> {
+        self.state().email(id).map(|e| (e.member, e.kind))
+    }
+
+    /// The ids of the unsent emails due at or before `due_before` (all unsent
+    /// when `None`), by due time.
+    pub fn due_emails(&self, due_before: Option<Timestamp>) -> Vec<EmailId> {
         let s = self.state();
         let from = s.oldest_unsent.min(s.notifications.len());
         let mut due: Vec<(Timestamp, EmailId)> = s
             .notifications
             .iter_from(from)
-            .filter(|(_, n)| n.mail() == Mail::Unsent)
+            .filter(|(_, n)| n.unsent() && n.is_notification())
             .filter_map(|(i, _)| s.email(EmailId(i as u64 + 1)))
             .filter(|e| due_before.is_none_or(|t| e.due_at <= t))
             .map(|e| (e.due_at, EmailId(e.notification.0)))
             .collect();
-        // Ids follow creation time; a shorter email delay after a policy change is
-        // the only way due times can fall out of id order.
+        let scheduled = s.due.iter().take_while(|(at, _)| due_before.is_none_or(|t| *at <= t));
+        due.extend(scheduled.map(|(at, i)| (*at, EmailId(*i as u64 + 1))));
+        // Ids follow creation time; a shorter email delay after a policy change,
+        // and reminders and digests, are how due times fall out of id order.
         due.sort_unstable();
-        due.into_iter().filter_map(|(_, id)| self.email(id).ok()).collect()
+        due.into_iter().map(|(_, id)| id).collect()
+    }
+
+    /// `pending_emails(due_before)`: unsent emails due at or before the time
+    /// (all unsent when `None`), by due time. A skipped email is never listed.
+    pub fn pending_emails(&self, due_before: Option<Timestamp>) -> Vec<Email> {
+        self.due_emails(due_before).into_iter().filter_map(|id| self.email(id).ok()).collect()
+    }
+
+    /// Every email of `member`'s, whatever its status, oldest first.
+    pub fn emails_of(&self, member: MemberId) -> Result<Vec<Email>, Error> {
+        let m = self.member(member)?;
+        let s = self.state();
+        let mut ids: Vec<usize> = s.inbox_of(m).map(|(i, _)| i).collect();
+        ids.extend(s.scheduled.iter().filter(|(_, e)| e.member == member).map(|(i, _)| *i));
+        ids.sort_unstable();
+        Ok(ids.into_iter().filter_map(|i| self.email(EmailId(i as u64 + 1)).ok()).collect())
+    }
+
+    /// `email_preferences(member)`: each kind a member can switch, on or off.
+    pub fn email_preferences(&self, member: MemberId) -> Result<Vec<(PreferenceKind, bool)>, Error> {
+        let m = self.member(member)?;
+        let off = self.state().email_off_of(member, m);
+        Ok(PreferenceKind::EACH.iter().map(|k| (*k, off & k.bits() == 0)).collect())
+    }
+
+    /// `email_frequency(member)`.
+    pub fn email_frequency(&self, member: MemberId) -> Result<EmailFrequency, Error> {
+        let m = self.member(member)?;
+        Ok(if m.mail.daily() { EmailFrequency::Daily } else { EmailFrequency::Immediate })
+    }
+
+    /// `locale(member)`: the language of the member's texts.
+    pub fn locale(&self, member: MemberId) -> Result<Locale, Error> {
+        self.member(member)?;
+        Ok(self.state().locale_of(member))
     }
 
     /// `standing(member)`.
@@ -328,8 +404,10 @@ impl Model {
             NotificationKind::ALL.iter().map(|k| (*k, 0)).collect();
         let mut emails = 0;
         for n in self.state().notifications.iter() {
-            *by_kind.entry(n.kind).or_default() += 1;
-            emails += u64::from(n.mail() != Mail::None);
+            if n.is_notification() {
+                *by_kind.entry(n.kind).or_default() += 1;
+            }
+            emails += u64::from(!matches!(n.mail(), Mail::None | Mail::InDigest));
         }
         (by_kind, emails)
     }

@@ -5,9 +5,10 @@ mod common;
 
 use common::*;
 use connreq_core::{
-    Command, Decision, EmailId, Error, FlagId, InvitationSetting, MemberId, MemoryNetwork, Model, Network,
-    Notification, NotificationId, Policy, PublicProfile, ReportReason, Request, RequestId, RequestState,
-    ReverseRequest, Seq, Standing, Timestamp,
+    Command, Decision, EmailFrequency, EmailId, EmailKind, EmailStatus, Error, FlagId, InvitationSetting,
+    Locale, MemberId, MemoryNetwork, Model, Network, Notification, NotificationId, Policy, PreferenceKind,
+    PublicProfile, ReportReason, Request, RequestId, RequestState, ReverseRequest, Seq, SkipReason, Standing,
+    Timestamp,
 };
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,6 +34,10 @@ enum Op {
     ReportRequest { request: u8, reason: u8, swap: bool },
     MarkRead { who: u8, pick: u8 },
     MarkEmailsSent { pick: u8 },
+    SetPreference { who: u8, kind: u8, enabled: bool },
+    Frequency { who: u8, daily: bool },
+    SetLocale { who: u8, locale: u8 },
+    MarkUndeliverable { pick: u8 },
     Expire,
     ResolveFlag { pick: u8, restrict: bool },
     ChangePolicy { policy: u8 },
@@ -51,7 +56,7 @@ fn text() -> impl Strategy<Value = Option<String>> {
 }
 
 fn op() -> impl Strategy<Value = Op> {
-    (0u8..100, any::<u8>(), any::<u8>(), any::<u8>(), any::<bool>(), text()).prop_map(
+    (0u8..110, any::<u8>(), any::<u8>(), any::<u8>(), any::<bool>(), text()).prop_map(
         |(kind, a, b, c, flag, text)| {
             let actor = if c % 5 == 0 { Some(b) } else { None };
             match kind {
@@ -73,6 +78,10 @@ fn op() -> impl Strategy<Value = Op> {
                 90..=91 => Op::MarkEmailsSent { pick: b },
                 92..=94 => Op::Expire,
                 95..=98 => Op::ResolveFlag { pick: b, restrict: flag && c % 3 == 0 },
+                99..=101 => Op::SetPreference { who: a, kind: b, enabled: flag },
+                102..=103 => Op::Frequency { who: a, daily: flag },
+                104 => Op::SetLocale { who: a, locale: b },
+                105..=106 => Op::MarkUndeliverable { pick: b },
                 _ if c % 2 == 0 => Op::ChangePolicy { policy: b },
                 _ => Op::Expire,
             }
@@ -112,6 +121,15 @@ fn policies() -> Vec<Policy> {
             low_acceptance_min_resolved: Some(3),
             low_acceptance_max_rate: Some(0.5),
             burst_per_hour: Some(3),
+            digest_hour: 0,
+            invitation_reminders: vec![Duration::from_secs(3_600), days(3)],
+        },
+        Policy {
+            invitation_reminders: vec![Duration::from_secs(600), days(1), days(2)],
+            digest_hour: 13,
+            email_delay: Duration::from_secs(30),
+            pending_ttl: Some(days(2)),
+            ..Policy::linkedin()
         },
         Policy {
             weekly_invite_limit: Some(2),
@@ -319,6 +337,47 @@ impl World {
                 assert_eq!(net.mark_emails_sent(&ids, t)?, 0, "a second marking marks nothing");
                 Ok(())
             }
+            Op::SetPreference { who, kind, enabled } => {
+                let who = self.member(*who);
+                let kind = PreferenceKind::ALL[*kind as usize % PreferenceKind::ALL.len()];
+                net.set_email_preference(who, kind, *enabled, t)?;
+                let prefs = net.email_preferences(who)?;
+                assert!(
+                    prefs
+                        .iter()
+                        .filter(|(k, _)| kind == PreferenceKind::All || *k == kind)
+                        .all(|(_, on)| on == enabled)
+                );
+                Ok(())
+            }
+            Op::Frequency { who, daily } => {
+                let who = self.member(*who);
+                let frequency = if *daily { EmailFrequency::Daily } else { EmailFrequency::Immediate };
+                net.set_email_frequency(who, frequency, t)?;
+                assert_eq!(net.email_frequency(who)?, frequency);
+                Ok(())
+            }
+            Op::SetLocale { who, locale } => {
+                let who = self.member(*who);
+                let locale = Locale::ALL[*locale as usize % Locale::ALL.len()];
+                net.set_locale(who, locale, t)?;
+                assert_eq!(net.locale(who)?, locale);
+                Ok(())
+            }
+            Op::MarkUndeliverable { pick } => {
+                let due = net.pending_emails(Some(t))?;
+                let ids: Vec<EmailId> = due.iter().take(*pick as usize % 3).map(|e| e.id).collect();
+                let skipped = net.mark_emails_undeliverable(&ids, t)?;
+                assert_eq!(skipped as usize, ids.len());
+                for id in &ids {
+                    let e = net.email(*id)?;
+                    assert_eq!(
+                        (e.status, e.skip_reason),
+                        (EmailStatus::Skipped, Some(SkipReason::InvalidAddress))
+                    );
+                }
+                Ok(())
+            }
             Op::Expire => net.expire(t).map(drop),
             Op::ResolveFlag { pick, restrict } => {
                 let queue = net.review_queue().unwrap();
@@ -413,7 +472,38 @@ impl World {
         for (i, e) in events.iter().enumerate() {
             assert_eq!(e.seq, Seq(i as u64 + 1), "{after}: gap in the log");
         }
-        assert_eq!(stats.unsent_emails, net.pending_emails(None).unwrap().len() as u64, "{after}");
+        let pending = net.pending_emails(None).unwrap();
+        assert_eq!(stats.unsent_emails, pending.len() as u64, "{after}");
+        for e in &pending {
+            // SPEC §10: nothing queued is stale, about a member its reader blocked, or of a kind switched off.
+            assert_eq!((e.status, e.skip_reason), (EmailStatus::Queued, None), "{after}");
+            let off = net
+                .email_preferences(e.member)
+                .unwrap()
+                .into_iter()
+                .find(|(k, _)| k.as_str() == e.kind.as_str());
+            assert!(off.is_none_or(|(_, on)| on), "{after}: {e:?} is of a kind its member switched off");
+            if let Some(id) = e.request_id {
+                let r = net.request(id).unwrap();
+                let other = if r.sender == e.member { r.recipient } else { r.sender };
+                assert!(
+                    !net.is_blocked(e.member, other).unwrap(),
+                    "{after}: {e:?} is about a member its reader blocked"
+                );
+                match e.kind {
+                    EmailKind::InvitationReceived => {
+                        assert!(r.state.is_open(), "{after}: {e:?} is stale ({r:?})")
+                    }
+                    EmailKind::InvitationReminder => {
+                        assert_eq!(r.state, RequestState::Pending, "{after}: {e:?} reminds of {r:?}")
+                    }
+                    _ => {}
+                }
+            } else {
+                assert_eq!(e.kind, EmailKind::Digest, "{after}");
+                assert!(e.body.contains("\n- "), "{after}: an empty digest is queued: {e:?}");
+            }
+        }
         assert_eq!(stats.open_flags, net.review_queue().unwrap().len() as u64, "{after}");
         assert_eq!(stats.members.values().sum::<u64>(), members.len() as u64, "{after}");
 

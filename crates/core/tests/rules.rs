@@ -949,7 +949,8 @@ fn expiry_tells_only_the_sender_in_app_and_sends_no_email() {
         (NotificationKind::InvitationExpired, r, B)
     );
     assert_eq!(net.notifications(B, false).unwrap().len(), b_before);
-    assert_eq!(net.pending_emails(None).unwrap().len(), emails_before);
+    // No email for the expiry; B's unsent invitation email is stale now (SPEC §10).
+    assert_eq!(net.pending_emails(None).unwrap().len(), emails_before - 1);
 }
 
 // ---------------------------------------------------------------- re-sending
@@ -1040,12 +1041,16 @@ fn a_block_is_directional_refuses_sends_both_ways_and_notifies_no_one() {
         Err(Error::AlreadyPending { recipient: B, request: r })
     );
     assert_eq!(net.send(B, A, None, None, minute(2)), Err(Error::InvitationNotAllowed(A)));
-    let after_block = (
-        net.notifications(A, false).unwrap(),
-        net.notifications(B, false).unwrap(),
-        net.pending_emails(None).unwrap(),
+    let after_block = (net.notifications(A, false).unwrap(), net.notifications(B, false).unwrap());
+    assert_eq!(after_block, (before.0.clone(), before.1.clone()), "nobody is told");
+    // B gets no email about the member B blocked (SPEC §10); the in-app notification stays.
+    assert_eq!(before.2.len(), 1);
+    assert!(net.pending_emails(None).unwrap().is_empty());
+    let skipped = net.email(before.2[0].id).unwrap();
+    assert_eq!(
+        (skipped.status.as_str(), skipped.skip_reason.map(|r| r.as_str())),
+        ("skipped", Some("blocked"))
     );
-    assert_eq!(after_block, before);
     assert_eq!(net.request(r).unwrap().state, RequestState::Cancelled);
     // Once A has withdrawn it (in A's view), a send is refused for the block.
     net.withdraw(A, r, None, minute(3)).unwrap();
@@ -1440,7 +1445,8 @@ fn a_member_without_an_address_gets_in_app_notifications_but_no_email() {
     );
     let emails = net.pending_emails(None).unwrap();
     assert!(emails.iter().all(|e| e.member != m(9)), "{emails:?}");
-    assert_eq!(emails.len(), 1, "only B's invitation email");
+    // B's invitation email went stale when B accepted (SPEC §10): nothing is left to send.
+    assert!(emails.is_empty(), "{emails:?}");
 }
 
 #[test]
@@ -1451,7 +1457,8 @@ fn the_linkedin_policy_tells_no_one_of_a_withdrawal_but_still_of_a_decline() {
         (net.notifications(B, false).unwrap().len(), net.pending_emails(None).unwrap().len());
     net.withdraw(A, r, Some("sorry"), minute(1)).unwrap();
     assert_eq!(net.notifications(B, false).unwrap().len(), b_notes);
-    assert_eq!(net.pending_emails(None).unwrap().len(), emails);
+    // No email about the withdrawal, and the unsent invitation email is stale (SPEC §10).
+    assert_eq!(net.pending_emails(None).unwrap().len(), emails - 1);
     let r = net.send(A, C, None, None, minute(2)).unwrap();
     net.decline(C, r, None, minute(3)).unwrap();
     assert_eq!(

@@ -231,7 +231,7 @@ fn the_optional_message_appears_only_when_given() {
 }
 
 #[test]
-fn member_text_is_escaped_in_the_text_the_subject_and_the_body() {
+fn member_text_is_as_written_in_texts_subjects_and_plain_bodies_and_escaped_only_in_html() {
     let evil_name = "<script>alert(\"hi\")</script> & 'Co'";
     let escaped_name = "&lt;script&gt;alert(&quot;hi&quot;)&lt;/script&gt; &amp; &#39;Co&#39;";
     let evil_note = "<a href=\"https://evil.example\">click</a> & win";
@@ -242,25 +242,41 @@ fn member_text_is_escaped_in_the_text_the_subject_and_the_body() {
     let r = net.send(A, B, Some(evil_note), None, OCT_3).unwrap();
     let (_, text, email) = latest(&net, B);
     let (subject, body) = email.unwrap();
-    assert_eq!(text, format!("{escaped_name} wants to connect with you.\n\nNote: {escaped_note}"));
-    assert_eq!(subject, format!("{escaped_name} wants to connect"));
-    assert!(body.starts_with("Hi Bob &lt;b&gt;Builder&lt;/b&gt;,\n"), "{body}");
-    assert!(body.contains(escaped_note), "{body}");
-    net.decline(B, r, Some("</p><img src=x onerror=alert(1)> \"no\" & 'no'"), at(1)).unwrap();
+    assert_eq!(text, format!("{evil_name} wants to connect with you.\n\nNote: {evil_note}"));
+    assert_eq!(subject, format!("{evil_name} wants to connect"));
+    assert!(body.starts_with("Hi Bob <b>Builder</b>,\n"), "{body}");
+    assert!(body.contains(evil_note), "{body}");
+    let html = net.pending_emails(None).unwrap().pop().unwrap().html;
+    assert!(html.contains(escaped_name) && html.contains(escaped_note), "{html}");
+    assert!(html.contains("Bob &lt;b&gt;Builder&lt;/b&gt;"), "{html}");
+    assert!(!html.contains("<script") && !html.contains("<a href=\"https://evil"), "{html}");
+    let message = "</p><img src=x onerror=alert(1)> \"no\" & 'no'";
+    net.decline(B, r, Some(message), at(1)).unwrap();
     let (_, text, email) = latest(&net, A);
     let (subject, body) = email.unwrap();
-    let escaped_message = "&lt;/p&gt;&lt;img src=x onerror=alert(1)&gt; &quot;no&quot; &amp; &#39;no&#39;";
-    assert!(text.ends_with(&format!("Message: {escaped_message}")), "{text}");
-    assert!(body.contains(escaped_message), "{body}");
+    assert!(text.ends_with(&format!("Message: {message}")), "{text}");
+    assert!(body.contains(message), "{body}");
     assert_eq!(subject, "Your connection request was withdrawn");
-    for s in [&text, &subject, &body] {
-        assert!(!s.contains('<') && !s.contains('>') && !s.contains('"'), "{s}");
-    }
-    assert_eq!(
-        net.request(r).unwrap().note.as_deref(),
-        Some(evil_note),
-        "stored as given, escaped when shown"
-    );
+    let html = net.pending_emails(None).unwrap().into_iter().find(|e| e.member == A).unwrap().html;
+    let escaped_message = "&lt;/p&gt;&lt;img src=x onerror=alert(1)&gt; &quot;no&quot; &amp; &#39;no&#39;";
+    assert!(html.contains(escaped_message) && !html.contains("<img"), "{html}");
+    assert_eq!(net.request(r).unwrap().note.as_deref(), Some(evil_note), "stored as given");
+}
+
+#[test]
+fn an_apostrophe_stays_an_apostrophe_in_the_app_and_in_plain_text() {
+    // SPEC §16: "I don't think we have met" stays exactly that.
+    let net = two_members(Policy::standard());
+    let r = net.send(A, B, Some("I don't think we have met before"), None, T0).unwrap();
+    let (_, text, email) = latest(&net, B);
+    assert!(text.ends_with("Note: I don't think we have met before"), "{text}");
+    assert!(email.unwrap().1.contains("Note: I don't think we have met before"));
+    net.register(C, Some("c@example.com"), Some("Anne-Marie O'Neil & Co"), T0).unwrap();
+    net.send(C, A, None, None, T0).unwrap();
+    let (_, text, email) = latest(&net, A);
+    assert_eq!(text, "Anne-Marie O'Neil & Co wants to connect with you.");
+    assert_eq!(email.unwrap().0, "Anne-Marie O'Neil & Co wants to connect");
+    net.decline(B, r, None, T0).unwrap();
 }
 
 #[test]
@@ -284,7 +300,9 @@ fn no_subject_ever_holds_a_line_break() {
         let r3 = net.send(C, B, None, None, minute(4)).unwrap();
         net.withdraw(C, r3, Some("x\ny"), minute(5)).unwrap();
         let emails = net.pending_emails(None).unwrap();
-        assert_eq!(emails.len(), 6);
+        // The accepted and declined emails to A and the withdrawal to B; each
+        // invitation email went stale when its request ended.
+        assert_eq!(emails.len(), 3);
         for e in emails {
             assert!(!e.subject.contains('\r') && !e.subject.contains('\n'), "{name:?}: {:?}", e.subject);
             assert!(!e.body.contains('\r'), "{name:?}: {:?}", e.body);
@@ -296,7 +314,7 @@ fn no_subject_ever_holds_a_line_break() {
 fn a_stored_name_with_a_line_break_still_cannot_add_a_header() {
     let evil = "Eve\r\nBcc: everyone@example.com\r\n\r\n<b>hi</b>";
     let event = |seq: u64, body: EventBody| Event { seq: Seq(seq), at: T0, body };
-    let emailed = Notice { email_after_ms: Some(120_000) };
+    let emailed = Notice::after_ms(120_000);
     let log = [
         event(
             1,
@@ -304,6 +322,7 @@ fn a_stored_name_with_a_line_break_still_cannot_add_a_header() {
                 member: A,
                 email: Some(EmailAddress::parse("eve@example.com").unwrap()),
                 name: Some(evil.into()),
+                locale: None,
             },
         ),
         event(
@@ -312,6 +331,7 @@ fn a_stored_name_with_a_line_break_still_cannot_add_a_header() {
                 member: B,
                 email: Some(EmailAddress::parse("bob@example.com").unwrap()),
                 name: Some(evil.into()),
+                locale: None,
             },
         ),
         event(
@@ -322,6 +342,7 @@ fn a_stored_name_with_a_line_break_still_cannot_add_a_header() {
                 recipient: B,
                 note: None,
                 notice: emailed,
+                reminders: vec![],
             },
         ),
         event(
@@ -334,7 +355,7 @@ fn a_stored_name_with_a_line_break_still_cannot_add_a_header() {
     assert_eq!(emails.len(), 2);
     for e in &emails {
         assert!(!e.subject.contains('\r') && !e.subject.contains('\n'), "{:?}", e.subject);
-        assert!(!e.subject.contains('<'), "{:?}", e.subject);
+        assert!(!e.html.contains("<b>hi"), "{:?}", e.html);
         let first_line = e.body.lines().next().unwrap();
         assert!(first_line.starts_with("Hi Eve") && first_line.contains("Bcc:"), "{first_line:?}");
         assert!(!e.body.contains('\r'), "{:?}", e.body);

@@ -8,8 +8,8 @@ use crate::errors::to_pyerr;
 use crate::policy::PyPolicy;
 use crate::records::{Email, Event, Flag, Notification, Request};
 use connreq_core::{
-    Decision, Error, FlagId, InvitationSetting, MemberId, Network as _, NotificationId, Policy, ReportReason,
-    RequestId, RequestState, Seq,
+    Decision, EmailFrequency, EmailId, Error, FlagId, InvitationSetting, Locale, MemberId, Network as _,
+    NotificationId, Policy, PreferenceKind, ReportReason, RequestId, RequestState, Seq,
 };
 use connreq_store::{Durability, OpenOptions, Store};
 use pyo3::exceptions::PyRuntimeWarning;
@@ -264,18 +264,87 @@ impl PyNetwork {
     }
 
     /// Registers a member. Raises ``MemberExists`` if the id is taken and
-    /// ``InvalidInput`` for a malformed email or name.
-    #[pyo3(signature = (member, *, email = None, name = None, at = None))]
+    /// ``InvalidInput`` for a malformed email or name, or a locale not in ``locales()``.
+    #[pyo3(signature = (member, *, email = None, name = None, locale = None, at = None))]
     fn register(
         &self,
         py: Python<'_>,
         member: Id,
         email: Option<Text>,
         name: Option<Text>,
+        locale: Option<Text>,
         at: Option<At>,
     ) -> PyResult<()> {
+        let locale = locale.map(|l| parse_locale(&l)).transpose()?;
         let at = at_or_now(at);
-        self.run(py, |s| s.register(self::member(member), opt_str(&email), opt_str(&name), at))
+        self.run(py, |s| s.register_in(self::member(member), opt_str(&email), opt_str(&name), locale, at))
+    }
+
+    /// Switches a kind of email on or off for the member: a notification kind
+    /// that sends email, ``"invitation_reminder"``, or ``"all"``. Switching a
+    /// kind off skips the member's unsent emails of that kind; the in-app
+    /// notifications stay.
+    #[pyo3(signature = (member, kind, enabled, *, at = None))]
+    fn set_email_preference(
+        &self,
+        py: Python<'_>,
+        member: Id,
+        kind: Text,
+        enabled: bool,
+        at: Option<At>,
+    ) -> PyResult<()> {
+        let kind = PreferenceKind::parse(kind.as_str()).map_err(|w| to_pyerr(w.into()))?;
+        let at = at_or_now(at);
+        self.run(py, |s| s.set_email_preference(self::member(member), kind, enabled, at))
+    }
+
+    /// Each kind of email the member can switch, and whether it is on.
+    fn email_preferences<'py>(&self, py: Python<'py>, member: Id) -> PyResult<Bound<'py, PyDict>> {
+        let prefs = self.run(py, |s| s.email_preferences(self::member(member)))?;
+        let dict = PyDict::new(py);
+        for (kind, on) in prefs {
+            dict.set_item(kind.as_str(), on)?;
+        }
+        Ok(dict)
+    }
+
+    /// Sets how often the member gets email: ``"immediate"`` (one per
+    /// notification) or ``"daily"`` (one digest a day at the policy's ``digest_hour``).
+    #[pyo3(signature = (member, frequency, *, at = None))]
+    fn set_email_frequency(
+        &self,
+        py: Python<'_>,
+        member: Id,
+        frequency: Text,
+        at: Option<At>,
+    ) -> PyResult<()> {
+        let frequency = EmailFrequency::parse(frequency.as_str()).map_err(|w| to_pyerr(w.into()))?;
+        let at = at_or_now(at);
+        self.run(py, |s| s.set_email_frequency(self::member(member), frequency, at))
+    }
+
+    /// How often the member gets email: ``"immediate"`` or ``"daily"``.
+    fn email_frequency(&self, py: Python<'_>, member: Id) -> PyResult<&'static str> {
+        self.run(py, |s| s.email_frequency(self::member(member))).map(EmailFrequency::as_str)
+    }
+
+    /// Sets the language of the member's texts (one of ``locales()``).
+    #[pyo3(signature = (member, locale, *, at = None))]
+    fn set_locale(&self, py: Python<'_>, member: Id, locale: Text, at: Option<At>) -> PyResult<()> {
+        let locale = parse_locale(&locale)?;
+        let at = at_or_now(at);
+        self.run(py, |s| s.set_locale(self::member(member), locale, at))
+    }
+
+    /// The language of the member's texts.
+    fn locale(&self, py: Python<'_>, member: Id) -> PyResult<&'static str> {
+        self.run(py, |s| s.locale(self::member(member))).map(Locale::as_str)
+    }
+
+    /// The languages texts can be written in (``"en"`` first, the default).
+    #[staticmethod]
+    fn locales() -> Vec<&'static str> {
+        Locale::ALL.iter().map(|l| l.as_str()).collect()
     }
 
     /// Sets who may invite the member: ``everyone``, ``email_or_contacts``,
@@ -487,14 +556,50 @@ impl PyNetwork {
         list(py, items)
     }
 
-    /// Sends the emails due at ``at`` to the SMTP relay at ``smtp_url``
-    /// (``smtp://HOST:PORT``), marks each sent and returns how many it sent. A
-    /// second dispatch never sends an email twice. If the server fails, raises
-    /// ``MailError``; the emails not sent stay in the outbox for a later dispatch.
-    #[pyo3(signature = (smtp_url, *, at = None))]
-    fn dispatch_emails(&self, py: Python<'_>, smtp_url: Text, at: Option<At>) -> PyResult<u64> {
+    /// The email with this id, whatever its status. ``NotFound`` if there is none.
+    fn email(&self, py: Python<'_>, email_id: Id) -> PyResult<Py<Email>> {
+        let e = self.run(py, |s| s.email(EmailId(email_id.0)))?;
+        Py::new(py, Email::from(e))
+    }
+
+    /// Sends the emails due at ``at`` over SMTP and returns how many it sent.
+    /// ``smtp_url`` is ``smtp://[USER:PASSWORD@]HOST[:PORT]`` (STARTTLS when the
+    /// server offers it, and always before a password is sent) or
+    /// ``smtps://...`` (TLS from the first byte); certificates are checked
+    /// against the system's (``SSL_CERT_FILE`` names another bundle). One
+    /// connection carries them all; each is marked sent once the server takes
+    /// it, so a second dispatch never sends one twice. An address the server
+    /// refuses for good is skipped (``invalid_address``). If the server fails,
+    /// raises ``MailError``; the emails not sent stay for a later dispatch.
+    #[pyo3(signature = (smtp_url, *, sender = None, at = None))]
+    fn dispatch_emails(
+        &self,
+        py: Python<'_>,
+        smtp_url: Text,
+        sender: Option<Text>,
+        at: Option<At>,
+    ) -> PyResult<u64> {
         let at = at_or_now(at);
-        self.run(py, |s| s.dispatch_emails(smtp_url.as_str(), at))
+        self.run(py, |s| s.dispatch_emails(smtp_url.as_str(), opt_str(&sender), at))
+    }
+
+    /// Records emails the caller delivered itself (through a provider's HTTP
+    /// API, say); returns how many were newly marked. Sent or skipped ones
+    /// count nothing. ``NotFound`` for an id that is no email.
+    #[pyo3(signature = (ids, *, at = None))]
+    fn mark_emails_sent(&self, py: Python<'_>, ids: Vec<Id>, at: Option<At>) -> PyResult<u64> {
+        let ids: Vec<EmailId> = ids.into_iter().map(|i| EmailId(i.0)).collect();
+        let at = at_or_now(at);
+        self.run(py, |s| s.mark_emails_sent(&ids, at))
+    }
+
+    /// Records emails whose address the caller's provider refused for good:
+    /// they are skipped (``invalid_address``). Returns how many were newly skipped.
+    #[pyo3(signature = (ids, *, at = None))]
+    fn mark_emails_undeliverable(&self, py: Python<'_>, ids: Vec<Id>, at: Option<At>) -> PyResult<u64> {
+        let ids: Vec<EmailId> = ids.into_iter().map(|i| EmailId(i.0)).collect();
+        let at = at_or_now(at);
+        self.run(py, |s| s.mark_emails_undeliverable(&ids, at))
     }
 
     /// Expires every open request older than the policy's ``pending_ttl``;
@@ -563,4 +668,9 @@ impl PyNetwork {
         d.set_item("events", st.events)?;
         Ok(d)
     }
+}
+
+/// A locale from Python, or `InvalidInput` naming the ones there are.
+fn parse_locale(locale: &Text) -> PyResult<Locale> {
+    Locale::parse(locale.as_str()).map_err(|w| to_pyerr(w.into()))
 }

@@ -49,11 +49,14 @@ impl PyPolicy {
         low_acceptance_min_resolved = None,
         low_acceptance_max_rate = None,
         burst_per_hour = None,
+        digest_hour = 8,
+        invitation_reminders = Vec::new(),
     ), text_signature = "(*, max_note_chars=300, notify_on_withdraw=True, notify_on_decline=True, \
         email_delay=..., date_context_after=..., reverse_request='error', weekly_invite_limit=None, \
         resend_cooldown=None, max_connections=30000, pending_ttl=None, review_withdrawals_same_person=3, \
         review_window=..., review_after_reports=3, restrict_after_reports=5, \
-        low_acceptance_min_resolved=None, low_acceptance_max_rate=None, burst_per_hour=None)")]
+        low_acceptance_min_resolved=None, low_acceptance_max_rate=None, burst_per_hour=None, \
+        digest_hour=8, invitation_reminders=())")]
     #[allow(clippy::too_many_arguments)]
     fn new(
         max_note_chars: Count,
@@ -73,7 +76,14 @@ impl PyPolicy {
         low_acceptance_min_resolved: Option<Count>,
         low_acceptance_max_rate: Option<f64>,
         burst_per_hour: Option<Count>,
+        digest_hour: i64,
+        invitation_reminders: Vec<Delta>,
     ) -> PyResult<Self> {
+        let digest_hour = u8::try_from(digest_hour).map_err(|_| {
+            to_pyerr(connreq_core::Error::InvalidInput(
+                "policy digest_hour must be an hour from 0 to 23".into(),
+            ))
+        })?;
         let policy = Policy {
             max_note_chars: max_note_chars.0,
             notify_on_withdraw,
@@ -92,6 +102,8 @@ impl PyPolicy {
             low_acceptance_min_resolved: opt_count(low_acceptance_min_resolved),
             low_acceptance_max_rate,
             burst_per_hour: opt_count(burst_per_hour),
+            digest_hour,
+            invitation_reminders: invitation_reminders.into_iter().map(|d| d.0).collect(),
         };
         policy.validate().map_err(to_pyerr)?;
         Ok(Self(policy))
@@ -212,6 +224,19 @@ impl PyPolicy {
         self.0.burst_per_hour
     }
 
+    /// The hour of the day (UTC, 0 to 23) members who chose a daily digest get it.
+    #[getter]
+    fn digest_hour(&self) -> u8 {
+        self.0.digest_hour
+    }
+
+    /// When a recipient is reminded of an invitation still pending: durations
+    /// after it was sent, shortest first.
+    #[getter]
+    fn invitation_reminders<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        self.0.invitation_reminders.iter().map(|d| to_timedelta(py, *d)).collect()
+    }
+
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         crate::records::repr_of(slf, "Policy", FIELDS)
     }
@@ -236,4 +261,6 @@ pub const FIELDS: &[&str] = &[
     "low_acceptance_min_resolved",
     "low_acceptance_max_rate",
     "burst_per_hour",
+    "digest_hour",
+    "invitation_reminders",
 ];

@@ -148,25 +148,44 @@ impl Notification {
     }
 }
 
-/// An email in the outbox, sent or not.
+/// An email in the outbox: queued, sent or skipped.
 #[pyclass(frozen, eq, hash, module = "connreq")]
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Email {
-    /// The email's id (the id of the notification it carries).
+    /// The email's id (the id of the notification it carries, or its own).
     #[pyo3(get)]
     id: u64,
     /// The member it is for.
     #[pyo3(get)]
     member: u64,
-    /// Their email address.
+    /// Their email address (as it is now).
     #[pyo3(get)]
     address: String,
-    /// The subject line.
+    /// What it is: a notification kind, ``"invitation_reminder"`` or ``"digest"``.
+    #[pyo3(get)]
+    kind: &'static str,
+    /// The subject line (member text as written).
     #[pyo3(get)]
     subject: String,
-    /// The plain-text body.
+    /// The plain-text body (member text as written).
     #[pyo3(get)]
     body: String,
+    /// The HTML body (member text escaped).
+    #[pyo3(get)]
+    html: String,
+    /// ``"queued"``, ``"sent"`` or ``"skipped"``.
+    #[pyo3(get)]
+    status: &'static str,
+    /// Why it was skipped: ``"stale"``, ``"blocked"``, ``"preference"`` or
+    /// ``"invalid_address"``; ``None`` unless skipped.
+    #[pyo3(get)]
+    skip_reason: Option<&'static str>,
+    /// The notification it carries (``None`` for a reminder or a digest).
+    #[pyo3(get)]
+    notification_id: Option<u64>,
+    /// The request it is about (``None`` for a digest).
+    #[pyo3(get)]
+    request_id: Option<u64>,
     due_at_ms: i64,
     sent_at_ms: Option<i64>,
 }
@@ -177,8 +196,14 @@ impl From<views::Email> for Email {
             id: e.id.0,
             member: e.member.0,
             address: e.address,
+            kind: e.kind.as_str(),
             subject: e.subject,
             body: e.body,
+            html: e.html,
+            status: e.status.as_str(),
+            skip_reason: e.skip_reason.map(|r| r.as_str()),
+            notification_id: e.notification.map(|n| n.0),
+            request_id: e.request_id.map(|r| r.0),
             due_at_ms: e.due_at.0,
             sent_at_ms: e.sent_at.map(|t| t.0),
         }
@@ -200,7 +225,25 @@ impl Email {
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
-        repr_of(slf, "Email", &["id", "member", "address", "subject", "body", "due_at", "sent_at"])
+        repr_of(
+            slf,
+            "Email",
+            &[
+                "id",
+                "member",
+                "address",
+                "kind",
+                "status",
+                "skip_reason",
+                "subject",
+                "body",
+                "html",
+                "due_at",
+                "sent_at",
+                "notification_id",
+                "request_id",
+            ],
+        )
     }
 }
 

@@ -34,7 +34,10 @@ use connreq_core::EventView;
 use connreq_core::{Error, Event, Policy, Seq};
 
 /// The format this version writes and reads.
-pub const FORMAT: &str = "connreq-store/3";
+pub const FORMAT: &str = "connreq-store/4";
+/// Format 3: notices said only whether an email was due and when; no
+/// reminders, digests or locales. Upgraded on open (see `upgrade`).
+pub const FORMAT_3: &str = "connreq-store/3";
 /// Format 2: events without notices; upgraded on open (see `upgrade`).
 pub const FORMAT_2: &str = "connreq-store/2";
 /// Format 1: format 2 without a tail; upgraded on open like format 2.

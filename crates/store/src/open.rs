@@ -2,7 +2,9 @@
 //! out a lock a closed handle still holds), a new database created whole,
 //! the metadata read, and the model rebuilt from the snapshot and the log.
 
-use crate::codec::{self, BASE_KEY, FORMAT, FORMAT_1, FORMAT_2, FORMAT_KEY, ID_KEY, LOG_TREE, POLICY_KEY};
+use crate::codec::{
+    self, BASE_KEY, FORMAT, FORMAT_1, FORMAT_2, FORMAT_3, FORMAT_KEY, ID_KEY, LOG_TREE, POLICY_KEY,
+};
 use crate::damage::{self, Damage};
 use crate::errors::{REPAIR_HINT, storage};
 use crate::flusher::Flusher;
@@ -13,7 +15,7 @@ use crate::options::{Durability, OpenOptions};
 use crate::recovery;
 use crate::snapshot;
 use crate::store::{Inner, Origin, Store, now};
-use crate::upgrade::{self, UPGRADING_KEY};
+use crate::upgrade::{self, OldFormat, UPGRADING_KEY};
 use connreq_core::{Command, Error, Model, Network, Policy, Seq};
 use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -308,7 +310,7 @@ pub(crate) fn read_database(
     let has_log = db.tree_names().iter().any(|n| n.as_ref() == LOG_TREE);
     let format = db.get(FORMAT_KEY).map_err(storage(ctx))?;
     let (initial_policy, based) = match format {
-        Some(v) if [FORMAT, FORMAT_2, FORMAT_1].iter().any(|f| v.as_ref() == f.as_bytes()) => {
+        Some(v) if [FORMAT, FORMAT_3, FORMAT_2, FORMAT_1].iter().any(|f| v.as_ref() == f.as_bytes()) => {
             let bytes = db
                 .get(POLICY_KEY)
                 .map_err(storage(ctx))?
@@ -322,9 +324,19 @@ pub(crate) fn read_database(
                         String::from_utf8_lossy(&v)
                     )));
                 }
+                let from = if v.as_ref() == FORMAT_3.as_bytes() { OldFormat::Three } else { OldFormat::One };
+                if from == OldFormat::Three && db.get(BASE_KEY).map_err(storage(ctx))?.is_some() {
+                    // Its base is a model in format 3's layout, which this version cannot read.
+                    return Err(Error::StorageError(format!(
+                        "the database was repaired by an earlier connreq (format {:?}, starting from a \
+                         base) and cannot be upgraded; back it up with that version (`connreq backup`) \
+                         or keep using it there",
+                        String::from_utf8_lossy(&v)
+                    )));
+                }
                 // Older formats are rewritten once into this one; older
                 // connreq versions then refuse the database rather than misread it.
-                upgrade::upgrade(&db, path, &policy)?;
+                upgrade::upgrade(&db, path, &policy, from)?;
             } else if !read_only && db.get(UPGRADING_KEY).map_err(storage(ctx))?.is_some() {
                 upgrade::finish(&db)?;
             }

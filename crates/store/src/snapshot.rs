@@ -25,11 +25,12 @@ use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-/// Layout 4: the views parties hold of their own (SPEC §18) beside the
-/// requests, and the wrong addresses given (layout 3 kept a cancel mark per
-/// request and the times from before blocks; layout 2 held members' lists in
-/// the members).
-const MAGIC: &[u8] = b"CONNREQ-SNAPSHOT-4";
+/// Layout 5: the outbox's reminders, digests and due times, email
+/// preferences and locales beside the notifications (layout 4 added the views
+/// parties hold of their own, SPEC §18, and the wrong addresses given; layout
+/// 3 kept a cancel mark per request and the times from before blocks; layout
+/// 2 held members' lists in the members).
+const MAGIC: &[u8] = b"CONNREQ-SNAPSHOT-5";
 /// Bytes before the first part: magic, database id, last event.
 const HEADER: usize = MAGIC.len() + 16 + 8;
 /// The snapshot's file name inside the database directory.

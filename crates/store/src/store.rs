@@ -242,6 +242,12 @@ impl Store {
         open.merge_tail()
     }
 
+    /// The database's id: 16 random bytes made when it was created, which its
+    /// snapshot, its emails' Message-IDs and its unsubscribe links name.
+    pub fn database_id(&self) -> Result<[u8; 16], Error> {
+        Ok(self.read_inner()?.id)
+    }
+
     /// Bytes the database takes on disk.
     pub fn size_on_disk(&self) -> Result<u64, Error> {
         let inner = self.read_inner()?;

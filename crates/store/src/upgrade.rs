@@ -1,25 +1,32 @@
-//! Upgrading a database of format 1 or 2 to format 3, once, when it is opened.
+//! Upgrading a database of an older format to this one, once, when it is opened.
 //!
-//! Format 3 writes into each event what format 2 derived while applying it:
+//! Format 3 wrote into each event what format 2 derived while applying it:
 //! who is told and when their email is due, whether an outcome counts towards
-//! the low-acceptance rule, which flag changed a standing. Upgrading reads the
-//! old log in order, writes each event with those facts as the policy in
-//! force at that point implied them (`Converter`), and swaps the new log in:
+//! the low-acceptance rule, which flag changed a standing. Format 4 says in
+//! each notice how its email goes (on its own, in a digest, or not at all),
+//! and gives members a locale and invitations their reminders. Upgrading
+//! reads the old log in order, writes each event in today's shape (from
+//! format 1 or 2, with the facts the policy in force at that point implied,
+//! `Converter`; from format 3, field for field, `legacy3`) and swaps the new
+//! log in:
 //!
 //! 1. the converted log is written to the tree `upgrade:log` and flushed
 //!    (a crash here leaves the old database as it was; the next open starts over);
-//! 2. one batch marks the database format 3 with an `upgrading` record and is
-//!    flushed: from here the converted log is the database's;
+//! 2. one batch marks the database with this format and an `upgrading`
+//!    record and is flushed: from here the converted log is the database's;
 //! 3. the old log and tails are dropped, the converted records copied into
 //!    `log`, flushed, and `upgrade:log` and the `upgrading` record removed.
 //!    Opening a database that still has the `upgrading` record repeats this step.
 //!
 //! Sequence numbers, times and every other field stay as they were; the
-//! snapshot, a cache of the old log, is removed.
+//! snapshot, a cache of the old log, is removed. Emails queued before the
+//! upgrade keep the rules they were queued under: nothing is skipped for
+//! them retroactively.
 
 use crate::codec::{self, COMPACTED_KEY, FORMAT, FORMAT_KEY, LOG_TREE};
 use crate::errors::storage;
 use crate::legacy::{self, Body};
+use crate::legacy3;
 use crate::log::{MERGED_BYTES, TAIL_EVENTS};
 use crate::snapshot;
 use connreq_core::{
@@ -34,9 +41,29 @@ const UPGRADE_TREE: &[u8] = b"upgrade:log";
 /// Present while step 3 of an upgrade is unfinished.
 pub(crate) const UPGRADING_KEY: &[u8] = b"upgrading";
 
-/// Upgrades the database `db` (format 1 or 2, created under `initial`) to format 3.
-pub(crate) fn upgrade(db: &sled::Db, dir: Option<&Path>, initial: &Policy) -> Result<(), Error> {
-    let ctx = "cannot upgrade the database to format 3";
+/// The formats this version upgrades from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OldFormat {
+    /// Formats 1 and 2: events without notices.
+    One,
+    /// Format 3: notices without digests.
+    Three,
+}
+
+/// An event as read from an older log.
+enum Old {
+    One(legacy::Event),
+    Three(Event),
+}
+
+/// Upgrades the database `db` (of format `from`, created under `initial`) to this format.
+pub(crate) fn upgrade(
+    db: &sled::Db,
+    dir: Option<&Path>,
+    initial: &Policy,
+    from: OldFormat,
+) -> Result<(), Error> {
+    let ctx = "cannot upgrade the database to this version's format";
     db.drop_tree(UPGRADE_TREE).map_err(storage(ctx))?;
     let target = db.open_tree(UPGRADE_TREE).map_err(storage(ctx))?;
     let mut converter = Converter::new(initial.clone());
@@ -44,19 +71,32 @@ pub(crate) fn upgrade(db: &sled::Db, dir: Option<&Path>, initial: &Policy) -> Re
     let mut bytes = 0usize;
     let mut expected = 1u64;
     for (key, value) in old_records(db)? {
-        for e in legacy::decode(&key, &value)? {
-            if e.seq.0 < expected {
+        // Old events in order, each converted only once it is known to be the
+        // next (the converter follows the log, and a duplicate would mislead it).
+        let old: Vec<(Seq, Old)> = match from {
+            OldFormat::One => {
+                legacy::decode(&key, &value)?.into_iter().map(|e| (e.seq, Old::One(e))).collect()
+            }
+            OldFormat::Three => {
+                legacy3::decode(&key, &value)?.into_iter().map(|e| (e.seq, Old::Three(e))).collect()
+            }
+        };
+        for (seq, e) in old {
+            if seq.0 < expected {
                 // A tail merged just before a crash holds events the log holds too.
                 continue;
             }
-            if e.seq.0 != expected {
+            if seq.0 != expected {
                 return Err(Error::StorageError(format!(
                     "{ctx}: damaged event log: expected event {expected}, found {}",
-                    e.seq.0
+                    seq.0
                 )));
             }
             expected += 1;
-            let event = converter.convert(e)?;
+            let event = match e {
+                Old::One(e) => converter.convert(e)?,
+                Old::Three(e) => e,
+            };
             bytes += codec::encode(std::slice::from_ref(&event))?.len();
             chunk.push(event);
             if bytes >= MERGED_BYTES || chunk.len() >= TAIL_EVENTS {
@@ -83,7 +123,7 @@ pub(crate) fn upgrade(db: &sled::Db, dir: Option<&Path>, initial: &Policy) -> Re
 
 /// Step 3: the converted log replaces the old log and tails.
 pub(crate) fn finish(db: &sled::Db) -> Result<(), Error> {
-    let ctx = "cannot finish upgrading the database to format 3";
+    let ctx = "cannot finish upgrading the database to this version's format";
     for name in db.tree_names() {
         if name.as_ref() == LOG_TREE || codec::tail_first(&name).is_some() {
             db.drop_tree(&name).map_err(storage(ctx))?;
@@ -140,7 +180,7 @@ enum Mention {
     Resolved(FlagId),
 }
 
-/// Turns events of formats 1 and 2 into format 3, following the policy in
+/// Turns events of formats 1 and 2 into today's, following the policy in
 /// force and which members have an address, as format 2's `apply` did.
 struct Converter {
     policy: Policy,
@@ -183,7 +223,7 @@ impl Converter {
     fn notice(&self, member: MemberId, kind: NotificationKind) -> Notice {
         let emailed = self.has_email.contains(&member) && kind != NotificationKind::InvitationExpired;
         let delay = u64::try_from(self.policy.email_delay.as_millis()).unwrap_or(u64::MAX);
-        Notice { email_after_ms: emailed.then_some(delay) }
+        if emailed { Notice::after_ms(delay) } else { Notice::default() }
     }
 
     fn window(&self) -> Option<OutcomeWindow> {
@@ -196,7 +236,7 @@ impl Converter {
                 if email.is_some() {
                     self.has_email.insert(member);
                 }
-                EventBody::MemberRegistered { member, email, name }
+                EventBody::MemberRegistered { member, email, name, locale: None }
             }
             Body::InvitationSettingChanged { member, setting } => {
                 EventBody::InvitationSettingChanged { member, setting }
@@ -211,7 +251,7 @@ impl Converter {
                 }
                 self.requests.push((sender, recipient));
                 let notice = self.notice(recipient, NotificationKind::InvitationReceived);
-                EventBody::InvitationSent { request, sender, recipient, note, notice }
+                EventBody::InvitationSent { request, sender, recipient, note, notice, reminders: Vec::new() }
             }
             Body::InvitationAccepted { request } => {
                 let (sender, _) = self.parties(request.0, e.seq)?;

@@ -1,7 +1,9 @@
 //! Databases written by earlier versions: `fixtures/format2.db` was written by
 //! connreq with format 2 (events without notices) and `fixtures/format2.expected`
-//! holds what that version answered about it. Opening it upgrades it to the
-//! current format; every answer must stay what it was.
+//! holds what that version answered about it; `fixtures/format3.db` the same
+//! commands by the version with format 3 (notices without digests, reminders
+//! or locales), and `format3.expected` its answers. Opening one upgrades it to
+//! the current format; every answer must stay what it was.
 //!
 //! The fixture: twelve members (some without an address, one with markup in
 //! the name), accepted, declined, withdrawn, ignored, expired and cancelled
@@ -19,16 +21,24 @@ use serde_json::Value;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+fn fixture_of(format: u8) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/format{format}.db"))
+}
+
 fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format2.db")
+    fixture_of(2)
 }
 
 /// A copy of the fixture to open (opening upgrades it in place).
 fn copy_of_fixture() -> tempfile::TempDir {
+    copy_of(fixture())
+}
+
+fn copy_of(fixture: PathBuf) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let to = dir.path().join("db");
     std::fs::create_dir(&to).unwrap();
-    for entry in std::fs::read_dir(fixture()).unwrap() {
+    for entry in std::fs::read_dir(fixture).unwrap() {
         let entry = entry.unwrap();
         if entry.file_type().unwrap().is_file() {
             std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
@@ -125,12 +135,17 @@ const HIDDEN_SINCE: &[&str] = &[
 /// Compares a dump with the expected one: equal line by line, except that an
 /// event's `detail` may hold more fields than it did, and what SPEC §18 hides.
 fn assert_reads_as_before(got: &[String]) {
-    let all = std::fs::read_to_string(fixture().with_extension("expected")).unwrap();
-    for line in HIDDEN_SINCE {
+    assert_reads_as(fixture(), HIDDEN_SINCE, got);
+}
+
+/// [`assert_reads_as_before`] for the fixture at `fixture`, with `hidden`
+/// what the answers no longer show.
+fn assert_reads_as(fixture: PathBuf, hidden: &[&str], got: &[String]) {
+    let all = std::fs::read_to_string(fixture.with_extension("expected")).unwrap();
+    for line in hidden {
         assert!(all.lines().any(|l| l == *line), "{line} is in the fixture's answers");
     }
-    let expected: Vec<String> =
-        all.lines().filter(|l| !HIDDEN_SINCE.contains(l)).map(str::to_owned).collect();
+    let expected: Vec<String> = all.lines().filter(|l| !hidden.contains(l)).map(str::to_owned).collect();
     assert_eq!(got.len(), expected.len(), "{got:#?}");
     for (g, e) in got.iter().zip(&expected) {
         match (g.split_once(" detail="), e.split_once(" detail=")) {
@@ -323,4 +338,42 @@ fn a_format_2_log_that_cannot_be_read_is_refused_and_left_as_it_was() {
     let message = storage_error(Store::open_with(&path, keep_policy()));
     assert!(message.contains("damaged event record"), "{message}");
     assert_eq!(format_of(&path), "connreq-store/2");
+}
+
+#[test]
+fn a_format_3_database_upgrades_and_answers_every_query_as_it_did() {
+    let dir = copy_of(fixture_of(3));
+    let path = dir.path().join("db");
+    assert_eq!(format_of(&path), "connreq-store/3");
+    let store = Store::open_with(&path, keep_policy()).unwrap();
+    assert_reads_as(fixture_of(3), &[], &dump(&store, 1..=12));
+    assert_eq!(store.check().unwrap(), Vec::<String>::new());
+    store.close().unwrap();
+    assert_eq!(format_of(&path), FORMAT);
+    let store = Store::open_with(&path, keep_policy()).unwrap();
+    assert_reads_as(fixture_of(3), &[], &dump(&store, 1..=12));
+    store.compact().unwrap();
+    assert_reads_as(fixture_of(3), &[], &dump(&store, 1..=12));
+    // And it takes what format 3 could not say: a daily digest, a language.
+    let last = store.events(Seq(0), None).unwrap().last().unwrap().at;
+    store.set_email_frequency(MemberId(2), connreq_core::EmailFrequency::Daily, last).unwrap();
+    store.set_locale(MemberId(2), connreq_core::Locale::Fr, last).unwrap();
+    store.send(MemberId(7), MemberId(2), None, None, last).unwrap();
+    let digest = store.pending_emails(None).unwrap().into_iter().find(|e| e.member == MemberId(2)).unwrap();
+    assert_eq!(digest.kind, connreq_core::EmailKind::Digest);
+    assert_eq!(digest.subject, "1 nouvelle notification");
+    assert_eq!(store.check().unwrap(), Vec::<String>::new());
+}
+
+#[test]
+fn a_format_3_database_read_only_says_to_open_it_for_writing_once() {
+    let dir = copy_of(fixture_of(3));
+    let path = dir.path().join("db");
+    match Store::open_with(&path, OpenOptions::read_only()) {
+        Err(connreq_core::Error::StorageError(m)) => {
+            assert!(m.contains("connreq-store/3") && m.contains("upgrade"), "{m}")
+        }
+        other => panic!("{:?}", other.err()),
+    }
+    assert_eq!(format_of(&path), "connreq-store/3");
 }

@@ -88,4 +88,32 @@ pub(crate) struct Overlay {
     pub(crate) standing: Vec<(MemberId, Standing)>,
     /// Outcomes counted for the low-acceptance rule: (sender, request, accepted, event).
     pub(crate) outcomes: Vec<(MemberId, RequestId, bool, Seq)>,
+    /// Queued digests this command touched: (member, notifications that left
+    /// it, whether it was skipped).
+    pub(crate) digests: Vec<(MemberId, u32, bool)>,
+}
+
+impl Overlay {
+    fn digest(&mut self, member: MemberId) -> &mut (MemberId, u32, bool) {
+        let at = match self.digests.iter().position(|d| d.0 == member) {
+            Some(at) => at,
+            None => {
+                self.digests.push((member, 0, false));
+                self.digests.len() - 1
+            }
+        };
+        &mut self.digests[at]
+    }
+
+    /// `count` more notifications left `member`'s digest; returns how many in all this command.
+    pub(crate) fn digest_lost(&mut self, member: MemberId, count: u32) -> u32 {
+        let d = self.digest(member);
+        d.1 += count;
+        d.1
+    }
+
+    /// Marks `member`'s digest skipped; returns whether it already was.
+    pub(crate) fn digest_skipped(&mut self, member: MemberId) -> bool {
+        std::mem::replace(&mut self.digest(member).2, true)
+    }
 }

@@ -1,11 +1,12 @@
-//! Members: registering, who may invite them, their imported contacts.
+//! Members: registering, who may invite them, their imported contacts, their
+//! email preferences and language.
 
 use crate::command::Outcome;
-use crate::decide::Ctx;
+use crate::decide::{Ctx, notices};
 use crate::error::Error;
 use crate::event::EventBody;
 use crate::ids::MemberId;
-use crate::kinds::InvitationSetting;
+use crate::kinds::{EmailFrequency, InvitationSetting, Locale, PreferenceKind};
 use crate::text::{EmailAddress, check_name};
 
 /// `register(member, email, name)`: a new id, a valid address and name.
@@ -14,6 +15,7 @@ pub(super) fn register(
     member: MemberId,
     email: Option<&str>,
     name: Option<&str>,
+    locale: Option<Locale>,
 ) -> Result<Outcome, Error> {
     if cx.state.members.contains_key(&member) {
         return Err(Error::MemberExists(member));
@@ -22,7 +24,8 @@ pub(super) fn register(
     if let Some(n) = name {
         check_name(n)?;
     }
-    cx.push(EventBody::MemberRegistered { member, email, name: name.map(str::to_owned) });
+    let locale = locale.filter(|l| *l != Locale::default());
+    cx.push(EventBody::MemberRegistered { member, email, name: name.map(str::to_owned), locale });
     Ok(Outcome::Done)
 }
 
@@ -70,6 +73,51 @@ pub(super) fn import_contacts(
     }
     if !emails.is_empty() {
         cx.push(EventBody::ContactsImported { member, emails });
+    }
+    Ok(Outcome::Done)
+}
+
+/// `set_email_preference(member, kind, enabled)`: switching a kind off skips
+/// the member's unsent emails of that kind. Setting what is already set
+/// records nothing.
+pub(super) fn set_email_preference(
+    cx: &mut Ctx<'_>,
+    member: MemberId,
+    kind: PreferenceKind,
+    enabled: bool,
+) -> Result<Outcome, Error> {
+    let m = cx.member(member)?;
+    let off = cx.state.email_off_of(member, m);
+    let now_off = if enabled { off & !kind.bits() } else { off | kind.bits() };
+    if now_off != off {
+        cx.push(EventBody::EmailPreferenceChanged { member, kind, enabled });
+        if !enabled {
+            notices::switched_off(cx, member, kind);
+        }
+    }
+    Ok(Outcome::Done)
+}
+
+/// `set_email_frequency(member, frequency)`: a digest already queued still
+/// goes at its time; what is notified from now on follows the new choice.
+pub(super) fn set_email_frequency(
+    cx: &mut Ctx<'_>,
+    member: MemberId,
+    frequency: EmailFrequency,
+) -> Result<Outcome, Error> {
+    let m = cx.member(member)?;
+    if m.mail.daily() != (frequency == EmailFrequency::Daily) {
+        cx.push(EventBody::EmailFrequencyChanged { member, frequency });
+    }
+    Ok(Outcome::Done)
+}
+
+/// `set_locale(member, locale)`: texts rendered from now on (also those of
+/// unsent emails) are in that language.
+pub(super) fn set_locale(cx: &mut Ctx<'_>, member: MemberId, locale: Locale) -> Result<Outcome, Error> {
+    cx.member(member)?;
+    if cx.state.locale_of(member) != locale {
+        cx.push(EventBody::LocaleChanged { member, locale });
     }
     Ok(Outcome::Done)
 }

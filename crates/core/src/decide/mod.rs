@@ -5,13 +5,13 @@
 //!
 //! | file | commands |
 //! |---|---|
-//! | `members.rs` | register, invitation setting, contacts |
+//! | `members.rs` | register, invitation setting, contacts, email preferences, frequency, locale |
 //! | `send.rs` | send (SPEC §2's rules in order) |
 //! | `respond.rs` | accept, ignore, decline, withdraw |
 //! | `relations.rs` | remove a connection, block, unblock, report |
-//! | `inbox.rs` | mark notifications read, mark emails sent |
+//! | `inbox.rs` | mark notifications read, mark emails sent or undeliverable |
 //! | `operator.rs` | expire, resolve a flag, change the policy |
-//! | `notices.rs` | who is told of what, and when the email is due |
+//! | `notices.rs` | who is told of what, how the email goes, which emails never will |
 //! | `moderation.rs` | the moderation rules run after the events that trigger them |
 //! | `standing.rs` | the standing a member's flags imply |
 
@@ -88,9 +88,17 @@ pub(crate) fn decide(
 ) -> Result<Decided, Error> {
     let mut cx = Ctx::new(state, policy, recorded_time(state, at)?);
     let outcome = match command {
-        Command::Register { member, email, name } => {
-            members::register(&mut cx, *member, email.as_deref(), name.as_deref())
+        Command::Register { member, email, name, locale } => {
+            members::register(&mut cx, *member, email.as_deref(), name.as_deref(), *locale)
         }
+        Command::SetEmailPreference { member, kind, enabled } => {
+            members::set_email_preference(&mut cx, *member, *kind, *enabled)
+        }
+        Command::SetEmailFrequency { member, frequency } => {
+            members::set_email_frequency(&mut cx, *member, *frequency)
+        }
+        Command::SetLocale { member, locale } => members::set_locale(&mut cx, *member, *locale),
+        Command::MarkEmailsUndeliverable { ids } => inbox::mark_emails_undeliverable(&mut cx, ids),
         Command::SetInvitationSetting { member, setting } => members::set_setting(&mut cx, *member, *setting),
         Command::ImportContacts { member, emails } => members::import_contacts(&mut cx, *member, emails),
         Command::Send { sender, recipient, note, email } => {
@@ -116,14 +124,17 @@ pub(crate) fn decide(
         Command::ResolveFlag { flag, decision } => operator::resolve_flag(&mut cx, *flag, *decision),
         Command::ChangePolicy { policy } => operator::change_policy(&mut cx, policy),
     }?;
-    room_for(cx.events.len(), state.requests.len(), state.notifications.len(), MAX_RECORDS)?;
+    // An event adds at most one request, and at most one notification, one
+    // digest and the reminders of one request.
+    let records = cx.events.len() * (2 + crate::policy::MAX_REMINDERS);
+    room_for(records, state.requests.len(), state.notifications.len(), MAX_RECORDS)?;
     Ok(Decided { events: cx.events, outcome, refused: cx.refused })
 }
 
-/// Refuses a command whose `events` could take the requests or the
-/// notifications past `max` (each event adds at most one of either).
-fn room_for(events: usize, requests: usize, notifications: usize, max: usize) -> Result<(), Error> {
-    if requests.saturating_add(events) > max || notifications.saturating_add(events) > max {
+/// Refuses a command whose events could take the requests or the
+/// notifications past `max` (they add at most `records` of either).
+fn room_for(records: usize, requests: usize, notifications: usize, max: usize) -> Result<(), Error> {
+    if requests.saturating_add(records) > max || notifications.saturating_add(records) > max {
         return Err(Error::StorageError(format!(
             "the network holds as many requests and notifications as it can ({max} of each)"
         )));

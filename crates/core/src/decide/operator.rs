@@ -27,6 +27,7 @@ pub(super) fn expire(cx: &mut Ctx<'_>) -> Result<Outcome, Error> {
             let notice = notices::notice(cx, r.sender, NotificationKind::InvitationExpired);
             let window = moderation::outcome_window(cx);
             let seq = cx.push(EventBody::InvitationExpired { request, notice, window });
+            notices::request_ended(cx, r, false, None);
             moderation::after_outcome(cx, r.sender, request, false, seq);
             n += 1;
             continue;

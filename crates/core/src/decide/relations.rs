@@ -1,7 +1,7 @@
 //! Between two members: ending a connection, blocking, unblocking, reporting.
 
 use crate::command::Outcome;
-use crate::decide::{Ctx, moderation, respond};
+use crate::decide::{Ctx, moderation, notices, respond};
 use crate::error::Error;
 use crate::event::EventBody;
 use crate::ids::{MemberId, RequestId};
@@ -35,9 +35,14 @@ pub(super) fn block(cx: &mut Ctx<'_>, blocker: MemberId, blocked: MemberId) -> R
         return Ok(Outcome::Done);
     }
     cx.push(EventBody::MemberBlocked { blocker, blocked });
+    let mut cancelled = None;
     if let Some((request, _)) = cx.state.open_between(blocker, blocked) {
         cx.push(EventBody::InvitationCancelled { request, blocker });
+        cancelled = cx.state.request(request);
     }
+    // The blocker gets no more mail about the member blocked; an invitation
+    // the block cancelled is no longer news to the member blocked either.
+    notices::blocked(cx, blocker, blocked, cancelled);
     // A request the blocker still sees open (the other had blocked them
     // first): their block cancels it, as far as they see.
     if let Some(request) = cx.state.open_in_view_between(blocker, blocked)
@@ -137,7 +142,7 @@ pub(super) fn report(
                     });
                 }
                 Some(_) => {}
-                None if r.state == RequestState::Pending => respond::ignored(cx, id, reported),
+                None if r.state == RequestState::Pending => respond::ignored(cx, id, r),
                 None => {}
             }
         }

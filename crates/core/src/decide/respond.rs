@@ -26,16 +26,17 @@ pub(super) fn accept(cx: &mut Ctx<'_>, recipient: MemberId, request: RequestId) 
     }
     check_transition(request, r, Party::Recipient, "accepted", RequestState::is_open)?;
     check_connection_limits(cx, r.sender, r.recipient)?;
-    accepted(cx, request, r.sender);
+    accepted(cx, request, r);
     Ok(Outcome::Done)
 }
 
 /// The events of an accepted request (also a send under `reverse_request = "accept"`).
-pub(super) fn accepted(cx: &mut Ctx<'_>, request: RequestId, sender: MemberId) {
-    let notice = notices::notice(cx, sender, NotificationKind::InvitationAccepted);
+pub(super) fn accepted(cx: &mut Ctx<'_>, request: RequestId, r: &RequestRecord) {
+    let notice = notices::notice(cx, r.sender, NotificationKind::InvitationAccepted);
     let window = moderation::outcome_window(cx);
     let seq = cx.push(EventBody::InvitationAccepted { request, notice, window });
-    moderation::after_outcome(cx, sender, request, true, seq);
+    notices::request_ended(cx, r, false, None);
+    moderation::after_outcome(cx, r.sender, request, true, seq);
 }
 
 /// `ignore(recipient, id)`: from pending; nobody is told.
@@ -46,15 +47,17 @@ pub(super) fn ignore(cx: &mut Ctx<'_>, recipient: MemberId, request: RequestId) 
         return in_view(cx, request, Party::Recipient, state, to, |s| s == RequestState::Pending, None);
     }
     check_transition(request, r, Party::Recipient, "ignored", |s| s == RequestState::Pending)?;
-    ignored(cx, request, r.sender);
+    ignored(cx, request, r);
     Ok(Outcome::Done)
 }
 
-/// The events of an ignored request (also a `dont_know` report's).
-pub(super) fn ignored(cx: &mut Ctx<'_>, request: RequestId, sender: MemberId) {
+/// The events of an ignored request (also a `dont_know` report's): its
+/// reminders are over.
+pub(super) fn ignored(cx: &mut Ctx<'_>, request: RequestId, r: &RequestRecord) {
     let window = moderation::outcome_window(cx);
     let seq = cx.push(EventBody::InvitationIgnored { request, window });
-    moderation::after_outcome(cx, sender, request, false, seq);
+    notices::request_ended(cx, r, true, None);
+    moderation::after_outcome(cx, r.sender, request, false, seq);
 }
 
 /// `decline(recipient, id, message)`: from pending or ignored; the sender is
@@ -81,6 +84,7 @@ pub(super) fn decline(
         notice,
         window,
     });
+    notices::request_ended(cx, r, false, None);
     moderation::after_outcome(cx, r.sender, request, false, seq);
     Ok(Outcome::Done)
 }
@@ -108,6 +112,7 @@ pub(super) fn withdraw(
     let notice = notices::withdrawal(cx, r.recipient);
     let seq =
         cx.push(EventBody::InvitationWithdrawn { request, message: message.map(str::to_owned), notice });
+    notices::request_ended(cx, r, false, None);
     moderation::after_withdrawal(cx, r.sender, r.recipient, seq);
     Ok(Outcome::Done)
 }

@@ -116,13 +116,15 @@ pub(super) fn send(
     }
     respond::check_limits_of(cx, [(sender, s), (recipient, r)])?;
     let request = RequestId(state.requests.len() as u64 + 1);
-    let notice = notices::notice_to(cx, r, NotificationKind::InvitationReceived);
+    let notice = notices::notice_to(cx, recipient, r, NotificationKind::InvitationReceived);
+    let reminders = notices::reminders(cx, recipient, r);
     let seq = cx.push(EventBody::InvitationSent {
         request,
         sender,
         recipient,
         note: note.map(str::to_owned),
         notice,
+        reminders,
     });
     moderation::after_send(cx, sender, seq);
     Ok(Outcome::Request(request))
@@ -163,7 +165,7 @@ fn open_either_way(
         ReverseRequest::Error => Err(Error::ReversePending { sender: recipient, request }),
         ReverseRequest::Accept => {
             respond::check_connection_limits(cx, recipient, sender)?;
-            respond::accepted(cx, request, recipient);
+            respond::accepted(cx, request, cx.request(request)?);
             Ok(Outcome::Request(request))
         }
     }
