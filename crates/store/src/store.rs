@@ -9,6 +9,7 @@
 use crate::codec;
 use crate::columns::EventColumns;
 use crate::errors::storage;
+use crate::idempotency::{self, Record};
 use crate::lock::wait_for_release;
 use crate::log::{CLOSE_COMPACTION_BUDGET, Open, merge_log, replay};
 use crate::options::Durability;
@@ -191,13 +192,20 @@ impl Store {
     }
 }
 
-impl Network for Store {
-    fn execute(&self, command: Command, at: Timestamp) -> Result<Outcome, Error> {
+impl Store {
+    /// `execute`, also writing `record` (an idempotency record, see
+    /// `idempotency`) atomically with the command's events when it has any.
+    pub(crate) fn execute_recording(
+        &self,
+        command: Command,
+        at: Timestamp,
+        record: Option<Record<'_>>,
+    ) -> Result<Outcome, Error> {
         let mut inner = self.write_inner()?;
         let decided = inner.model.decide(&command, at)?;
         if let (Some(first), Some(open)) = (decided.events.first(), inner.open.as_mut()) {
             let bytes = codec::encode(&decided.events)?;
-            open.append(first.seq, decided.events.len(), bytes)?;
+            idempotency::append(open, first.seq, decided.events.len(), bytes, record, decided.outcome)?;
             inner.model.apply(&decided.events);
             // The command is done; merging is housekeeping. If it fails, the
             // tail stays as it is (sound) and a later command tries again,
@@ -221,6 +229,12 @@ impl Network for Store {
             flusher.flush().map_err(storage("cannot flush the database"))?;
         }
         Ok(decided.outcome)
+    }
+}
+
+impl Network for Store {
+    fn execute(&self, command: Command, at: Timestamp) -> Result<Outcome, Error> {
+        self.execute_recording(command, at, None)
     }
 
     fn read<R>(&self, query: impl FnOnce(&Model) -> R) -> Result<R, Error> {
