@@ -1,6 +1,7 @@
-//! Reading times from the command line: `--at` takes RFC 3339 (`2026-01-01T09:30:00Z`,
-//! `2026-01-01T10:30+01:00`, or a bare date meaning midnight UTC) or integer epoch
-//! milliseconds. The default is the system clock, read here and nowhere else.
+//! Reading times, on the wire and on the command line: RFC 3339
+//! (`2026-01-01T09:30:00Z`, `2026-01-01T10:30+01:00`, or a bare date meaning
+//! midnight UTC) or integer epoch milliseconds; and the system clock, which the
+//! server and the command line read here and nowhere else.
 
 use connreq_core::Timestamp;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -11,12 +12,12 @@ pub fn now() -> Timestamp {
     Timestamp(i64::try_from(ms).unwrap_or(i64::MAX))
 }
 
-/// The earliest time `--at` accepts: 0001-01-01T00:00:00Z (the core's range).
+/// The earliest time accepted: 0001-01-01T00:00:00Z (the core's range).
 pub const EARLIEST: Timestamp = Timestamp::EARLIEST;
-/// The latest time `--at` accepts: 9999-12-31T23:59:59.999Z.
+/// The latest time accepted: 9999-12-31T23:59:59.999Z.
 pub const LATEST: Timestamp = Timestamp::LATEST;
 
-/// Parses an `--at` value: epoch milliseconds or RFC 3339, between years 1 and
+/// Parses a time (`--at`, a body's `at`, a query's `due_before`): epoch milliseconds or RFC 3339, between years 1 and
 /// 9999. The error says what was expected.
 pub fn parse_at(text: &str) -> Result<Timestamp, String> {
     let t = text.trim();

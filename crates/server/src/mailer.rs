@@ -1,0 +1,151 @@
+//! The email loop (`serve --smtp URL`): sends every email within moments of
+//! its due time over one kept-open SMTP connection (lettre's pooled
+//! transport), and records each as sent — through the writer, so the record
+//! is durable like any command — as soon as the server takes it. A failing
+//! server is retried with back-off (100 ms doubling to 30 s) and nothing is
+//! lost: an email is only ever marked sent after the server took it, so after
+//! a recorded success it is never sent again. A crash between the server
+//! taking an email and the record can send that one email twice; its
+//! `Message-ID` is the same both times, so the receiving side can tell.
+
+use crate::metrics::Metrics;
+use crate::reply::Reply;
+use crate::time::now;
+use crate::writer::{Job, Writer};
+use connreq_core::Network as _;
+use connreq_core::{Command, EmailId, Error, Timestamp};
+use connreq_store::Store;
+use connreq_store::mail::Mailer;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// The most emails sent between two looks at the outbox.
+const ROUND: usize = 256;
+/// The longest the loop sleeps without looking.
+const IDLE: Duration = Duration::from_millis(500);
+const BACKOFF_START: Duration = Duration::from_millis(100);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+/// What the loop needs.
+pub struct MailLoop {
+    /// The database.
+    pub store: Arc<Store>,
+    /// Records go through the writer.
+    pub writer: Writer,
+    /// `smtp://HOST:PORT`.
+    pub url: String,
+    /// The `From:` address.
+    pub from: String,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+    /// Woken by the writer after flushes that made notifications.
+    pub wake: mpsc::Receiver<()>,
+    /// Set to stop.
+    pub stop: Arc<AtomicBool>,
+}
+
+fn mark_sent(writer: &Writer, store: &Store, id: EmailId) -> Reply {
+    // Never before the log's clock (a command may be dated a little ahead).
+    let at = store.read(|m| m.clock()).ok().flatten().map_or_else(now, |c| Timestamp(c.0.max(now().0)));
+    writer.submit_blocking(Job {
+        kind: "mark_emails_sent",
+        command: Command::MarkEmailsSent { ids: vec![id] },
+        at,
+        check: None,
+        answer: Box::new(|_, _| Ok(Reply::no_content())),
+        keyed: None,
+    })
+}
+
+impl MailLoop {
+    /// Starts the loop on a thread of its own.
+    pub fn spawn(self) -> std::io::Result<JoinHandle<()>> {
+        std::thread::Builder::new().name("connreq-mail".into()).spawn(move || self.run())
+    }
+
+    fn wait(&self, d: Duration) {
+        let _ = self.wake.recv_timeout(d);
+    }
+
+    fn run(self) {
+        let mut mailer: Option<Mailer> = None;
+        let mut refused: HashSet<EmailId> = HashSet::new();
+        let mut backoff = BACKOFF_START;
+        while !self.stop.load(Ordering::Relaxed) {
+            let clock = now();
+            let due = match self.store.read(|m| m.emails_due(clock, ROUND + refused.len())) {
+                Ok(d) => d,
+                Err(_) => {
+                    self.wait(IDLE);
+                    continue;
+                }
+            };
+            let mut failed = false;
+            let mut sent_any = false;
+            let todo: Vec<_> = due.iter().filter(|e| !refused.contains(&e.id)).take(ROUND).collect();
+            for email in todo {
+                if self.stop.load(Ordering::Relaxed) {
+                    return;
+                }
+                let m = match mailer.take().map_or_else(|| Mailer::new(&self.url, &self.from), Ok) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        tracing::error!(error = %e, "the mail loop cannot start");
+                        return;
+                    }
+                };
+                match m.send(email) {
+                    Ok(()) => {
+                        mailer = Some(m);
+                        self.metrics.emails_sent.inc();
+                        sent_any = true;
+                        let r = mark_sent(&self.writer, &self.store, email.id);
+                        if r.status >= 300 {
+                            tracing::error!(
+                                email = email.id.0,
+                                status = r.status,
+                                "an email was sent but not recorded"
+                            );
+                            failed = true;
+                            break;
+                        }
+                    }
+                    Err(Error::InvalidInput(why)) => {
+                        mailer = Some(m);
+                        self.metrics.emails_skipped.inc();
+                        tracing::warn!(email = email.id.0, reason = %why, "an email cannot be sent; it stays queued");
+                        refused.insert(email.id);
+                    }
+                    Err(e) => {
+                        // A fresh connection next time.
+                        self.metrics.emails_failed.inc();
+                        tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "the mail server failed");
+                        failed = true;
+                        break;
+                    }
+                }
+            }
+            if failed {
+                self.wait(backoff);
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+                continue;
+            }
+            backoff = BACKOFF_START;
+            if sent_any {
+                continue;
+            }
+            let next = self.store.read(|m| m.next_email_due()).ok().flatten();
+            let sleep = match next {
+                Some(due) if due.0 > now().0 => Duration::from_millis((due.0 - now().0) as u64).min(IDLE),
+                Some(_) if due.len() > refused.len() => Duration::ZERO,
+                _ => IDLE,
+            };
+            if !sleep.is_zero() {
+                self.wait(sleep);
+            }
+        }
+    }
+}
