@@ -6,6 +6,7 @@ docs/RELIABILITY.md uses 50)."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import multiprocessing
@@ -65,10 +66,8 @@ class Stream:
     def close(self) -> None:
         sock = self.conn.sock
         if sock is not None:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self.thread.join(timeout=10)
         self.response.close()
         self.conn.close()
