@@ -1,7 +1,10 @@
 //! The email loop (`serve --smtp URL`): sends every email within moments of
 //! its due time over one kept-open SMTP connection (lettre's pooled
 //! transport), and records each as sent — through the writer, so the record
-//! is durable like any command — as soon as the server takes it. A failing
+//! is durable like any command — as soon as the server takes it: the record
+//! is queued at once and the next email goes out while it waits for its
+//! flush (records share flushes with everything else; the loop waits for all
+//! of a round's records before it looks at the outbox again). A failing
 //! server is retried with back-off (100 ms doubling to 30 s) and nothing is
 //! lost: an email is only ever marked sent after the server took it, so after
 //! a recorded success it is never sent again. A crash between the server
@@ -11,7 +14,7 @@
 use crate::metrics::Metrics;
 use crate::reply::Reply;
 use crate::time::now;
-use crate::writer::{Job, Writer};
+use crate::writer::{Job, Pending, Writer};
 use connreq_core::Network as _;
 use connreq_core::{Command, EmailId, Error, Timestamp};
 use connreq_store::Store;
@@ -47,10 +50,10 @@ pub struct MailLoop {
     pub stop: Arc<AtomicBool>,
 }
 
-fn mark_sent(writer: &Writer, store: &Store, id: EmailId) -> Reply {
+fn mark_sent(writer: &Writer, store: &Store, id: EmailId) -> Pending {
     // Never before the log's clock (a command may be dated a little ahead).
     let at = store.read(|m| m.clock()).ok().flatten().map_or_else(now, |c| Timestamp(c.0.max(now().0)));
-    writer.submit_blocking(Job {
+    writer.queue(Job {
         kind: "mark_emails_sent",
         command: Command::MarkEmailsSent { ids: vec![id] },
         at,
@@ -85,10 +88,11 @@ impl MailLoop {
             };
             let mut failed = false;
             let mut sent_any = false;
+            let mut records: Vec<(EmailId, Pending)> = Vec::new();
             let todo: Vec<_> = due.iter().filter(|e| !refused.contains(&e.id)).take(ROUND).collect();
             for email in todo {
                 if self.stop.load(Ordering::Relaxed) {
-                    return;
+                    break;
                 }
                 let m = match mailer.take().map_or_else(|| Mailer::new(&self.url, &self.from), Ok) {
                     Ok(m) => m,
@@ -102,16 +106,7 @@ impl MailLoop {
                         mailer = Some(m);
                         self.metrics.emails_sent.inc();
                         sent_any = true;
-                        let r = mark_sent(&self.writer, &self.store, email.id);
-                        if r.status >= 300 {
-                            tracing::error!(
-                                email = email.id.0,
-                                status = r.status,
-                                "an email was sent but not recorded"
-                            );
-                            failed = true;
-                            break;
-                        }
+                        records.push((email.id, mark_sent(&self.writer, &self.store, email.id)));
                     }
                     Err(Error::InvalidInput(why)) => {
                         mailer = Some(m);
@@ -126,6 +121,13 @@ impl MailLoop {
                         failed = true;
                         break;
                     }
+                }
+            }
+            for (id, pending) in records {
+                let r = pending.wait();
+                if r.status >= 300 {
+                    tracing::error!(email = id.0, status = r.status, "an email was sent but not recorded");
+                    failed = true;
                 }
             }
             if failed {

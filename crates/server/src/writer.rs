@@ -83,18 +83,32 @@ impl Writer {
         rx.await.unwrap_or_else(|_| ApiError::unavailable().reply())
     }
 
-    /// [`Writer::submit`] from a thread outside the runtime (the mail loop).
-    pub fn submit_blocking(&self, job: Job) -> Reply {
+    /// Queues a command from a thread outside the runtime (the mail loop)
+    /// without waiting: [`Pending::wait`] gives its answer.
+    pub fn queue(&self, job: Job) -> Pending {
         let (tx, rx) = oneshot::channel();
-        if self.tx.send(Msg::Job(job, Instant::now(), tx)).is_err() {
-            return ApiError::unavailable().reply();
+        match self.tx.send(Msg::Job(job, Instant::now(), tx)) {
+            Ok(()) => Pending(Some(rx)),
+            Err(_) => Pending(None),
         }
-        rx.blocking_recv().unwrap_or_else(|_| ApiError::unavailable().reply())
     }
 
     /// Asks the writer to finish what is queued, flush and stop.
     pub fn stop(&self) {
         let _ = self.tx.send(Msg::Stop);
+    }
+}
+
+/// A command queued with [`Writer::queue`].
+pub struct Pending(Option<oneshot::Receiver<Reply>>);
+
+impl Pending {
+    /// Waits for the answer (given after the flush), blocking the thread.
+    pub fn wait(self) -> Reply {
+        match self.0 {
+            Some(rx) => rx.blocking_recv().unwrap_or_else(|_| ApiError::unavailable().reply()),
+            None => ApiError::unavailable().reply(),
+        }
     }
 }
 
