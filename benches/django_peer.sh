@@ -29,7 +29,8 @@ as_pg "$pg/createdb" -h 127.0.0.1 -p "$pgport" -U postgres peer
 export PEER_PORT=$pgport
 .venv/bin/python -c "import sys; sys.path.insert(0, 'benches/python'); import django_service; from django.core.management import call_command; call_command('migrate', verbosity=0)"
 .venv/bin/gunicorn --chdir "$root/benches/python" django_service:application -k gthread -w 4 --threads 8 \
-    -b "127.0.0.1:$http" --daemon --pid "$work/gunicorn.pid" --log-level warning
+    -b "127.0.0.1:$http" --daemon --pid "$work/gunicorn.pid" --log-level warning \
+    --error-logfile "${PEER_LOG:-/dev/null}" --capture-output
 for _ in $(seq 100); do
     curl -s -o /dev/null "http://127.0.0.1:$http/api/members/1/sent" && break
     sleep 0.1

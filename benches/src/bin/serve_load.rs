@@ -109,6 +109,7 @@ impl Conn {
         self.reader.read_line(&mut line).await?;
         let status: u16 = line.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
         let mut length = 0usize;
+        let mut chunked = false;
         loop {
             line.clear();
             self.reader.read_line(&mut line).await?;
@@ -121,7 +122,24 @@ impl Conn {
                     length = v.trim().parse().unwrap_or(0);
                 } else if k.eq_ignore_ascii_case("connection") && v.trim().eq_ignore_ascii_case("close") {
                     self.closing = true;
+                } else if k.eq_ignore_ascii_case("transfer-encoding") && v.trim().eq_ignore_ascii_case("chunked") {
+                    chunked = true;
                 }
+            }
+        }
+        if chunked {
+            // Servers that do not know a body's length up front (gunicorn with Django) send it in chunks.
+            let mut body = Vec::new();
+            loop {
+                line.clear();
+                self.reader.read_line(&mut line).await?;
+                let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or("0"), 16).unwrap_or(0);
+                let mut chunk = vec![0; size + 2];
+                self.reader.read_exact(&mut chunk).await?;
+                if size == 0 {
+                    return Ok((status, body));
+                }
+                body.extend_from_slice(&chunk[..size]);
             }
         }
         let mut body = vec![0; length];
