@@ -122,7 +122,9 @@ impl Conn {
                     length = v.trim().parse().unwrap_or(0);
                 } else if k.eq_ignore_ascii_case("connection") && v.trim().eq_ignore_ascii_case("close") {
                     self.closing = true;
-                } else if k.eq_ignore_ascii_case("transfer-encoding") && v.trim().eq_ignore_ascii_case("chunked") {
+                } else if k.eq_ignore_ascii_case("transfer-encoding")
+                    && v.trim().eq_ignore_ascii_case("chunked")
+                {
                     chunked = true;
                 }
             }
@@ -133,7 +135,8 @@ impl Conn {
             loop {
                 line.clear();
                 self.reader.read_line(&mut line).await?;
-                let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or("0"), 16).unwrap_or(0);
+                let size =
+                    usize::from_str_radix(line.trim().split(';').next().unwrap_or("0"), 16).unwrap_or(0);
                 let mut chunk = vec![0; size + 2];
                 self.reader.read_exact(&mut chunk).await?;
                 if size == 0 {

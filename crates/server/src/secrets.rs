@@ -45,7 +45,10 @@ fn from_env(var: &str) -> Option<String> {
     std::env::var(var).ok().filter(|v| !v.is_empty())
 }
 
-fn read_file(path: &Path) -> Result<Option<(Option<String>, Option<String>)>, String> {
+/// What a secrets file holds: the service key and the token secret, each if present.
+type FileSecrets = (Option<String>, Option<String>);
+
+fn read_file(path: &Path) -> Result<Option<FileSecrets>, String> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),

@@ -63,7 +63,7 @@ pub struct Job {
 }
 
 enum Msg {
-    Job(Job, Instant, oneshot::Sender<Reply>),
+    Job(Box<Job>, Instant, oneshot::Sender<Reply>),
     Stop,
 }
 
@@ -77,7 +77,7 @@ impl Writer {
     /// Queues a command and waits for its answer (given after the flush).
     pub async fn submit(&self, job: Job) -> Reply {
         let (tx, rx) = oneshot::channel();
-        if self.tx.send(Msg::Job(job, Instant::now(), tx)).is_err() {
+        if self.tx.send(Msg::Job(Box::new(job), Instant::now(), tx)).is_err() {
             return ApiError::unavailable().reply();
         }
         rx.await.unwrap_or_else(|_| ApiError::unavailable().reply())
@@ -87,7 +87,7 @@ impl Writer {
     /// without waiting: [`Pending::wait`] gives its answer.
     pub fn queue(&self, job: Job) -> Pending {
         let (tx, rx) = oneshot::channel();
-        match self.tx.send(Msg::Job(job, Instant::now(), tx)) {
+        match self.tx.send(Msg::Job(Box::new(job), Instant::now(), tx)) {
             Ok(()) => Pending(Some(rx)),
             Err(_) => Pending(None),
         }
@@ -271,7 +271,7 @@ fn run(shared: &Shared, rx: &mpsc::Receiver<Msg>) {
     let mut durable = store.read(|m| m.last_notification_id()).unwrap_or(NotificationId(0));
     shared.hub.set_durable(durable);
     let mut stopping = false;
-    let mut batch: Vec<(Job, Instant, oneshot::Sender<Reply>)> = Vec::new();
+    let mut batch: Vec<(Box<Job>, Instant, oneshot::Sender<Reply>)> = Vec::new();
     while !stopping {
         match rx.recv() {
             Ok(Msg::Job(j, t, r)) => batch.push((j, t, r)),
@@ -295,7 +295,7 @@ fn run(shared: &Shared, rx: &mpsc::Receiver<Msg>) {
             let (answer, outcome, recorded) = if shared.degraded.load(Ordering::Relaxed) {
                 (ApiError::unavailable().reply(), "StorageError", false)
             } else {
-                carry_out(store, job)
+                carry_out(store, *job)
             };
             records |= recorded;
             answers.push((answer, outcome, kind, started, reply));

@@ -9,7 +9,7 @@ use crate::extract::{Body, P};
 use crate::reply::Reply;
 use crate::state::App;
 use crate::wire::{DeclineIn, RecipientIn, RequestOut, SendIn, WithdrawIn};
-use crate::writer::{Answer, Check};
+use crate::writer::Answer;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri};
 use connreq_core::Network as _;
@@ -28,13 +28,15 @@ fn seen_by(viewer: MemberId, id: Option<RequestId>, status: u16) -> Answer {
     })
 }
 
-/// For a member token: 404 unless the member is a party to the request.
-fn party_check(principal: Principal, id: RequestId) -> Option<Check> {
-    let member = principal.member()?;
-    Some(Box::new(move |store| match store.read(|m| m.parties(id)).map_err(ApiError::from)? {
+/// For a member token: 404 unless the member is a party to the request
+/// (checked before anything else, so nothing tells the request exists).
+/// The parties of a request never change, so this holds when it runs.
+fn party_check(app: &App, principal: Principal, id: RequestId) -> Result<(), ApiError> {
+    let Some(member) = principal.member() else { return Ok(()) };
+    match app.store.read(|m| m.parties(id))? {
         Some((s, r)) if s == member || r == member => Ok(()),
         _ => Err(ApiError::from(connreq_core::Error::NotFound(id.to_string()))),
-    }))
+    }
 }
 
 /// Sends a connection request.
@@ -76,14 +78,15 @@ macro_rules! respond {
             headers: HeaderMap,
             body: Body,
         ) -> Result<Reply, ApiError> {
+            let request = RequestId(id);
+            party_check(&app, principal, request)?;
             let input: $input = body.json()?;
             let actor = principal.acts_as(input.$actor, stringify!($actor))?;
             let at = at_of(&input.at)?;
-            let request = RequestId(id);
             let make: fn(MemberId, RequestId, $input) -> Command = $make;
             let command = make(actor, request, input);
             let origin = Origin { principal, headers: &headers, method: &method, uri: &uri, body: &body.0 };
-            run(&app, origin, $kind, command, at, party_check(principal, request), seen_by(actor, Some(request), 200)).await
+            run(&app, origin, $kind, command, at, None, seen_by(actor, Some(request), 200)).await
         }
     };
 }
