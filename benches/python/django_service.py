@@ -43,8 +43,11 @@ settings.configure(
         }
     },
     USE_TZ=True,
-    LOGGING={"version": 1, "handlers": {"err": {"class": "logging.StreamHandler"}},
-             "loggers": {"django.request": {"handlers": ["err"], "level": "ERROR"}}},
+    LOGGING={
+        "version": 1,
+        "handlers": {"err": {"class": "logging.StreamHandler"}},
+        "loggers": {"django.request": {"handlers": ["err"], "level": "ERROR"}},
+    },
     DEFAULT_AUTO_FIELD="django.db.models.AutoField",
 )
 django.setup()
