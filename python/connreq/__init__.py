@@ -15,6 +15,10 @@ block and report each other, and moderation watches for abuse.
 
 The rules live in Rust (``connreq-core``); this package is a thin binding.
 
+``connreq serve`` runs a network as an HTTP service, so many processes share
+it; ``Client`` has the same methods against such a server, and
+``member_token`` mints the token a member's client signs in with.
+
 The ``connreq`` command line is part of the package too: the ``connreq``
 command (or ``python -m connreq``) runs it, and ``run_cli`` runs it in process:
 
@@ -27,6 +31,7 @@ from connreq._connreq import (
     AccountRestricted,
     AlreadyConnected,
     AlreadyPending,
+    Client,
     ConnectionLimit,
     ConnreqError,
     CooldownActive,
@@ -52,6 +57,7 @@ from connreq._connreq import (
     StorageError,
     UnknownMember,
     __version__,
+    member_token,
     run_cli,
 )
 
@@ -59,6 +65,7 @@ __all__ = [
     "AccountRestricted",
     "AlreadyConnected",
     "AlreadyPending",
+    "Client",
     "ConnectionLimit",
     "ConnreqError",
     "CooldownActive",
@@ -84,5 +91,6 @@ __all__ = [
     "StorageError",
     "UnknownMember",
     "__version__",
+    "member_token",
     "run_cli",
 ]

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -15,7 +22,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from hypothesis import HealthCheck, settings
 
-from connreq import Network
+from connreq import Client, Network
 
 settings.register_profile(
     "connreq",
@@ -35,20 +42,146 @@ def at(minutes: float = 0, *, days: float = 0) -> datetime:
     return T0 + timedelta(minutes=minutes, days=days)
 
 
+#: The service key and token secret every test server runs with.
+API_KEY = "test-service-key"
+TOKEN_SECRET = "test-token-secret"
+
+
+def wait_until(condition: Any, *, seconds: float = 20.0, what: str = "the condition") -> Any:
+    """Polls ``condition()`` until it returns something truthy, and returns that; fails after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {seconds} s")
+        time.sleep(0.01)
+
+
+@dataclass
+class Server:
+    """A real ``connreq serve`` process (``python -m connreq serve``) on 127.0.0.1."""
+
+    db: str
+    port: int = 0
+    extra: list[str] = field(default_factory=list)
+    process: subprocess.Popen[bytes] | None = None
+    log_path: str = ""
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def client(self, **kwargs: Any) -> Client:
+        """A client with the service key (or the given ``token``)."""
+        if "token" not in kwargs:
+            kwargs["api_key"] = API_KEY
+        return Client(self.url, **kwargs)
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as r:
+                return bool(r.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def start(self) -> Server:
+        if not self.port:
+            self.port = free_port()
+        env = dict(os.environ, CONNREQ_API_KEY=API_KEY, CONNREQ_TOKEN_SECRET=TOKEN_SECRET)
+        self.log_path = self.db + ".log"
+        with open(self.log_path, "ab") as log:
+            listen = f"127.0.0.1:{self.port}"
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "connreq", "--db", self.db, "serve", "--listen", listen, *self.extra],
+                env=env,
+                stdout=log,
+                stderr=log,
+            )
+
+        def up() -> bool:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise AssertionError(f"the server exited with {self.process.returncode}: {self.log()}")
+            return self.healthy()
+
+        wait_until(up, what="the server starting")
+        return self
+
+    def log(self) -> str:
+        with open(self.log_path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+    def stop(self) -> int:
+        """SIGTERM, then waits: the exit code."""
+        if self.process is None:
+            return 0
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=30)
+        self.process = None
+        return code
+
+    def kill(self) -> None:
+        """SIGKILL, then waits."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=30)
+            self.process = None
+
+
+@pytest.fixture
+def server(tmp_path: Any) -> Iterator[Server]:
+    """A running server on a fresh database."""
+    s = Server(db=str(tmp_path / "served.db")).start()
+    yield s
+    s.kill()
+
+
 @pytest.fixture
 def net() -> Iterator[Network]:
-    """A fresh temporary network with the standard policy."""
+    """A fresh temporary network with the standard policy, in process."""
     n = Network.temporary()
     yield n
     n.close()
 
 
-@pytest.fixture
-def people(net: Network) -> Network:
-    """``net`` with members 1 (Ada), 2 (Bob), 3 (Cy) and 4 (Di), all with email addresses."""
+@pytest.fixture(params=["network", "client"])
+def any_net(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Network]:
+    """A fresh network with the standard policy: in process (``Network``), and
+    through a real ``connreq serve`` over HTTP (``Client`` with the service
+    key). A test module that overrides ``net`` with it runs every test both ways."""
+    if request.param == "network":
+        n = Network.temporary()
+        yield n
+        n.close()
+        return
+    s = Server(db=str(tmp_path / "served.db")).start()
+    c = s.client()
+    yield c  # type: ignore[misc]
+    c.close()
+    assert s.stop() == 0, s.log()
+
+
+def register_people(net: Network) -> Network:
+    """Registers members 1 (Ada), 2 (Bob), 3 (Cy) and 4 (Di), all with email addresses."""
     for member, name in [(1, "Ada"), (2, "Bob"), (3, "Cy"), (4, "Di")]:
         net.register(member, email=f"{name.lower()}@example.com", name=name, at=T0)
     return net
+
+
+@pytest.fixture
+def people(net: Network) -> Network:
+    """``net`` with members 1 (Ada), 2 (Bob), 3 (Cy) and 4 (Di), all with email addresses."""
+    return register_people(net)
+
+
+@pytest.fixture
+def local_people() -> Iterator[Network]:
+    """``people`` on an in-process network (for what only a local network has, like ``check()``)."""
+    n = Network.temporary()
+    yield register_people(n)
+    n.close()
 
 
 def free_port() -> int:

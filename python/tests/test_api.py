@@ -21,6 +21,12 @@ from connreq import (
 )
 
 
+@pytest.fixture
+def net(any_net: Network) -> Network:
+    """Every test here runs on a local ``Network`` and through a server with ``Client``."""
+    return any_net
+
+
 def test_package_exports_every_public_name() -> None:
     for name in connreq.__all__:
         assert getattr(connreq, name) is getattr(connreq._connreq, name)
@@ -397,10 +403,10 @@ def test_events_log(people: Network) -> None:
     assert people.events(since=2**64 - 1) == []
 
 
-def test_check_is_clean(people: Network) -> None:
-    rid = people.send(1, 2, at=at(1))
-    people.accept(2, rid, at=at(2))
-    assert people.check() == []
+def test_check_is_clean(local_people: Network) -> None:
+    rid = local_people.send(1, 2, at=at(1))
+    local_people.accept(2, rid, at=at(2))
+    assert local_people.check() == []
 
 
 def test_records_are_immutable_values(people: Network) -> None:

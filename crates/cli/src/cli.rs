@@ -22,6 +22,11 @@ pub struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Run member and operator commands against a running `connreq serve`
+    /// (http://HOST:PORT) instead of the database; the service key comes
+    /// from CONNREQ_API_KEY, else from the secrets file beside --db.
+    #[arg(long, global = true, value_name = "URL")]
+    pub server: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -33,6 +38,37 @@ pub struct At {
     /// When it happens: RFC 3339 (2026-01-01T09:30:00Z) or epoch milliseconds [default: now].
     #[arg(long, value_name = "TIME", value_parser = parse_at, allow_negative_numbers = true)]
     pub at: Option<Timestamp>,
+}
+
+/// The log format of `connreq serve`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Lines for a person.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Parses a duration: `90s`, `15m`, `1h`, `7d`, or plain seconds.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let (digits, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let n: u64 = digits.parse().map_err(|_| format!("{text:?} is not a duration: use 90s, 15m, 1h or 7d"))?;
+    let secs = match unit {
+        "s" => Some(n),
+        "m" => n.checked_mul(60),
+        "h" => n.checked_mul(3600),
+        "d" => n.checked_mul(86_400),
+        _ => None,
+    };
+    match secs {
+        Some(s) if s > 0 => Ok(std::time::Duration::from_secs(s)),
+        _ => Err(format!("{text:?} is not a duration: use 90s, 15m, 1h or 7d (more than zero)")),
+    }
 }
 
 /// The format of `connreq events`.
@@ -359,6 +395,36 @@ pub enum Command {
         #[command(flatten)]
         at: At,
     },
+    /// Serve the network over HTTP (SPEC §12) on the database at --db.
+    Serve {
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1:7878", value_name = "ADDR")]
+        listen: String,
+        /// Send each email as it falls due through this SMTP relay (smtp://HOST:PORT).
+        #[arg(long, value_name = "URL")]
+        smtp: Option<String>,
+        /// The `From:` address of emails.
+        #[arg(long, default_value = "connreq <notifications@localhost>", value_name = "ADDRESS")]
+        mail_from: String,
+        /// The address members reach the network at.
+        #[arg(long, value_name = "URL")]
+        public_url: Option<String>,
+        /// Log lines for a person, or JSON objects.
+        #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
+    },
+    /// Mint a member token (a JWT signed with CONNREQ_TOKEN_SECRET, else the
+    /// secret in the secrets file beside --db).
+    Token {
+        /// The member.
+        member: u64,
+        /// A moderator's token.
+        #[arg(long)]
+        moderator: bool,
+        /// How long it is valid: 90s, 15m, 1h, 7d.
+        #[arg(long, default_value = "1h", value_parser = parse_duration)]
+        ttl: std::time::Duration,
+    },
     /// Run commands from standard input (or a file), one per line, against one database.
     Batch {
         /// Read the commands from this file instead of standard input.
@@ -375,7 +441,12 @@ impl Command {
     pub fn allowed_in_batch(&self) -> bool {
         !matches!(
             self,
-            Command::Simulate { .. } | Command::Batch { .. } | Command::Backup { .. } | Command::Repair
+            Command::Simulate { .. }
+                | Command::Batch { .. }
+                | Command::Backup { .. }
+                | Command::Repair
+                | Command::Serve { .. }
+                | Command::Token { .. }
         )
     }
 
@@ -432,6 +503,8 @@ impl Command {
             Command::Repair => "repair",
             Command::Dispatch { .. } => "dispatch",
             Command::Batch { .. } => "batch",
+            Command::Serve { .. } => "serve",
+            Command::Token { .. } => "token",
         }
     }
 }

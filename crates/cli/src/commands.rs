@@ -21,7 +21,8 @@ pub struct Output {
 }
 
 impl Output {
-    fn new(text: impl Into<String>, json: Value) -> Self {
+    /// Text (a newline is added when missing) and JSON.
+    pub(crate) fn new(text: impl Into<String>, json: Value) -> Self {
         let mut text = text.into();
         if !text.ends_with('\n') {
             text.push('\n');
@@ -190,7 +191,8 @@ pub fn event_json(e: &EventRecord) -> Value {
     })
 }
 
-fn request_line(r: &Request) -> String {
+/// A request as one line of text (and its note and message below it).
+pub(crate) fn request_line(r: &Request) -> String {
     let mut s = format!("{}  {} -> {}  {}  sent {}", r.id, r.sender, r.recipient, r.state, r.created_at);
     if r.updated_at != r.created_at {
         let _ = write!(s, "  updated {}", r.updated_at);
@@ -204,7 +206,8 @@ fn request_line(r: &Request) -> String {
     s
 }
 
-fn requests_output(list: &[Request], empty: &str) -> Output {
+/// A list of requests, or `empty` when there are none.
+pub(crate) fn requests_output(list: &[Request], empty: &str) -> Output {
     let text = if list.is_empty() {
         empty.to_owned()
     } else {
@@ -213,7 +216,8 @@ fn requests_output(list: &[Request], empty: &str) -> Output {
     Output::new(text, Value::Array(list.iter().map(request_json).collect()))
 }
 
-fn flag_line(f: &Flag) -> String {
+/// A flag as one line of text.
+pub(crate) fn flag_line(f: &Flag) -> String {
     let evidence = f.evidence.iter().map(|s| s.0.to_string()).collect::<Vec<_>>().join(", ");
     format!(
         "{}  {}  {}  {}  opened {}  (evidence: events {evidence})",
@@ -243,7 +247,12 @@ pub fn execute<N: Backend>(
 ) -> Result<Option<Output>, CliError> {
     let m = |id: u64| MemberId(id);
     let output = match command {
-        Command::Simulate { .. } | Command::Batch { .. } | Command::Backup { .. } | Command::Repair => {
+        Command::Simulate { .. }
+        | Command::Batch { .. }
+        | Command::Backup { .. }
+        | Command::Repair
+        | Command::Serve { .. }
+        | Command::Token { .. } => {
             return Err(CliError::Failed("this command cannot run here".into()));
         }
         Command::Register { member, email, name, locale, at } => {
@@ -485,7 +494,7 @@ pub fn execute<N: Backend>(
 }
 
 /// A CSV field, quoted when it needs to be.
-fn csv_field(s: &str) -> String {
+pub(crate) fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
 }
 

@@ -11,6 +11,9 @@
 //! * `check`, `events`, `stats`, `dispatch` inspect and serve the database;
 //!   `backup` copies it, `repair` rebuilds a damaged one; `batch` runs many
 //!   commands against one database.
+//! * `serve` runs the network as an HTTP service (`connreq_server`); `token`
+//!   mints a member token; `--server URL` runs the member and operator
+//!   commands against a running server instead of the database ([`remote`]).
 //!
 //! Commands that only read (the views, `stats`, `events`, `check`, `backup`)
 //! open the database for reading only and write nothing; `--policy` is
@@ -29,6 +32,7 @@ pub mod batch;
 pub mod cli;
 pub mod commands;
 pub mod db;
+pub mod remote;
 pub mod sim;
 pub mod time;
 
@@ -50,9 +54,9 @@ pub const EXIT_USAGE: i32 = 2;
 /// Runs the command line `args` (program name first) with the process's
 /// standard output and error; returns the exit code.
 pub fn run(args: Vec<String>) -> i32 {
-    let stdout = io::stdout();
-    let stderr = io::stderr();
-    run_with(args, &mut stdout.lock(), &mut stderr.lock())
+    // Not locked for the whole run: `serve` logs to standard error from
+    // threads of its own.
+    run_with(args, &mut io::stdout(), &mut io::stderr())
 }
 
 /// [`run`] with the output streams given (for tests and embedding).
@@ -97,8 +101,83 @@ fn warn_damage(db: &Db, err: &mut dyn Write) -> Result<(), CliError> {
     Ok(())
 }
 
+/// The service key for `--server`: CONNREQ_API_KEY, else the secrets file beside `db`.
+fn service_key(db: &Path) -> Result<String, CliError> {
+    if let Ok(key) = std::env::var(connreq_server::secrets::API_KEY_VAR)
+        && !key.is_empty()
+    {
+        return Ok(key);
+    }
+    let path = connreq_server::secrets::secrets_path(db);
+    let text = std::fs::read_to_string(&path).map_err(|_| {
+        CliError::Failed(format!(
+            "--server needs the service key: set {} (or run beside the database, whose {} holds it)",
+            connreq_server::secrets::API_KEY_VAR,
+            path.display()
+        ))
+    })?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{}=", connreq_server::secrets::API_KEY_VAR)))
+        .map(|k| k.trim().to_owned())
+        .ok_or_else(|| CliError::Failed(format!("{} holds no service key", path.display())))
+}
+
 fn main_command(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, CliError> {
     let path = cli.db.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DB_PATH));
+    if let Some(url) = &cli.server
+        && !matches!(cli.command, Command::Serve { .. } | Command::Token { .. })
+    {
+        if cli.policy.is_some() {
+            return Err(CliError::Failed(
+                "--policy cannot be given with --server (the server has its policy)".into(),
+            ));
+        }
+        let client =
+            connreq_server::Client::new(url, Some(&service_key(&path)?), std::time::Duration::from_secs(30));
+        if let Some(output) = remote::execute(&client, &cli.command, out)? {
+            print(out, &output, cli.json)?;
+        }
+        return Ok(0);
+    }
+    match &cli.command {
+        Command::Serve { listen, smtp, mail_from, public_url, log_format } => {
+            let config = connreq_server::ServeConfig {
+                db: path,
+                listen: listen.clone(),
+                smtp: smtp.clone(),
+                mail_from: mail_from.clone(),
+                public_url: public_url.clone(),
+                log_format: match log_format {
+                    cli::LogFormat::Text => connreq_server::LogFormat::Text,
+                    cli::LogFormat::Json => connreq_server::LogFormat::Json,
+                },
+                policy: cli.policy.map(|p| p.policy()),
+            };
+            connreq_server::serve(config).map_err(CliError::Failed)?;
+            Ok(0)
+        }
+        Command::Token { member, moderator, ttl } => {
+            let secret = connreq_server::secrets::token_secret(&path).map_err(CliError::Failed)?;
+            let now = connreq_server::token::now_secs();
+            let token =
+                connreq_server::token::mint(&secret, connreq_core::MemberId(*member), *ttl, *moderator, now)
+                    .map_err(CliError::Failed)?;
+            if cli.json {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::json!({ "member": member, "moderator": moderator, "token": token })
+                )?;
+            } else {
+                writeln!(out, "{token}")?;
+            }
+            Ok(0)
+        }
+        _ => local_command(cli, path, out, err),
+    }
+}
+
+fn local_command(cli: Cli, path: PathBuf, out: &mut dyn Write, err: &mut dyn Write) -> Result<i32, CliError> {
     if cli.command.reads_only() && cli.policy.is_some() {
         return Err(CliError::Usage(format!(
             "--policy cannot be given to `{}`: it only reads the database and writes nothing, \

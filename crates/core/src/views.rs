@@ -441,4 +441,75 @@ impl Model {
             events: s.last_seq.0,
         }
     }
+
+    /// The request as `viewer` sees it: their sent or received view. A member
+    /// who is neither its sender nor its recipient gets `NotFound`, as for an
+    /// unknown id (a server must not reveal that the request exists).
+    pub fn request_seen_by(&self, viewer: MemberId, id: RequestId) -> Result<Request, Error> {
+        let r = self.request_of(id)?;
+        let party = match (r.sender == viewer, r.recipient == viewer) {
+            (true, _) => Party::Sender,
+            (_, true) => Party::Recipient,
+            _ => return Err(Error::NotFound(id.to_string())),
+        };
+        // Not in their views at all (a withdrawal they were not told of): as unknown.
+        let seen = self.state().seen_by(id, r, party).ok_or_else(|| Error::NotFound(id.to_string()))?;
+        let mut v = view(id, r, self.state().texts_of(id, r), seen.state);
+        v.updated_at = seen.since;
+        if let Some(own) = seen.own_message {
+            v.message = own.map(str::to_owned);
+        }
+        Ok(v)
+    }
+
+    /// The id of the newest notification of the whole network (0 before any):
+    /// ids increase by one per notification, across members.
+    pub fn last_notification_id(&self) -> NotificationId {
+        NotificationId(self.state().notifications.len() as u64)
+    }
+
+    /// Every member's notifications with an id above `after`, oldest first, at
+    /// most `limit` of them: what a live feed fans out after a write.
+    pub fn notifications_after(&self, after: NotificationId, limit: usize) -> Vec<Notification> {
+        let s = self.state();
+        let from = usize::try_from(after.0).unwrap_or(usize::MAX).min(s.notifications.len());
+        s.notifications
+            .iter_from(from)
+            .filter(|(_, n)| n.is_notification())
+            .take(limit)
+            .filter_map(|(i, n)| {
+                let r = s.request(n.request)?;
+                let (member, actor) = n.parties(r);
+                Some(Notification {
+                    id: NotificationId(i as u64 + 1),
+                    member,
+                    kind: n.kind,
+                    request_id: n.request,
+                    actor,
+                    created_at: s.notified_at(n)?,
+                    text: render::notification_text(s, self.policy(), n),
+                    read: n.read,
+                })
+            })
+            .collect()
+    }
+
+    /// Unsent emails due at or before `before`, by due time, at most `limit`.
+    pub fn emails_due(&self, before: Timestamp, limit: usize) -> Vec<Email> {
+        self.due_emails(Some(before)).into_iter().take(limit).filter_map(|id| self.email(id).ok()).collect()
+    }
+
+    /// When the first unsent email is due, if there is one.
+    pub fn next_email_due(&self) -> Option<Timestamp> {
+        let s = self.state();
+        let from = s.oldest_unsent.min(s.notifications.len());
+        let immediate = s
+            .notifications
+            .iter_from(from)
+            .filter(|(_, n)| n.unsent() && n.is_notification())
+            .find_map(|(i, _)| s.email(EmailId(i as u64 + 1)))
+            .map(|e| e.due_at);
+        let scheduled = s.due.first().map(|(at, _)| *at);
+        immediate.into_iter().chain(scheduled).min()
+    }
 }

@@ -21,6 +21,15 @@ macro_rules! errors {
             Ok(())
         }
 
+        /// The Python exception of the class called `name` (a SPEC §8 name, as
+        /// a server reports it), carrying `message`.
+        pub fn by_name(name: &str, message: String) -> PyErr {
+            match name {
+                $(stringify!($name) => $name::new_err(message),)+
+                _ => ConnreqError::new_err(message),
+            }
+        }
+
         /// The Python exception for a core error, carrying its message.
         pub fn to_pyerr(error: Error) -> PyErr {
             let message = error.to_string();

@@ -9,6 +9,7 @@
 
 mod arrow;
 mod cli;
+mod client;
 mod convert;
 mod errors;
 mod network;
@@ -60,6 +61,8 @@ fn _bench_rust_loop(py: Python<'_>, net: &PyNetwork, query: &str, a: Id, b: Id, 
 fn _connreq(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<PyNetwork>()?;
+    m.add_class::<client::PyClient>()?;
+    m.add_function(wrap_pyfunction!(client::member_token, m)?)?;
     m.add_class::<policy::PyPolicy>()?;
     m.add_class::<records::Request>()?;
     m.add_class::<records::Notification>()?;

@@ -44,7 +44,7 @@ impl Store {
     /// for a later run; a second run never sends an email twice.
     pub fn dispatch(&self, delivery: &Delivery<'_>, at: Timestamp) -> Result<DispatchReport, Error> {
         let from = delivery.sender.unwrap_or(&self.options.mail_from);
-        let mailer = Mailer::new(delivery.smtp_url, from, &self.database_id()?)?;
+        let mut mailer = Mailer::new(delivery.smtp_url, from, &self.database_id()?)?;
         let due = self.read(|m| m.due_emails(Some(at)))?;
         let mut report = DispatchReport::default();
         let mut sent: Vec<EmailId> = Vec::with_capacity(MARK_BATCH);

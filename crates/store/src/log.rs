@@ -47,6 +47,14 @@ pub(crate) const MERGED_BYTES: usize = 5 * 1024;
 /// The most events the tail holds before it is merged, whatever their size.
 pub(crate) const TAIL_EVENTS: usize = 4096;
 
+impl Tail {
+    /// Counts a record of `count` events and `len` bytes written to the tree.
+    pub(crate) fn added(&mut self, count: usize, len: usize) {
+        self.events += count;
+        self.bytes += len;
+    }
+}
+
 /// A stored record: its key and value.
 type Record = (sled::IVec, sled::IVec);
 
@@ -93,19 +101,21 @@ impl Open {
     /// Writes one command's events, `count` of them from `first`, as one record
     /// of the tail: one sled insert.
     pub(crate) fn append(&mut self, first: Seq, count: usize, bytes: Vec<u8>) -> Result<(), Error> {
-        let tail = match &mut self.tail {
-            Some(tail) => tail,
-            None => {
-                let tree =
-                    self.db.open_tree(codec::tail_name(first)).map_err(storage("cannot write the event"))?;
-                self.tail.insert(Tail { tree, first, events: 0, bytes: 0, failed_merges: 0 })
-            }
-        };
+        let tail = self.tail_for(first)?;
         let len = bytes.len();
         tail.tree.insert(codec::key(first), bytes).map_err(storage("cannot write the event"))?;
-        tail.events += count;
-        tail.bytes += len;
+        tail.added(count, len);
         Ok(())
+    }
+
+    /// The tail the record of event `first` goes to (created when there is none).
+    pub(crate) fn tail_for(&mut self, first: Seq) -> Result<&mut Tail, Error> {
+        if self.tail.is_none() {
+            let tree =
+                self.db.open_tree(codec::tail_name(first)).map_err(storage("cannot write the event"))?;
+            self.tail = Some(Tail { tree, first, events: 0, bytes: 0, failed_merges: 0 });
+        }
+        self.tail.as_mut().ok_or_else(|| Error::StorageError("cannot write the event".into()))
     }
 
     /// Whether the tail is large enough to merge.

@@ -14,6 +14,7 @@ use crate::columns::EventColumns;
 use crate::damage::Damage;
 use crate::errors::{REPAIR_HINT, storage};
 use crate::fork;
+use crate::idempotency::{self, Record};
 use crate::lock::wait_for_release;
 use crate::log::{CLOSE_COMPACTION_BUDGET, Open, merge_log, replay_onto};
 use crate::options::{Durability, OpenOptions};
@@ -329,13 +330,23 @@ impl Store {
     }
 }
 
-impl Network for Store {
-    fn execute(&self, command: Command, at: Timestamp) -> Result<Outcome, Error> {
+impl Store {
+    /// `execute`, also writing `record` (an idempotency record, see
+    /// `idempotency`) atomically with the command's events when it has any
+    /// and is not refused (a refusal whose events are recorded, such as a
+    /// wrong address given, writes no record: its answer is the refusal).
+    pub(crate) fn execute_recording(
+        &self,
+        command: Command,
+        at: Timestamp,
+        record: Option<Record<'_>>,
+    ) -> Result<Outcome, Error> {
         let mut inner = self.command_inner()?;
         let decided = inner.model.decide(&command, at)?;
         if let (Some(first), Some(open)) = (decided.events.first(), inner.open.as_mut()) {
             let bytes = codec::encode(&decided.events)?;
-            open.append(first.seq, decided.events.len(), bytes)?;
+            let record = record.filter(|_| decided.refused.is_none());
+            idempotency::append(open, first.seq, decided.events.len(), bytes, record, decided.outcome)?;
             inner.model.apply(&decided.events);
             // The command is done; merging is housekeeping. If it fails, the
             // tail stays as it is (sound) and a later command tries again,
@@ -362,6 +373,12 @@ impl Network for Store {
             flusher.flush_through(generation).map_err(storage("cannot flush the database"))?;
         }
         decided.result()
+    }
+}
+
+impl Network for Store {
+    fn execute(&self, command: Command, at: Timestamp) -> Result<Outcome, Error> {
+        self.execute_recording(command, at, None)
     }
 
     fn read<R>(&self, query: impl FnOnce(&Model) -> R) -> Result<R, Error> {
