@@ -245,6 +245,16 @@ pub enum BodyView<'a> {
         sender: MemberId,
         recipient: MemberId,
     },
+    MemberUpdated {
+        member: MemberId,
+        email: Option<Option<&'a str>>,
+        name: Option<Option<&'a str>>,
+        dropped: Cow<'a, [EmailId]>,
+    },
+    MemberErased {
+        member: MemberId,
+        scrub_contacts: bool,
+    },
 }
 
 impl Event {
@@ -386,6 +396,15 @@ impl EventBody {
             B::WrongAddressGiven { sender, recipient } => {
                 V::WrongAddressGiven { sender: *sender, recipient: *recipient }
             }
+            B::MemberUpdated { member, email, name, dropped } => V::MemberUpdated {
+                member: *member,
+                email: email.as_ref().map(|e| e.as_ref().map(EmailAddress::as_str)),
+                name: name.as_ref().map(|n| n.as_deref()),
+                dropped: Cow::Borrowed(dropped),
+            },
+            B::MemberErased { member, scrub_contacts } => {
+                V::MemberErased { member: *member, scrub_contacts: *scrub_contacts }
+            }
         }
     }
 }
@@ -523,6 +542,20 @@ impl EventView<'_> {
                 (None, me, Some(*request))
             }
             B::WrongAddressGiven { sender, recipient } => (Some(*sender), Some(*recipient), None),
+            B::MemberUpdated { member, email, name, dropped } => {
+                // Like a registration: the name, and whether there is an address.
+                if let Some(n) = name {
+                    d.put("name", n);
+                }
+                if let Some(e) = email {
+                    d.put("has_email", &e.is_some());
+                }
+                if !dropped.is_empty() {
+                    d.put("dropped_emails", &dropped[..]);
+                }
+                (Some(*member), None, None)
+            }
+            B::MemberErased { member, .. } => (None, Some(*member), None),
         };
         d.finish();
         (self.body.kind(), actor, subject, request_id)
@@ -558,6 +591,8 @@ impl BodyView<'_> {
         "invitation_view_restored",
         "invitation_view_expired_behind_block",
         "wrong_address_given",
+        "member_updated",
+        "member_erased",
     ];
 
     /// The SPEC kind, lowercase.
@@ -589,6 +624,8 @@ impl BodyView<'_> {
             BodyView::ViewRestored { .. } => "invitation_view_restored",
             BodyView::ViewExpiredBehindBlock { .. } => "invitation_view_expired_behind_block",
             BodyView::WrongAddressGiven { .. } => "wrong_address_given",
+            BodyView::MemberUpdated { .. } => "member_updated",
+            BodyView::MemberErased { .. } => "member_erased",
         }
     }
 }
@@ -717,6 +754,14 @@ mod tests {
             EventBody::ViewRestored { request: r, party: Party::Recipient },
             EventBody::ViewExpiredBehindBlock { request: r, party: Party::Sender },
             EventBody::WrongAddressGiven { sender: m(1), recipient: m(2) },
+            EventBody::MemberUpdated {
+                member: m(1),
+                email: Some(Some(email())),
+                name: Some(None),
+                dropped: Vec::new(),
+            },
+            EventBody::MemberUpdated { member: m(1), email: Some(None), name: None, dropped: vec![EmailId(3)] },
+            EventBody::MemberErased { member: m(1), scrub_contacts: true },
         ];
         bodies
             .into_iter()
@@ -729,7 +774,7 @@ mod tests {
     fn stored_events_decode_as_views_equal_to_the_events_own_views() {
         let events = every_kind();
         let kinds: std::collections::BTreeSet<_> = events.iter().map(|e| e.body.kind()).collect();
-        assert_eq!(kinds.len(), 26, "every kind is covered");
+        assert_eq!(kinds.len(), 28, "every kind is covered");
         assert_eq!(kinds.len(), BodyView::KINDS.len());
         let bytes = postcard::to_allocvec(&events).unwrap();
         let views: Vec<EventView<'_>> = postcard::from_bytes(&bytes).unwrap();

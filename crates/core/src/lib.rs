@@ -31,6 +31,7 @@
 
 // The vocabulary: public.
 pub mod command;
+pub mod erasure;
 pub mod error;
 pub mod event;
 pub mod event_view;
@@ -46,13 +47,16 @@ mod chunked;
 mod collections;
 mod decide;
 mod evolve;
+mod export;
 mod invariants;
+mod invitations;
 mod members;
 mod memory;
 mod model;
 mod records;
 mod render;
 mod state;
+mod suggestions;
 mod thread;
 
 // The API: the network trait, its in-memory implementation, the records it returns.
@@ -63,6 +67,7 @@ pub mod views;
 
 pub use command::{Command, Outcome};
 pub use decide::{CLOCK_TOLERANCE_MS, Decided};
+pub use erasure::Erasure;
 pub use error::Error;
 pub use event::{Event, EventBody, Notice, OutcomeWindow, StandingCause};
 pub use event_view::{EventRecord, EventView};
@@ -70,9 +75,11 @@ pub use ids::{EmailId, FlagId, MemberId, NotificationId, RequestId, Seq};
 pub use kinds::{
     Decision, FlagRule, FlagStatus, InvitationSetting, NotificationKind, ReportReason, RequestState, Standing,
 };
+pub use invitations::{Invitation, MUTUALS_SHOWN};
 pub use model::Model;
 pub use network::{MemoryNetwork, Network};
 pub use policy::{Policy, ReverseRequest};
+pub use suggestions::{Suggestion, SuggestionReason};
 pub use text::EmailAddress;
 pub use thread::MAX_RECORDS;
 pub use time::Timestamp;

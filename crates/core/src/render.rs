@@ -10,12 +10,26 @@ use crate::state::State;
 use crate::text::{escape, escape_line};
 use crate::time::duration_ms;
 
-/// How a member is called in texts: their name, or "Member 42".
+/// How an erased member is called in texts (SPEC §11).
+pub const FORMER_MEMBER: &str = "a former member";
+
+/// How a member is called in texts: their name, "Member 42", or "a former member".
 pub fn display_name(state: &State, member: MemberId) -> String {
+    if state.members.get(&member).is_some_and(|m| m.erased) {
+        return FORMER_MEMBER.to_owned();
+    }
     match state.name_of(member) {
         Some(name) => name.to_owned(),
         None => format!("Member {}", member.0),
     }
+}
+
+/// `text` with "a former member" at its start written as a sentence starts.
+fn sentence(mut text: String) -> String {
+    if text.starts_with(FORMER_MEMBER) {
+        text.replace_range(..1, "A");
+    }
+    text
 }
 
 /// The in-app text of a notification.
@@ -59,7 +73,7 @@ pub fn notification_text(state: &State, policy: &Policy, n: &NotificationRecord)
     if let Some((label, body)) = extra {
         text.push_str(&format!("\n\n{label}: {}", escape(body)));
     }
-    text
+    sentence(text)
 }
 
 /// The subject of the email that carries a notification. One line, escaped.
@@ -68,13 +82,13 @@ pub fn email_subject(state: &State, n: &NotificationRecord) -> String {
         return String::new();
     };
     let actor = escape_line(&display_name(state, other));
-    match n.kind {
+    sentence(match n.kind {
         NotificationKind::InvitationReceived => format!("{actor} wants to connect"),
         NotificationKind::InvitationAccepted => format!("{actor} accepted your invitation"),
         NotificationKind::InvitationDeclined => "Your connection request was withdrawn".to_owned(),
         NotificationKind::InvitationWithdrawn => format!("{actor} withdrew a connection request"),
         NotificationKind::InvitationExpired => "Your connection request expired".to_owned(),
-    }
+    })
 }
 
 /// The plain-text body of the email that carries a notification.

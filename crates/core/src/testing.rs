@@ -67,6 +67,7 @@ fn policy() -> impl Strategy<Value = Policy> {
             low_acceptance_min_resolved: Some(3),
             low_acceptance_max_rate: Some(0.5),
             burst_per_hour: Some(3),
+            max_outstanding: Some(2),
             ..Policy::standard()
         }),
     ]
@@ -105,6 +106,13 @@ pub fn command(pool: u64) -> impl Strategy<Value = Command> {
             .prop_map(|(flag, decision)| Command::ResolveFlag { flag, decision }),
         1 => (m(), prop::option::of("[a-z@. ]{0,12}"), prop::option::of("[A-Za-z ]{1,10}"))
             .prop_map(|(member, email, name)| Command::Register { member, email, name }),
+        1 => (m(), prop::option::of(prop::option::of((1..=pool).prop_map(|i| format!("member{i}@example.com")))),
+              prop::option::of(prop::option::of("[A-Za-z ]{1,10}")))
+            .prop_map(|(member, email, name)| Command::UpdateMember { member, email, name }),
+        1 => (m(), prop::option::of(prop_oneof![Just(Duration::ZERO), Just(Duration::from_millis(DAY_MS as u64))]), text())
+            .prop_map(|(sender, older_than, message)| Command::WithdrawAll { sender, older_than, message }),
+        // Most erasures name no member: a scenario erases one now and then, not its whole pool.
+        1 => (1..=pool * 4).prop_map(|i| Command::EraseMember { member: MemberId(i) }),
     ]
 }
 

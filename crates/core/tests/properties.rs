@@ -112,6 +112,7 @@ fn policies() -> Vec<Policy> {
             low_acceptance_min_resolved: Some(3),
             low_acceptance_max_rate: Some(0.5),
             burst_per_hour: Some(3),
+            max_outstanding: Some(3),
         },
         Policy {
             weekly_invite_limit: Some(2),

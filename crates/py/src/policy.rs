@@ -49,11 +49,12 @@ impl PyPolicy {
         low_acceptance_min_resolved = None,
         low_acceptance_max_rate = None,
         burst_per_hour = None,
+        max_outstanding = None,
     ), text_signature = "(*, max_note_chars=300, notify_on_withdraw=True, notify_on_decline=True, \
         email_delay=..., date_context_after=..., reverse_request='error', weekly_invite_limit=None, \
         resend_cooldown=None, max_connections=30000, pending_ttl=None, review_withdrawals_same_person=3, \
         review_window=..., review_after_reports=3, restrict_after_reports=5, \
-        low_acceptance_min_resolved=None, low_acceptance_max_rate=None, burst_per_hour=None)")]
+        low_acceptance_min_resolved=None, low_acceptance_max_rate=None, burst_per_hour=None, max_outstanding=None)")]
     #[allow(clippy::too_many_arguments)]
     fn new(
         max_note_chars: Count,
@@ -73,6 +74,7 @@ impl PyPolicy {
         low_acceptance_min_resolved: Option<Count>,
         low_acceptance_max_rate: Option<f64>,
         burst_per_hour: Option<Count>,
+        max_outstanding: Option<Count>,
     ) -> PyResult<Self> {
         let policy = Policy {
             max_note_chars: max_note_chars.0,
@@ -92,6 +94,7 @@ impl PyPolicy {
             low_acceptance_min_resolved: opt_count(low_acceptance_min_resolved),
             low_acceptance_max_rate,
             burst_per_hour: opt_count(burst_per_hour),
+            max_outstanding: opt_count(max_outstanding),
         };
         policy.validate().map_err(to_pyerr)?;
         Ok(Self(policy))
@@ -212,6 +215,12 @@ impl PyPolicy {
         self.0.burst_per_hour
     }
 
+    /// Most open invitations a sender may have; a send beyond raises ``OutstandingLimit``.
+    #[getter]
+    fn max_outstanding(&self) -> Option<u32> {
+        self.0.max_outstanding
+    }
+
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         crate::records::repr_of(slf, "Policy", FIELDS)
     }
@@ -236,4 +245,5 @@ pub const FIELDS: &[&str] = &[
     "low_acceptance_min_resolved",
     "low_acceptance_max_rate",
     "burst_per_hour",
+    "max_outstanding",
 ];

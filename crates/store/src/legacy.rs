@@ -159,6 +159,7 @@ impl From<PolicyV2> for Policy {
             low_acceptance_min_resolved: p.low_acceptance_min_resolved,
             low_acceptance_max_rate: p.low_acceptance_max_rate,
             burst_per_hour: p.burst_per_hour,
+            max_outstanding: None,
         }
     }
 }

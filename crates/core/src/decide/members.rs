@@ -1,10 +1,13 @@
-//! Members: registering, who may invite them, their imported contacts.
+//! Members: registering, who may invite them, their imported contacts,
+//! changing their address or name, erasing them.
 
 use crate::command::Outcome;
 use crate::decide::Ctx;
 use crate::error::Error;
 use crate::event::EventBody;
-use crate::ids::MemberId;
+use crate::ids::{EmailId, MemberId};
+use crate::records::Mail;
+use crate::state::State;
 use crate::kinds::InvitationSetting;
 use crate::text::{EmailAddress, check_name};
 
@@ -72,4 +75,63 @@ pub(super) fn import_contacts(
         cx.push(EventBody::ContactsImported { member, emails });
     }
     Ok(Outcome::Done)
+}
+
+/// `update_member(member, email, name)`: `None` leaves a field as it is,
+/// `Some(None)` removes it; new values are checked as `register` checks them.
+/// A change to nothing new records nothing. Removing the address drops the
+/// member's unsent emails (there is nowhere to send them).
+pub(super) fn update_member(
+    cx: &mut Ctx<'_>,
+    member: MemberId,
+    email: Option<Option<&str>>,
+    name: Option<Option<&str>>,
+) -> Result<Outcome, Error> {
+    let m = cx.member(member)?;
+    let email = match email {
+        Some(Some(e)) => Some(Some(EmailAddress::parse(e)?)),
+        Some(None) => Some(None),
+        None => None,
+    };
+    if let Some(Some(n)) = name {
+        check_name(n)?;
+    }
+    let state = cx.state;
+    let email = email.filter(|e| e.as_ref().map(EmailAddress::as_str) != state.email_of(member).map(EmailAddress::as_str));
+    let name = name.filter(|n| *n != state.name_of(member));
+    if email.is_none() && name.is_none() {
+        return Ok(Outcome::Done);
+    }
+    let dropped: Vec<EmailId> = match email {
+        Some(None) => state
+            .inbox_of(m)
+            .filter(|(_, n)| n.mail() == Mail::Unsent)
+            .map(|(i, _)| EmailId(i as u64 + 1))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect(),
+        _ => Vec::new(),
+    };
+    cx.push(EventBody::MemberUpdated { member, email, name: name.map(|n| n.map(str::to_owned)), dropped });
+    Ok(Outcome::Done)
+}
+
+/// `erase_member(member)`: one `member_erased` event, which says everything
+/// (see `EventBody::MemberErased`); the log is then rewritten without the
+/// member's texts by whoever keeps it (see `erasure`).
+pub(super) fn erase_member(cx: &mut Ctx<'_>, member: MemberId) -> Result<Outcome, Error> {
+    cx.member(member)?;
+    let scrub_contacts = scrub_contacts(cx.state, member);
+    cx.push(EventBody::MemberErased { member, scrub_contacts });
+    Ok(Outcome::Done)
+}
+
+/// Whether erasing `member` also removes their address from every member's
+/// imported contacts: it does when they have one that no other member still
+/// has (then it is theirs alone).
+pub(crate) fn scrub_contacts(state: &State, member: MemberId) -> bool {
+    state
+        .email_of(member)
+        .is_some_and(|e| state.members_with_address(&e.key()).iter().all(|m| *m == member))
 }
