@@ -39,7 +39,8 @@ impl Erasure {
     /// The erasure of `member` as it would be decided now.
     pub fn planned(model: &Model, member: MemberId) -> Erasure {
         let state = model.state();
-        let scrub = scrub_contacts(state, member).then(|| state.email_of(member).map(EmailAddress::key)).flatten();
+        let scrub =
+            scrub_contacts(state, member).then(|| state.email_of(member).map(EmailAddress::key)).flatten();
         Erasure { member, scrub }
     }
 
@@ -53,7 +54,11 @@ impl Erasure {
     /// the messages they gave, and their address from others' contacts.
     /// `parties` gives a request's (sender, recipient). Returns whether the
     /// event changed.
-    pub fn redact(&self, event: &mut Event, parties: impl Fn(RequestId) -> Option<(MemberId, MemberId)>) -> bool {
+    pub fn redact(
+        &self,
+        event: &mut Event,
+        parties: impl Fn(RequestId) -> Option<(MemberId, MemberId)>,
+    ) -> bool {
         let me = self.member;
         let sent_by_me = |r: &RequestId| parties(*r).is_some_and(|(s, _)| s == me);
         let received_by_me = |r: &RequestId| parties(*r).is_some_and(|(_, r)| r == me);
@@ -67,7 +72,10 @@ impl Erasure {
             }
             EventBody::MemberUpdated { member, email, name, .. } if *member == me => {
                 let mut changed = false;
-                for field in [email.as_mut().map(|e| e.take().is_some()), name.as_mut().map(clear)].into_iter().flatten() {
+                for field in [email.as_mut().map(|e| e.take().is_some()), name.as_mut().map(clear)]
+                    .into_iter()
+                    .flatten()
+                {
                     changed |= field;
                 }
                 changed
@@ -87,7 +95,9 @@ impl Erasure {
             },
             EventBody::InvitationSent { sender, note, .. } if *sender == me => clear(note),
             EventBody::InvitationWithdrawn { request, message, .. } if sent_by_me(request) => clear(message),
-            EventBody::InvitationDeclined { request, message, .. } if received_by_me(request) => clear(message),
+            EventBody::InvitationDeclined { request, message, .. } if received_by_me(request) => {
+                clear(message)
+            }
             EventBody::ViewChanged { request, party, message, .. }
                 if parties(*request).is_some_and(|(s, r)| {
                     me == match party {

@@ -760,7 +760,12 @@ mod tests {
                 name: Some(None),
                 dropped: Vec::new(),
             },
-            EventBody::MemberUpdated { member: m(1), email: Some(None), name: None, dropped: vec![EmailId(3)] },
+            EventBody::MemberUpdated {
+                member: m(1),
+                email: Some(None),
+                name: None,
+                dropped: vec![EmailId(3)],
+            },
             EventBody::MemberErased { member: m(1), scrub_contacts: true },
         ];
         bodies

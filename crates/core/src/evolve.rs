@@ -325,7 +325,9 @@ impl State {
                     self.drop_unsent(id.0 as usize - 1);
                 }
             }
-            EventBody::MemberErased { member, scrub_contacts } => self.erase_member(*member, *scrub_contacts, at),
+            EventBody::MemberErased { member, scrub_contacts } => {
+                self.erase_member(*member, *scrub_contacts, at)
+            }
         }
         if let Some(id) = tracked {
             let after = self.sender_sees_open(id);
@@ -665,7 +667,12 @@ impl State {
             match view {
                 Some(v) if Some(v.party) == mine => self.set_view(id, None),
                 Some(v) if v.state.is_some_and(RequestState::is_open) || v.before_block.is_some() => {
-                    let ended = PartyView { state: Some(RequestState::Cancelled), since: at, before_block: None, ..v };
+                    let ended = PartyView {
+                        state: Some(RequestState::Cancelled),
+                        since: at,
+                        before_block: None,
+                        ..v
+                    };
                     self.set_view(id, Some(ended));
                 }
                 _ => {}

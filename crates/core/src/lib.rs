@@ -72,10 +72,10 @@ pub use error::Error;
 pub use event::{Event, EventBody, Notice, OutcomeWindow, StandingCause};
 pub use event_view::{EventRecord, EventView};
 pub use ids::{EmailId, FlagId, MemberId, NotificationId, RequestId, Seq};
+pub use invitations::{Invitation, MUTUALS_SHOWN};
 pub use kinds::{
     Decision, FlagRule, FlagStatus, InvitationSetting, NotificationKind, ReportReason, RequestState, Standing,
 };
-pub use invitations::{Invitation, MUTUALS_SHOWN};
 pub use model::Model;
 pub use network::{MemoryNetwork, Network};
 pub use policy::{Policy, ReverseRequest};

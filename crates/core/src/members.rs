@@ -111,9 +111,10 @@ impl Member {
     /// members looked up in the longer one (its summary first).
     pub fn share_a_connection(a: &Member, b: &Member) -> bool {
         let (short, long) = if a.connections.len() <= b.connections.len() { (a, b) } else { (b, a) };
-        short.connections.iter().any(|c| {
-            long.connection_bits.may_contain(*c) && long.connections.binary_search(c).is_ok()
-        })
+        short
+            .connections
+            .iter()
+            .any(|c| long.connection_bits.may_contain(*c) && long.connections.binary_search(c).is_ok())
     }
 }
 

@@ -8,18 +8,18 @@ use crate::chunked::Chunked;
 use crate::command::{Command, Outcome};
 use crate::erasure::Erasure;
 use crate::error::Error;
-use crate::invitations::Invitation;
-use crate::suggestions::Suggestion;
-use std::time::Duration;
 use crate::event::Event;
 use crate::event_view::EventRecord;
 use crate::ids::{EmailId, FlagId, MemberId, NotificationId, RequestId, Seq};
+use crate::invitations::Invitation;
 use crate::kinds::{Decision, InvitationSetting, ReportReason, RequestState, Standing};
 use crate::model::Model;
 use crate::policy::Policy;
+use crate::suggestions::Suggestion;
 use crate::time::Timestamp;
 use crate::views::{Email, Flag, Notification, PublicProfile, Request, Stats};
 use std::sync::RwLock;
+use std::time::Duration;
 
 /// The connreq API of SPEC §2–5 and §11. Implemented by [`MemoryNetwork`] and by
 /// `connreq_store::Store`.

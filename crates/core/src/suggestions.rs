@@ -109,8 +109,8 @@ fn ruled_out_by_views(state: &State, m: &Member, member: MemberId, since: Timest
     for party in [Party::Sender, Party::Recipient] {
         for (i, r) in state.requests_of(m, party) {
             let Some(seen) = state.seen_by(RequestId(i as u64 + 1), r, party) else { continue };
-            let recent_end = matches!(seen.state, RequestState::Declined | RequestState::Withdrawn)
-                && seen.since >= since;
+            let recent_end =
+                matches!(seen.state, RequestState::Declined | RequestState::Withdrawn) && seen.since >= since;
             if seen.state.is_open() || recent_end {
                 out.insert(if r.sender == member { r.recipient } else { r.sender });
             }
@@ -123,7 +123,12 @@ impl Model {
     /// `suggestions(member, limit)` at time `at`: up to `limit` members the
     /// member may know, best first — most mutual connections, then contacts,
     /// then the lower id (see the module's notes for who is never suggested).
-    pub fn suggestions(&self, member: MemberId, limit: usize, at: Timestamp) -> Result<Vec<Suggestion>, Error> {
+    pub fn suggestions(
+        &self,
+        member: MemberId,
+        limit: usize,
+        at: Timestamp,
+    ) -> Result<Vec<Suggestion>, Error> {
         let m = self.member(member)?;
         if limit == 0 {
             return Ok(Vec::new());
@@ -155,7 +160,9 @@ impl Model {
         let ruled_out = ruled_out_by_views(state, m, member, at.minus(policy.review_window));
         let allowed = |x: MemberId, mutual: u32| -> bool {
             let Some(theirs) = state.live_member(x) else { return false };
-            if ruled_out.contains(&x) || state.blocked_either_way(member, x) || state.dont_know.contains(&(x, member))
+            if ruled_out.contains(&x)
+                || state.blocked_either_way(member, x)
+                || state.dont_know.contains(&(x, member))
             {
                 return false;
             }
@@ -184,7 +191,8 @@ impl Model {
         let mut out: Vec<Suggestion> = Vec::with_capacity(limit.min(1024));
         let take = |out: &mut Vec<Suggestion>, x: MemberId, c: u32, contact: bool| {
             if out.len() < limit && allowed(x, c) {
-                let reason = if contact { SuggestionReason::Contact } else { SuggestionReason::MutualConnections };
+                let reason =
+                    if contact { SuggestionReason::Contact } else { SuggestionReason::MutualConnections };
                 out.push(Suggestion { member: x, mutual_count: u64::from(c), reason });
             }
         };

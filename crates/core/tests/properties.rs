@@ -36,6 +36,9 @@ enum Op {
     Expire,
     ResolveFlag { pick: u8, restrict: bool },
     ChangePolicy { policy: u8 },
+    WithdrawAll { who: u8, older: u8, message: Option<String> },
+    Update { who: u8, form: u8, name: Option<String> },
+    Erase { who: u8 },
 }
 
 fn text() -> impl Strategy<Value = Option<String>> {
@@ -51,7 +54,7 @@ fn text() -> impl Strategy<Value = Option<String>> {
 }
 
 fn op() -> impl Strategy<Value = Op> {
-    (0u8..100, any::<u8>(), any::<u8>(), any::<u8>(), any::<bool>(), text()).prop_map(
+    (0u8..106, any::<u8>(), any::<u8>(), any::<u8>(), any::<bool>(), text()).prop_map(
         |(kind, a, b, c, flag, text)| {
             let actor = if c % 5 == 0 { Some(b) } else { None };
             match kind {
@@ -73,8 +76,11 @@ fn op() -> impl Strategy<Value = Op> {
                 90..=91 => Op::MarkEmailsSent { pick: b },
                 92..=94 => Op::Expire,
                 95..=98 => Op::ResolveFlag { pick: b, restrict: flag && c % 3 == 0 },
-                _ if c % 2 == 0 => Op::ChangePolicy { policy: b },
-                _ => Op::Expire,
+                99 if c % 2 == 0 => Op::ChangePolicy { policy: b },
+                99 => Op::Expire,
+                100..=101 => Op::WithdrawAll { who: a, older: b, message: text },
+                102..=104 => Op::Update { who: a, form: b, name: text.filter(|_| flag) },
+                _ => Op::Erase { who: a },
             }
         },
     )
@@ -335,6 +341,29 @@ impl World {
                 let all = policies();
                 let policy = all[*policy as usize % all.len()].clone();
                 net.execute(Command::ChangePolicy { policy }, t).map(drop)
+            }
+            Op::WithdrawAll { who, older, message } => {
+                let older = (older % 3 != 0).then(|| days(u64::from(older % 4)));
+                net.withdraw_all(self.member(*who), older, message.as_deref(), t).map(drop)
+            }
+            Op::Update { who, form, name } => {
+                let who = self.member(*who);
+                let email = match form % 4 {
+                    0 => None,
+                    1 => Some(None),
+                    2 => Some(Some(address(u64::from(*form)))),
+                    _ => Some(Some("not an address".to_owned())),
+                };
+                let name = if form % 8 < 4 { Some(name.as_deref()) } else { None };
+                net.update_member(who, email.as_ref().map(Option::as_deref), name, t)
+            }
+            Op::Erase { who } => {
+                let who = self.member(*who);
+                let erased = net.erase_member(who, t);
+                if erased.is_ok() {
+                    assert!(matches!(net.public_profile(who), Err(Error::UnknownMember(_))));
+                }
+                erased
             }
         }
     }

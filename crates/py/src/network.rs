@@ -554,7 +554,12 @@ impl PyNetwork {
     /// them (``ignored`` ones too with ``include_ignored=True``), each with
     /// how many connections its sender and the member share and up to three of them.
     #[pyo3(signature = (member, *, include_ignored = false))]
-    fn invitations(&self, py: Python<'_>, member: Id, include_ignored: bool) -> PyResult<Vec<Py<Invitation>>> {
+    fn invitations(
+        &self,
+        py: Python<'_>,
+        member: Id,
+        include_ignored: bool,
+    ) -> PyResult<Vec<Py<Invitation>>> {
         let items = self.run(py, |s| s.invitations(self::member(member), include_ignored))?;
         list(py, items)
     }
@@ -565,7 +570,13 @@ impl PyNetwork {
     /// member, a connection, anyone with an open or recently ended request
     /// between them, anyone blocked either way, or anyone who could not be invited.
     #[pyo3(signature = (member, *, limit = Limit(10), at = None), text_signature = "($self, member, *, limit=10, at=None)")]
-    fn suggestions(&self, py: Python<'_>, member: Id, limit: Limit, at: Option<At>) -> PyResult<Vec<Py<Suggestion>>> {
+    fn suggestions(
+        &self,
+        py: Python<'_>,
+        member: Id,
+        limit: Limit,
+        at: Option<At>,
+    ) -> PyResult<Vec<Py<Suggestion>>> {
         let at = at_or_now(at);
         let items = self.run(py, |s| s.suggestions(self::member(member), limit.0, at))?;
         list(py, items)

@@ -65,7 +65,10 @@ pub(crate) fn recover(path: &Path) -> Result<(), Error> {
     let staging = beside(path, ".erasing");
     let aside = beside(path, ".erased");
     let failed = |what: &str, e: std::io::Error| {
-        Error::StorageError(format!("cannot finish an interrupted erasure at {}: {what}: {e}", path.display()))
+        Error::StorageError(format!(
+            "cannot finish an interrupted erasure at {}: {what}: {e}",
+            path.display()
+        ))
     };
     if aside.exists() {
         if !path.join("db").exists() {
@@ -130,14 +133,23 @@ impl Store {
         events.extend(decided.events.iter().cloned());
         match self.path.clone() {
             Some(path) => self.swap_in(inner, &path, events, &erasure)?,
-            None => rewrite_in_place(open, &events)?,
+            None => rewrite_in_place(
+                inner.open.as_mut().ok_or_else(|| Error::StorageError("the database is closed".into()))?,
+                &events,
+            )?,
         }
         inner.model.apply(&decided.events);
         decided.result()
     }
 
     /// Steps 2 to 4 of the module's notes for the database at `path`.
-    fn swap_in(&self, inner: &mut Inner, path: &Path, events: Vec<Event>, erasure: &Erasure) -> Result<(), Error> {
+    fn swap_in(
+        &self,
+        inner: &mut Inner,
+        path: &Path,
+        events: Vec<Event>,
+        erasure: &Erasure,
+    ) -> Result<(), Error> {
         let staging = beside(path, ".erasing");
         let aside = beside(path, ".erased");
         let last = events.last().map_or(Seq(0), |e| e.seq);
@@ -150,13 +162,16 @@ impl Store {
             let dir = writer.finish()?;
             if inner.origin.base.is_some() {
                 let mut base = snapshot::BASE.read(path, Some(&inner.id)).ok_or_else(|| {
-                    Error::StorageError("cannot erase the member: the database's base is missing or damaged".into())
+                    Error::StorageError(
+                        "cannot erase the member: the database's base is missing or damaged".into(),
+                    )
                 })?;
                 erasure.redact_model(&mut base);
                 snapshot::BASE.write(&dir, &id, &base).map_err(io("cannot write the base"))?;
             }
             crate::damage::write_seal(&dir, &id, last.0).map_err(io("cannot write the seal"))?;
-            let complete = std::fs::File::create(dir.join(COMPLETE)).map_err(io("cannot write the new database"))?;
+            let complete =
+                std::fs::File::create(dir.join(COMPLETE)).map_err(io("cannot write the new database"))?;
             complete.sync_all().map_err(io("cannot write the new database"))?;
             sync_dir(&dir);
             Ok::<_, Error>(id)
@@ -209,8 +224,9 @@ impl Store {
 
 /// A temporary database (its files deleted when it is closed) rewritten in
 /// place: the log's records replaced by `events` in merged records.
-fn rewrite_in_place(open: &Open, events: &[Event]) -> Result<(), Error> {
+fn rewrite_in_place(open: &mut Open, events: &[Event]) -> Result<(), Error> {
     let ctx = "cannot erase the member";
+    open.tail = None;
     for name in open.db.tree_names() {
         if codec::tail_first(&name).is_some() {
             open.db.drop_tree(&name).map_err(storage(ctx))?;

@@ -6,9 +6,9 @@ use crate::decide::Ctx;
 use crate::error::Error;
 use crate::event::EventBody;
 use crate::ids::{EmailId, MemberId};
+use crate::kinds::InvitationSetting;
 use crate::records::Mail;
 use crate::state::State;
-use crate::kinds::InvitationSetting;
 use crate::text::{EmailAddress, check_name};
 
 /// `register(member, email, name)`: a new id, a valid address and name.
@@ -97,7 +97,8 @@ pub(super) fn update_member(
         check_name(n)?;
     }
     let state = cx.state;
-    let email = email.filter(|e| e.as_ref().map(EmailAddress::as_str) != state.email_of(member).map(EmailAddress::as_str));
+    let email = email
+        .filter(|e| e.as_ref().map(EmailAddress::as_str) != state.email_of(member).map(EmailAddress::as_str));
     let name = name.filter(|n| *n != state.name_of(member));
     if email.is_none() && name.is_none() {
         return Ok(Outcome::Done);
@@ -131,7 +132,5 @@ pub(super) fn erase_member(cx: &mut Ctx<'_>, member: MemberId) -> Result<Outcome
 /// imported contacts: it does when they have one that no other member still
 /// has (then it is theirs alone).
 pub(crate) fn scrub_contacts(state: &State, member: MemberId) -> bool {
-    state
-        .email_of(member)
-        .is_some_and(|e| state.members_with_address(&e.key()).iter().all(|m| *m == member))
+    state.email_of(member).is_some_and(|e| state.members_with_address(&e.key()).iter().all(|m| *m == member))
 }
