@@ -2,10 +2,13 @@
 //! may see it (SPEC §11), as JSON: their profile, settings and contacts,
 //! the requests they sent and received (their views), their connections,
 //! notifications and emails, the blocks and reports they made, and their
-//! standing. Never who reported or blocked them, nor moderation's flags.
+//! standing as they can learn it (restricted or not: a review in progress is
+//! the operator's, SPEC §18). Never who reported or blocked them, nor
+//! moderation's flags.
 
 use crate::error::Error;
 use crate::ids::{EmailId, MemberId};
+use crate::kinds::Standing;
 use crate::model::Model;
 use crate::records::Mail;
 use crate::views::{Email, Notification, Request};
@@ -94,7 +97,9 @@ impl Model {
             "emails": emails,
             "blocks": blocks,
             "reports": reports,
-            "standing": m.standing.as_str(),
+            // Only what the member can learn anyway (SPEC §18: through
+            // AccountRestricted): a review in progress is the operator's.
+            "standing": if m.standing == Standing::Restricted { "restricted" } else { "good" },
         }))
     }
 }
