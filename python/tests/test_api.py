@@ -484,3 +484,35 @@ def test_context_manager_closes(tmp_path: Path) -> None:
         n.register(2, at=T0)
     n.close()  # closing twice is fine
     assert repr(Network.temporary()) == "Network.temporary()"
+
+
+def test_email_settings_and_members_features_work_the_same_locally_and_through_a_server(people: Network) -> None:
+    # SPEC §10: preferences, frequency, language.
+    people.set_email_preference(2, "invitation_accepted", False, at=at(0))
+    assert people.email_preferences(2)["invitation_accepted"] is False
+    people.set_email_frequency(2, "daily", at=at(0))
+    assert people.email_frequency(2) == "daily"
+    people.set_locale(2, "fr", at=at(0))
+    assert people.locale(2) == "fr"
+    with pytest.raises(connreq.InvalidInput):
+        people.set_locale(2, "xx", at=at(0))  # type: ignore[arg-type]
+    # SPEC §11: invitations with mutual connections, suggestions, profile changes, bulk withdrawal.
+    people.accept(1, people.send(3, 1, at=at(1)), at=at(1))
+    people.accept(2, people.send(3, 2, at=at(1)), at=at(1))
+    rid = people.send(1, 2, "bonjour", at=at(2))
+    [invitation] = people.invitations(2)
+    assert (invitation.request.id, invitation.mutual_count, invitation.mutuals) == (rid, 1, [3])
+    assert [s.member for s in people.suggestions(4, at=at(3))] == []
+    people.update_member(4, name="Dana", at=at(3))
+    assert people.public_profile(4)["name"] == "Dana"
+    assert people.withdraw_all(1, at=at(4)) == 1
+    assert people.invitations(2) == []
+    export = people.export_member(1)
+    assert export["member"] == 1
+    assert export["settings"]["locale"] == "en"
+    people.erase_member(4, at=at(5))
+    with pytest.raises(connreq.UnknownMember):
+        people.connections(4)
+    # An email by id, whatever its status.
+    [digest] = [e for e in people.pending_emails() if e.member == 2]
+    assert people.email(digest.id).kind == "digest"

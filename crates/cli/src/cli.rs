@@ -324,6 +324,72 @@ pub enum Command {
         #[arg(long, value_parser = parse_state)]
         state: Option<RequestState>,
     },
+    /// A member's open received invitations, with the connections they share with each sender.
+    Invitations {
+        /// The member.
+        member: u64,
+        /// Also the ones the member ignored.
+        #[arg(long)]
+        include_ignored: bool,
+    },
+    /// People a member may know: most mutual connections first, then contacts.
+    Suggestions {
+        /// The member.
+        member: u64,
+        /// At most this many.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// As of this time (cooldowns and recent declines depend on it).
+        #[command(flatten)]
+        at: At,
+    },
+    /// Change a member's address or name (checked as register checks them).
+    Update {
+        /// The member.
+        member: u64,
+        /// The new address.
+        #[arg(long, conflicts_with = "no_email")]
+        email: Option<String>,
+        /// Remove the address.
+        #[arg(long)]
+        no_email: bool,
+        /// The new name.
+        #[arg(long, conflicts_with = "no_name")]
+        name: Option<String>,
+        /// Remove the name.
+        #[arg(long)]
+        no_name: bool,
+        /// When it happens.
+        #[command(flatten)]
+        at: At,
+    },
+    /// Withdraw every open request a member sent (each recipient told as for a withdrawal).
+    WithdrawAll {
+        /// The sender.
+        sender: u64,
+        /// Only requests at least this many days old.
+        #[arg(long, value_name = "DAYS")]
+        older_than_days: Option<u64>,
+        /// A message to each recipient.
+        #[arg(long)]
+        message: Option<String>,
+        /// When it happens.
+        #[command(flatten)]
+        at: At,
+    },
+    /// Everything the network keeps about a member, as they may see it (JSON).
+    Export {
+        /// The member.
+        member: u64,
+    },
+    /// Erase a member's personal data from every file of the database; the id stays as a tombstone.
+    Erase {
+        /// The member.
+        member: u64,
+        /// When it happens.
+        #[command(flatten)]
+        at: At,
+    },
     /// A request as the operator sees it (the true state).
     Request {
         /// The request id.
@@ -458,6 +524,9 @@ impl Command {
             Command::Inbox { mark_read: false, .. }
                 | Command::Sent { .. }
                 | Command::Received { .. }
+                | Command::Invitations { .. }
+                | Command::Suggestions { .. }
+                | Command::Export { .. }
                 | Command::Request { .. }
                 | Command::Connections { .. }
                 | Command::Standing { .. }
@@ -490,6 +559,12 @@ impl Command {
             Command::Inbox { .. } => "inbox",
             Command::Sent { .. } => "sent",
             Command::Received { .. } => "received",
+            Command::Invitations { .. } => "invitations",
+            Command::Suggestions { .. } => "suggestions",
+            Command::Update { .. } => "update",
+            Command::WithdrawAll { .. } => "withdraw-all",
+            Command::Export { .. } => "export",
+            Command::Erase { .. } => "erase",
             Command::Request { .. } => "request",
             Command::Connections { .. } => "connections",
             Command::Standing { .. } => "standing",

@@ -401,6 +401,33 @@ pub fn execute<N: Backend>(
             &net.received(m(*member), *state)?,
             &format!("{} has received no requests", m(*member)),
         ),
+        Command::Invitations { member, include_ignored } => {
+            invitations_output(m(*member), &net.invitations(m(*member), *include_ignored)?)
+        }
+        Command::Suggestions { member, limit, at } => {
+            suggestions_output(m(*member), &net.suggestions(m(*member), *limit, at_or_now(at.at))?)
+        }
+        Command::Update { member, email, no_email, name, no_name, at } => {
+            let email = if *no_email { Some(None) } else { email.as_deref().map(Some) };
+            let name = if *no_name { Some(None) } else { name.as_deref().map(Some) };
+            net.update_member(m(*member), email, name, at_or_now(at.at))?;
+            let p = net.public_profile(m(*member))?;
+            Output::new(format!("{} updated", m(*member)), json!({ "member": member, "name": p.name }))
+        }
+        Command::WithdrawAll { sender, older_than_days, message, at } => {
+            let older = older_than_days.map(|d| std::time::Duration::from_secs(d.saturating_mul(86_400)));
+            let n = net.withdraw_all(m(*sender), older, message.as_deref(), at_or_now(at.at))?;
+            Output::new(format!("withdrew {n} request(s)"), json!({ "withdrawn": n }))
+        }
+        Command::Export { member } => {
+            let export = net.export_member(m(*member))?;
+            let text = serde_json::to_string_pretty(&export).unwrap_or_default();
+            Output::new(text, export)
+        }
+        Command::Erase { member, at } => {
+            net.erase_member(m(*member), at_or_now(at.at))?;
+            Output::new(format!("{} erased", m(*member)), json!({ "member": member, "erased": true }))
+        }
         Command::Request { request } => {
             let r = net.request(RequestId(*request))?;
             Output::new(request_line(&r), request_json(&r))
@@ -538,6 +565,54 @@ fn write_events<N: Backend>(
         }
     }
     Ok(())
+}
+
+/// What `invitations` prints: each open invitation with its mutual connections.
+pub fn invitations_output(member: MemberId, list: &[connreq_core::Invitation]) -> Output {
+    let text = if list.is_empty() {
+        format!("{member} has no open invitations")
+    } else {
+        list.iter()
+            .map(|i| {
+                let shown = i.mutuals.iter().map(|x| x.0.to_string()).collect::<Vec<_>>().join(", ");
+                format!(
+                    "{}  ({} mutual connection(s){})",
+                    request_line(&i.request),
+                    i.mutual_count,
+                    if shown.is_empty() { String::new() } else { format!(": {shown}") }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let json = list
+        .iter()
+        .map(|i| {
+            json!({
+                "request": request_json(&i.request),
+                "mutual_count": i.mutual_count,
+                "mutuals": i.mutuals.iter().map(|x| x.0).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Output::new(text, Value::Array(json))
+}
+
+/// What `suggestions` prints: each member, their mutual connections and why.
+pub fn suggestions_output(member: MemberId, list: &[connreq_core::Suggestion]) -> Output {
+    let text = if list.is_empty() {
+        format!("no suggestions for {member}")
+    } else {
+        list.iter()
+            .map(|s| format!("{}  {} mutual connection(s)  {}", s.member, s.mutual_count, s.reason.as_str()))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let json = list
+        .iter()
+        .map(|s| json!({ "member": s.member.0, "mutual_count": s.mutual_count, "reason": s.reason.as_str() }))
+        .collect();
+    Output::new(text, Value::Array(json))
 }
 
 #[cfg(test)]

@@ -79,6 +79,35 @@ pub fn execute(client: &Client, command: &Command, out: &mut dyn Write) -> Resul
                 json!({ "member": member, "locale": locale }),
             )
         }
+        Command::Invitations { member, include_ignored } => {
+            let list = client.invitations(*member, *include_ignored)?;
+            crate::commands::invitations_output(m(*member), &list)
+        }
+        Command::Suggestions { member, limit, at } => {
+            let list = client.suggestions(*member, *limit, at.at)?;
+            crate::commands::suggestions_output(m(*member), &list)
+        }
+        Command::Update { member, email, no_email, name, no_name, at } => {
+            let email = if *no_email { Some(None) } else { email.as_deref().map(Some) };
+            let name = if *no_name { Some(None) } else { name.as_deref().map(Some) };
+            client.update_member(*member, email, name, at.at)?;
+            let p = client.public_profile(*member)?;
+            Output::new(format!("{} updated", m(*member)), json!({ "member": member, "name": p.name }))
+        }
+        Command::WithdrawAll { sender, older_than_days, message, at } => {
+            let older = older_than_days.map(|d| std::time::Duration::from_secs(d.saturating_mul(86_400)));
+            let n = client.withdraw_all(*sender, older, message.as_deref(), at.at)?;
+            Output::new(format!("withdrew {n} request(s)"), json!({ "withdrawn": n }))
+        }
+        Command::Export { member } => {
+            let export = client.export_member(*member)?;
+            let text = serde_json::to_string_pretty(&export).unwrap_or_default();
+            Output::new(text, export)
+        }
+        Command::Erase { member, at } => {
+            client.erase_member(*member, at.at)?;
+            Output::new(format!("{} erased", m(*member)), json!({ "member": member, "erased": true }))
+        }
         Command::Setting { member, setting, at } => {
             client.set_invitation_setting(*member, setting.as_str(), at.at)?;
             Output::new(

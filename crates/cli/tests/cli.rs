@@ -484,3 +484,44 @@ fn simulate_refuses_a_used_database_unless_told_to_replace_it() {
     let r = connreq(&db, &replace, None);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+#[test]
+fn the_member_commands_of_spec_11_run_end_to_end() {
+    let (_dir, db) = fresh();
+    let at = "--at=1790000000000";
+    for args in [
+        vec!["register", "1", "--email", "ada@example.com", "--name", "Ada", at],
+        vec!["register", "2", "--name", "Bob", at],
+        vec!["register", "3", "--name", "Cleo", at],
+        vec!["send", "3", "1", at],
+        vec!["accept", "1", "1", at],
+        vec!["send", "3", "2", at],
+        vec!["accept", "2", "2", at],
+        vec!["send", "2", "1", "--note", "hello", at],
+    ] {
+        let r = connreq(&db, &args, None);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+    }
+    let r = connreq(&db, &["--json", "invitations", "1"], None);
+    let list: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(list[0]["mutual_count"], 1);
+    assert_eq!(list[0]["mutuals"], serde_json::json!([3]));
+    let r = connreq(&db, &["--json", "suggestions", "1", at], None);
+    assert_eq!(
+        serde_json::from_str::<Value>(&r.stdout).unwrap(),
+        serde_json::json!([]),
+        "2 has an open request"
+    );
+    let r = connreq(&db, &["update", "1", "--name", "Ada Lovelace", at], None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = connreq(&db, &["--json", "withdraw-all", "2", at], None);
+    assert_eq!(serde_json::from_str::<Value>(&r.stdout).unwrap()["withdrawn"], 1);
+    let r = connreq(&db, &["export", "1"], None);
+    let export: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(export["profile"]["name"], "Ada Lovelace");
+    let r = connreq(&db, &["erase", "1", at], None);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = connreq(&db, &["export", "1"], None);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("not registered"), "{}", r.stderr);
+}

@@ -3,6 +3,7 @@
 use crate::ids::{EmailId, FlagId, MemberId, NotificationId, RequestId};
 use crate::kinds::{Decision, EmailFrequency, InvitationSetting, Locale, PreferenceKind, ReportReason};
 use crate::policy::Policy;
+use std::time::Duration;
 
 /// A request to change the network. Text fields are raw: `decide` validates
 /// them in the order SPEC gives, so errors come out in that order.
@@ -162,6 +163,32 @@ pub enum Command {
     ChangePolicy {
         /// The new policy.
         policy: Policy,
+    },
+    /// `withdraw_all(sender, older_than, message)`: every open request the
+    /// sender sent (at least `older_than` old, when given), each an ordinary withdrawal.
+    WithdrawAll {
+        /// Who withdraws.
+        sender: MemberId,
+        /// Only requests at least this old.
+        older_than: Option<Duration>,
+        /// An optional message to each recipient.
+        message: Option<String>,
+    },
+    /// `update_member(member, email=..., name=...)`: `None` leaves a field as
+    /// it is, `Some(None)` removes it.
+    UpdateMember {
+        /// The member.
+        member: MemberId,
+        /// The new address.
+        email: Option<Option<String>>,
+        /// The new name.
+        name: Option<Option<String>>,
+    },
+    /// `erase_member(member)`: the member's personal data removed everywhere
+    /// the network keeps it; the id stays as a tombstone.
+    EraseMember {
+        /// The member.
+        member: MemberId,
     },
 }
 

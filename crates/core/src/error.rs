@@ -107,6 +107,12 @@ pub enum Error {
     /// stays in the outbox for a later dispatch.
     #[error("mail error: {0}")]
     MailError(String),
+    /// The sender has as many open invitations as the policy allows (`max_outstanding`).
+    #[error("you have {max} invitations awaiting an answer; withdraw some before sending more")]
+    OutstandingLimit {
+        /// The policy's limit.
+        max: u32,
+    },
 }
 
 impl From<UnknownWord> for Error {
@@ -137,6 +143,7 @@ impl Error {
             Error::ConnectionLimit { .. } => "ConnectionLimit",
             Error::StorageError(_) => "StorageError",
             Error::MailError(_) => "MailError",
+            Error::OutstandingLimit { .. } => "OutstandingLimit",
         }
     }
 }

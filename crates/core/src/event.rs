@@ -361,4 +361,25 @@ pub enum EventBody {
         /// Why.
         reason: SkipReason,
     },
+    /// A member changed their address or name (SPEC §11). `None` leaves a
+    /// field as it was; `Some(None)` removes it.
+    MemberUpdated {
+        /// The member.
+        member: MemberId,
+        /// The new address.
+        email: Option<Option<EmailAddress>>,
+        /// The new name.
+        name: Option<Option<String>>,
+    },
+    /// A member was erased (SPEC §11): their name, address, contacts and every
+    /// note and message they wrote leave the state (and, rewritten, the log),
+    /// their open requests are cancelled, their connections end, their unsent
+    /// emails are dropped, and the id stays as a tombstone.
+    MemberErased {
+        /// The member.
+        member: MemberId,
+        /// Whether their address also leaves other members' imported contacts
+        /// (it does unless another member still has the same address).
+        scrub_contacts: bool,
+    },
 }

@@ -269,6 +269,15 @@ pub enum BodyView<'a> {
         emails: Cow<'a, [EmailId]>,
         reason: SkipReason,
     },
+    MemberUpdated {
+        member: MemberId,
+        email: Option<Option<&'a str>>,
+        name: Option<Option<&'a str>>,
+    },
+    MemberErased {
+        member: MemberId,
+        scrub_contacts: bool,
+    },
 }
 
 impl Event {
@@ -421,6 +430,14 @@ impl EventBody {
             B::LocaleChanged { member, locale } => V::LocaleChanged { member: *member, locale: *locale },
             B::EmailsSkipped { emails, reason } => {
                 V::EmailsSkipped { emails: Cow::Borrowed(emails), reason: *reason }
+            }
+            B::MemberUpdated { member, email, name } => V::MemberUpdated {
+                member: *member,
+                email: email.as_ref().map(|e| e.as_ref().map(EmailAddress::as_str)),
+                name: name.as_ref().map(|n| n.as_deref()),
+            },
+            B::MemberErased { member, scrub_contacts } => {
+                V::MemberErased { member: *member, scrub_contacts: *scrub_contacts }
             }
         }
     }
@@ -583,6 +600,17 @@ impl EventView<'_> {
                 d.put("reason", reason.as_str());
                 (None, None, None)
             }
+            B::MemberUpdated { member, email, name } => {
+                // Like a registration: the name, and whether there is an address.
+                if let Some(n) = name {
+                    d.put("name", n);
+                }
+                if let Some(e) = email {
+                    d.put("has_email", &e.is_some());
+                }
+                (Some(*member), None, None)
+            }
+            B::MemberErased { member, .. } => (None, Some(*member), None),
         };
         d.finish();
         (self.body.kind(), actor, subject, request_id)
@@ -622,6 +650,8 @@ impl BodyView<'_> {
         "email_frequency_changed",
         "locale_changed",
         "emails_skipped",
+        "member_updated",
+        "member_erased",
     ];
 
     /// The SPEC kind, lowercase.
@@ -657,6 +687,8 @@ impl BodyView<'_> {
             BodyView::EmailFrequencyChanged { .. } => "email_frequency_changed",
             BodyView::LocaleChanged { .. } => "locale_changed",
             BodyView::EmailsSkipped { .. } => "emails_skipped",
+            BodyView::MemberUpdated { .. } => "member_updated",
+            BodyView::MemberErased { .. } => "member_erased",
         }
     }
 }
@@ -792,6 +824,9 @@ mod tests {
             EventBody::EmailFrequencyChanged { member: m(1), frequency: EmailFrequency::Daily },
             EventBody::LocaleChanged { member: m(1), locale: Locale::Fr },
             EventBody::EmailsSkipped { emails: vec![EmailId(3), EmailId(4)], reason: SkipReason::Blocked },
+            EventBody::MemberUpdated { member: m(1), email: Some(Some(email())), name: Some(None) },
+            EventBody::MemberUpdated { member: m(1), email: Some(None), name: None },
+            EventBody::MemberErased { member: m(1), scrub_contacts: true },
         ];
         bodies
             .into_iter()
@@ -804,7 +839,7 @@ mod tests {
     fn stored_events_decode_as_views_equal_to_the_events_own_views() {
         let events = every_kind();
         let kinds: std::collections::BTreeSet<_> = events.iter().map(|e| e.body.kind()).collect();
-        assert_eq!(kinds.len(), 30, "every kind is covered");
+        assert_eq!(kinds.len(), 32, "every kind is covered");
         assert_eq!(kinds.len(), BodyView::KINDS.len());
         let bytes = postcard::to_allocvec(&events).unwrap();
         let views: Vec<EventView<'_>> = postcard::from_bytes(&bytes).unwrap();

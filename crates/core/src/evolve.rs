@@ -6,18 +6,37 @@
 use crate::event::{EmailPlan, Event, EventBody, Notice, OutcomeWindow, StandingCause};
 use crate::ids::{MemberId, RequestId, Seq};
 use crate::kinds::{
-    Decision, EmailFrequency, FlagStatus, NotificationKind, ReportReason, RequestState, Standing,
+    Decision, EmailFrequency, FlagStatus, Locale, NotificationKind, ReportReason, RequestState, SkipReason,
+    Standing,
 };
 use crate::members::{ConnectionBits, MailFlags, Member, Profile};
 use crate::records::{
     Carries, FlagRecord, Mail, NotificationRecord, OpenRequest, PairHistory, Party, PartyView, QueuedDigest,
     RequestRecord, RequestTexts, ScheduledEmail, pair_key, state_index,
 };
-use crate::state::{LogClock, State, standing_index};
+use crate::state::{LogClock, State, address_hash, standing_index};
 use crate::text::EmailAddress;
 use crate::thread::Link;
 use crate::time::Timestamp;
 use std::time::Duration;
+
+/// The request whose state (or a party's view of it) an event may change.
+fn tracked_request(body: &EventBody) -> Option<RequestId> {
+    match body {
+        EventBody::InvitationSent { request, .. }
+        | EventBody::InvitationAccepted { request, .. }
+        | EventBody::InvitationIgnored { request, .. }
+        | EventBody::InvitationDeclined { request, .. }
+        | EventBody::InvitationWithdrawn { request, .. }
+        | EventBody::InvitationExpired { request, .. }
+        | EventBody::InvitationCancelled { request, .. }
+        | EventBody::ViewChanged { request, .. }
+        | EventBody::InvitationRestored { request, .. }
+        | EventBody::ViewRestored { request, .. }
+        | EventBody::ViewExpiredBehindBlock { request, .. } => Some(*request),
+        _ => None,
+    }
+}
 
 impl State {
     /// Applies one event (everything but a policy change, which the model
@@ -27,11 +46,18 @@ impl State {
         let seq = event.seq;
         self.last_seq = seq;
         self.last_at = LogClock(self.last_at.0.max(at));
+        // Whatever the event, a sender's count of the requests they see open
+        // follows what they see of its request before and after it.
+        let tracked = tracked_request(&event.body);
+        let before = tracked.is_some_and(|id| self.sender_sees_open(id));
         match &event.body {
             EventBody::MemberRegistered { member, email, name, locale } => {
                 self.by_standing[standing_index(Standing::Good)] += 1;
                 let mail = MailFlags::default().with_email(email.is_some());
                 self.members.insert(*member, Member { mail, ..Member::default() });
+                if let Some(e) = email {
+                    self.index_email(*member, &e.key());
+                }
                 let locale = locale.unwrap_or_default();
                 if let Some(profile) = Profile::new(email.clone(), name.as_deref().map(Box::from), locale) {
                     self.profiles.insert(*member, profile);
@@ -157,6 +183,7 @@ impl State {
                 if *reason == ReportReason::DontKnow {
                     self.dont_know.insert((*reporter, *reported));
                 }
+                self.reports_made.entry(*reporter).or_default().push((*reported, *reason, at));
                 self.moderation.entry(*reported).or_default().reports.push((*reporter, at, seq));
             }
             EventBody::AccountFlagged { flag, member, rule, evidence } => {
@@ -203,8 +230,11 @@ impl State {
                     f.automatic_restriction = true;
                 }
                 if let Some(m) = self.members.get_mut(member) {
-                    self.by_standing[standing_index(m.standing)] -= 1;
-                    self.by_standing[standing_index(*to)] += 1;
+                    // An erased member is counted under no standing.
+                    if !m.erased {
+                        self.by_standing[standing_index(m.standing)] -= 1;
+                        self.by_standing[standing_index(*to)] += 1;
+                    }
                     m.standing = *to;
                 }
             }
@@ -241,20 +271,7 @@ impl State {
             }
             EventBody::EmailsSkipped { emails, reason } => {
                 for email in emails {
-                    let index = email.0 as usize - 1;
-                    let Some(n) = self.notifications.get_mut(index) else { continue };
-                    match n.mail {
-                        Mail::Unsent => {
-                            n.mail = Mail::Skipped(*reason);
-                            self.settle(index);
-                        }
-                        Mail::InDigest => {
-                            n.mail = Mail::Skipped(*reason);
-                            let was_unread = !n.read;
-                            self.left_digest(index, was_unread);
-                        }
-                        Mail::None | Mail::Sent | Mail::Skipped(_) => {}
-                    }
+                    self.skip_email(email.0 as usize - 1, *reason);
                 }
             }
             EventBody::EmailPreferenceChanged { member, kind, enabled } => {
@@ -347,6 +364,16 @@ impl State {
                 list.retain(|t| t.0 > at.0 - crate::time::DAY_MS);
                 list.push(at);
             }
+            EventBody::MemberUpdated { member, email, name } => {
+                self.update_member(*member, email.as_ref(), name.as_ref());
+            }
+            EventBody::MemberErased { member, scrub_contacts } => {
+                self.erase_member(*member, *scrub_contacts, at)
+            }
+        }
+        if let Some(id) = tracked {
+            let after = self.sender_sees_open(id);
+            self.count_outstanding(id, before, after);
         }
         if let EventBody::InvitationRestored { request, .. } | EventBody::ViewRestored { request, .. } =
             &event.body
@@ -659,6 +686,23 @@ impl State {
         }
     }
 
+    /// The email at `index` (or its place in a digest) will never be sent.
+    fn skip_email(&mut self, index: usize, reason: SkipReason) {
+        let Some(n) = self.notifications.get_mut(index) else { return };
+        match n.mail {
+            Mail::Unsent => {
+                n.mail = Mail::Skipped(reason);
+                self.settle(index);
+            }
+            Mail::InDigest => {
+                n.mail = Mail::Skipped(reason);
+                let was_unread = !n.read;
+                self.left_digest(index, was_unread);
+            }
+            Mail::None | Mail::Sent | Mail::Skipped(_) => {}
+        }
+    }
+
     /// A notification at `index` listed in a digest was left out of it.
     fn left_digest(&mut self, index: usize, was_unread: bool) {
         let n = &self.notifications[index];
@@ -675,6 +719,228 @@ impl State {
             && was_unread
         {
             d.items = d.items.saturating_sub(1);
+        }
+    }
+
+    /// Adds one to the count of open requests of request `id`'s sender when
+    /// they now see it open and did not, takes one away in the other case.
+    fn count_outstanding(&mut self, id: RequestId, before: bool, after: bool) {
+        if before == after {
+            return;
+        }
+        let sender = self.request_at(id).sender;
+        if after {
+            *self.outstanding.entry(sender).or_default() += 1;
+        } else if let Some(n) = self.outstanding.get_mut(&sender) {
+            *n -= 1;
+            if *n == 0 {
+                self.outstanding.remove(&sender);
+            }
+        }
+    }
+
+    /// Indexes `member` under the address with key `key`.
+    fn index_email(&mut self, member: MemberId, key: &str) {
+        let h = address_hash(key);
+        match self.by_email.get(&h).copied() {
+            None => {
+                self.by_email.insert(h, member);
+            }
+            Some(first) if first == member => {}
+            Some(first) => {
+                self.by_email.insert(h, first.min(member));
+                let more = self.by_email_more.entry(h).or_default();
+                if let Err(pos) = more.binary_search(&first.max(member)) {
+                    more.insert(pos, first.max(member));
+                }
+            }
+        }
+    }
+
+    /// Removes `member` from the index under the address with key `key`.
+    fn unindex_email(&mut self, member: MemberId, key: &str) {
+        let h = address_hash(key);
+        if self.by_email.get(&h) == Some(&member) {
+            let next = self.by_email_more.get_mut(&h).filter(|v| !v.is_empty()).map(|v| v.remove(0));
+            match next {
+                Some(next) => {
+                    self.by_email.insert(h, next);
+                }
+                None => {
+                    self.by_email.remove(&h);
+                }
+            }
+        } else if let Some(more) = self.by_email_more.get_mut(&h) {
+            more.retain(|m| *m != member);
+        }
+        if self.by_email_more.get(&h).is_some_and(Vec::is_empty) {
+            self.by_email_more.remove(&h);
+        }
+    }
+
+    /// A new address or name (`Some(None)` removes it); a profile left empty goes.
+    fn update_member(
+        &mut self,
+        member: MemberId,
+        email: Option<&Option<EmailAddress>>,
+        name: Option<&Option<String>>,
+    ) {
+        if let Some(email) = email {
+            if let Some(old) = self.email_of(member).map(EmailAddress::key) {
+                self.unindex_email(member, &old);
+            }
+            if let Some(e) = email {
+                self.index_email(member, &e.key());
+            }
+        }
+        let profile = self.profiles.entry(member).or_default();
+        if let Some(e) = email {
+            profile.email = e.clone();
+        }
+        if let Some(n) = name {
+            profile.name = n.as_deref().map(Box::from);
+        }
+        let has_email = profile.email.is_some();
+        if profile.email.is_none()
+            && profile.name.is_none()
+            && profile.contacts.is_none()
+            && profile.locale == Locale::default()
+        {
+            self.profiles.remove(&member);
+        }
+        if let Some(m) = self.members.get_mut(&member) {
+            m.mail = m.mail.with_email(has_email);
+        }
+    }
+
+    /// Erases `member` (SPEC §11): their open requests are cancelled (and a
+    /// view the other party holds of one ends, cancelled now), their own views
+    /// and connections end, their unsent emails leave the outbox, their texts
+    /// go (`remove_texts_of`), and the record stays as a tombstone, counted
+    /// under no standing.
+    fn erase_member(&mut self, member: MemberId, scrub_contacts: bool, at: Timestamp) {
+        let Some(m) = self.members.get(&member) else { return };
+        let mut ids: Vec<RequestId> = [Party::Sender, Party::Recipient]
+            .into_iter()
+            .flat_map(|party| self.requests_of(m, party).map(|(i, _)| RequestId(i as u64 + 1)))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let inbox: Vec<usize> = self.inbox_of(m).map(|(i, _)| i).collect();
+        let connections = m.connections.clone();
+        let mut cancelled = Vec::new();
+        for id in ids {
+            let before = self.sender_sees_open(id);
+            let r = self.request_at(id);
+            let mine = r.party_of(member);
+            if r.state.is_open() {
+                self.set_request_state(id, RequestState::Cancelled, at);
+                cancelled.push(id);
+            }
+            let view = self.views.get(&id).filter(|_| self.request_at(id).has_view).cloned();
+            match view {
+                Some(v) if Some(v.party) == mine => self.set_view(id, None),
+                Some(v) if v.state.is_some_and(RequestState::is_open) || v.before_block.is_some() => {
+                    let ended = PartyView {
+                        state: Some(RequestState::Cancelled),
+                        since: at,
+                        before_block: None,
+                        ..v
+                    };
+                    self.set_view(id, Some(ended));
+                }
+                _ => {}
+            }
+            let after = self.sender_sees_open(id);
+            self.count_outstanding(id, before, after);
+        }
+        for other in connections {
+            self.disconnect(member, other);
+        }
+        // Their mail has nowhere to go (their digest and reminders too), and
+        // the invitation emails of the requests cancelled here are stale.
+        for index in inbox {
+            self.skip_email(index, SkipReason::InvalidAddress);
+        }
+        let scheduled: Vec<usize> =
+            self.scheduled.iter().filter(|(_, e)| e.member == member).map(|(i, _)| *i).collect();
+        for index in scheduled {
+            self.skip_email(index, SkipReason::InvalidAddress);
+        }
+        for id in cancelled {
+            let r = self.request_at(id).clone();
+            for email in self.unsent_about(&r, false) {
+                self.skip_email(email.0 as usize - 1, SkipReason::Stale);
+            }
+        }
+        // A digest left with nothing to list goes nowhere.
+        let empty: Vec<usize> = self.digests.values().filter(|d| d.items == 0).map(|d| d.email).collect();
+        for index in empty {
+            self.skip_email(index, SkipReason::Stale);
+        }
+        let scrub = if scrub_contacts { self.email_of(member).map(EmailAddress::key) } else { None };
+        self.remove_texts_of(member, scrub.as_deref());
+        if let Some(m) = self.members.get_mut(&member) {
+            self.by_standing[standing_index(m.standing)] -= 1;
+            m.erased = true;
+            m.mail = MailFlags::default();
+        }
+        self.outstanding.remove(&member);
+        self.wrong_addresses.remove(&member);
+        self.reports_made.remove(&member);
+        self.advance_oldest_open();
+    }
+
+    /// Removes what `member` wrote or gave from the state: their address,
+    /// name and contacts, the notes of the requests they sent, the messages
+    /// they gave (a withdrawal's on a request they sent, a decline's on one
+    /// they received, any in a view of their own), and the address with key
+    /// `scrub` (theirs) from every member's imported contacts. Erasing
+    /// applies it; so does rewriting a saved state (a base) that predates an
+    /// erasure.
+    pub(crate) fn remove_texts_of(&mut self, member: MemberId, scrub: Option<&str>) {
+        if let Some(k) = self.email_of(member).map(EmailAddress::key) {
+            self.unindex_email(member, &k);
+        }
+        self.profiles.remove(&member);
+        if let Some(k) = scrub {
+            for profile in self.profiles.values_mut() {
+                if let Some(c) = profile.contacts.as_mut() {
+                    c.remove(k);
+                }
+            }
+        }
+        let Some(m) = self.members.get(&member) else { return };
+        let mine: Vec<(RequestId, Party)> = [Party::Sender, Party::Recipient]
+            .into_iter()
+            .flat_map(|party| self.requests_of(m, party).map(move |(i, _)| (RequestId(i as u64 + 1), party)))
+            .collect();
+        for (id, party) in mine {
+            let r = self.request_at(id);
+            let wrote_message = match party {
+                Party::Sender => r.state == RequestState::Withdrawn,
+                Party::Recipient => r.state == RequestState::Declined,
+            };
+            if r.has_texts
+                && let Some(t) = self.texts.get_mut(&id)
+            {
+                if party == Party::Sender {
+                    t.note = None;
+                }
+                if wrote_message {
+                    t.message = None;
+                }
+                if t.note.is_none() && t.message.is_none() {
+                    self.texts.remove(&id);
+                    self.request_mut(id).has_texts = false;
+                }
+            }
+            if self.request_at(id).has_view
+                && let Some(v) = self.views.get_mut(&id)
+                && v.party == party
+            {
+                v.message = None;
+            }
         }
     }
 

@@ -26,7 +26,13 @@ impl Model {
         for (id, m) in s.members.iter() {
             let id = &id;
             degree_sum += m.connections.len() as u64;
-            by_standing[standing_index(m.standing)] += 1;
+            if m.erased {
+                if !m.connections.is_empty() || m.mail.has_email() || s.profile(*id).is_some() {
+                    say(format!("{id} was erased but keeps connections or a profile"));
+                }
+            } else {
+                by_standing[standing_index(m.standing)] += 1;
+            }
             if !m.connections.windows(2).all(|w| w[0] < w[1]) {
                 say(format!("{id}: connections are not sorted and unique"));
             }
@@ -81,7 +87,7 @@ impl Model {
                 say(format!("{id}: whether they have an address is recorded wrongly"));
             }
             let implied = standing::of_member(s, *id);
-            if implied != m.standing {
+            if !m.erased && implied != m.standing {
                 say(format!("{id} has standing {} but the moderation record implies {implied}", m.standing));
             }
         }
@@ -149,6 +155,34 @@ impl Model {
         }
         if by_state != s.by_state {
             say("requests by state do not match the counters".into());
+        }
+        let mut outstanding: crate::collections::Map<crate::ids::MemberId, u32> = Default::default();
+        for (i, r) in s.requests.iter().enumerate() {
+            if s.sender_sees_open(RequestId(i as u64 + 1)) {
+                *outstanding.entry(r.sender).or_default() += 1;
+            }
+            if r.state.is_open() && s.members.get(&r.sender).is_some_and(|m| m.erased) {
+                say(format!("{} is open, but its sender was erased", RequestId(i as u64 + 1)));
+            }
+            if r.state.is_open() && s.members.get(&r.recipient).is_some_and(|m| m.erased) {
+                say(format!("{} is open, but its recipient was erased", RequestId(i as u64 + 1)));
+            }
+        }
+        if outstanding != s.outstanding {
+            say("the open requests counted per sender do not match the requests".into());
+        }
+        let mut addresses = 0usize;
+        for (id, p) in s.profiles.iter() {
+            if let Some(e) = &p.email {
+                addresses += 1;
+                if !s.members_with_address(&e.key()).contains(id) {
+                    say(format!("{id} is not found by their address"));
+                }
+            }
+        }
+        let indexed = s.by_email.len() + s.by_email_more.values().map(Vec::len).sum::<usize>();
+        if indexed != addresses {
+            say(format!("{indexed} members are indexed by address, {addresses} have one"));
         }
         if open != s.open_pairs.len() {
             say(format!("{open} requests are open but the pair index holds {}", s.open_pairs.len()));
@@ -243,6 +277,9 @@ impl Model {
         cmp("requests", a.requests == b.requests && a.texts == b.texts);
         cmp("views", a.views == b.views && a.live_views == b.live_views);
         cmp("wrong addresses", a.wrong_addresses == b.wrong_addresses);
+        cmp("open requests per sender", a.outstanding == b.outstanding);
+        cmp("members by address", a.by_email == b.by_email && a.by_email_more == b.by_email_more);
+        cmp("reports made", a.reports_made == b.reports_made);
         cmp("open requests", a.open_pairs == b.open_pairs && a.oldest_open == b.oldest_open);
         cmp("blocks", a.blocks == b.blocks && a.dont_know == b.dont_know);
         cmp("notifications", a.notifications == b.notifications);

@@ -110,6 +110,8 @@ vocabulary!(
         Contacts = "contacts",
         /// No one may invite.
         Nobody = "nobody",
+        /// The sender must share a connection with the member or be in their imported contacts (SPEC §11).
+        FriendsOfFriends = "friends_of_friends",
     }
 );
 

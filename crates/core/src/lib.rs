@@ -31,6 +31,7 @@
 
 // The vocabulary: public.
 pub mod command;
+pub mod erasure;
 pub mod error;
 pub mod event;
 pub mod event_view;
@@ -46,13 +47,16 @@ mod chunked;
 mod collections;
 mod decide;
 mod evolve;
+mod export;
 mod invariants;
+mod invitations;
 mod members;
 mod memory;
 mod model;
 mod records;
 mod render;
 mod state;
+mod suggestions;
 mod texts;
 mod thread;
 
@@ -64,10 +68,12 @@ pub mod views;
 
 pub use command::{Command, Outcome};
 pub use decide::{CLOCK_TOLERANCE_MS, Decided};
+pub use erasure::Erasure;
 pub use error::Error;
 pub use event::{EmailPlan, Event, EventBody, Notice, OutcomeWindow, StandingCause};
 pub use event_view::{EventRecord, EventView};
 pub use ids::{EmailId, FlagId, MemberId, NotificationId, RequestId, Seq};
+pub use invitations::{Invitation, MUTUALS_SHOWN};
 pub use kinds::{
     Decision, EmailFrequency, EmailKind, EmailStatus, FlagRule, FlagStatus, InvitationSetting, Locale,
     NotificationKind, PreferenceKind, ReportReason, RequestState, SkipReason, Standing,
@@ -76,6 +82,7 @@ pub use model::Model;
 pub use network::{MemoryNetwork, Network};
 pub use policy::{MAX_REMINDERS, Policy, ReverseRequest};
 pub use records::Party;
+pub use suggestions::{Suggestion, SuggestionReason};
 pub use text::EmailAddress;
 pub use thread::MAX_RECORDS;
 pub use time::Timestamp;

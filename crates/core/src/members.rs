@@ -93,6 +93,9 @@ pub struct Member {
     /// What every notification needs to know about the member's email: an
     /// address, a daily digest, kinds switched off (read on every notification).
     pub mail: MailFlags,
+    /// Whether the member was erased (SPEC §11): a tombstone that keeps the
+    /// id taken and the requests that name it, and is `UnknownMember` to every command.
+    pub erased: bool,
 }
 
 /// A member's email settings as one byte of the member record: whether they
@@ -149,6 +152,18 @@ impl Member {
     pub fn connected((a, ma): (MemberId, &Member), (b, mb): (MemberId, &Member)) -> bool {
         let (m, other) = if ma.connections.len() <= mb.connections.len() { (ma, b) } else { (mb, a) };
         m.connection_bits.may_contain(other) && m.connections.binary_search(&other).is_ok()
+    }
+}
+
+impl Member {
+    /// Whether two members have a connection in common: the shorter list's
+    /// members looked up in the longer one (its summary first).
+    pub fn share_a_connection(a: &Member, b: &Member) -> bool {
+        let (short, long) = if a.connections.len() <= b.connections.len() { (a, b) } else { (b, a) };
+        short
+            .connections
+            .iter()
+            .any(|c| long.connection_bits.may_contain(*c) && long.connections.binary_search(c).is_ok())
     }
 }
 
@@ -221,6 +236,12 @@ impl MemberTable {
             return Some(m);
         }
         if self.sparse.is_empty() { None } else { self.sparse.get_mut(id).map(|m| &mut **m) }
+    }
+
+    /// Ids below this are found in the array (or not at all): the size of an
+    /// array indexed by member id that covers the dense ids.
+    pub fn dense_bound(&self) -> usize {
+        self.covered
     }
 
     /// Whether a member has this id.

@@ -55,6 +55,11 @@ impl Model {
         &self.state
     }
 
+    /// The state, changed outside `apply` only to rewrite a saved state for an erasure.
+    pub(crate) fn state_mut(&mut self) -> &mut State {
+        &mut self.state
+    }
+
     /// The last event's sequence number (0 before any).
     pub fn last_seq(&self) -> Seq {
         self.state.last_seq
@@ -104,7 +109,7 @@ impl Model {
     }
 
     pub(crate) fn member(&self, id: MemberId) -> Result<&Member, Error> {
-        self.state.members.get(&id).ok_or(Error::UnknownMember(id))
+        self.state.live_member(id).ok_or(Error::UnknownMember(id))
     }
 
     pub(crate) fn request_of(&self, id: RequestId) -> Result<&RequestRecord, Error> {

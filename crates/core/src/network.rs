@@ -6,20 +6,24 @@
 
 use crate::chunked::Chunked;
 use crate::command::{Command, Outcome};
+use crate::erasure::Erasure;
 use crate::error::Error;
 use crate::event::Event;
 use crate::event_view::EventRecord;
 use crate::ids::{EmailId, FlagId, MemberId, NotificationId, RequestId, Seq};
+use crate::invitations::Invitation;
 use crate::kinds::{
     Decision, EmailFrequency, InvitationSetting, Locale, PreferenceKind, ReportReason, RequestState, Standing,
 };
 use crate::model::Model;
 use crate::policy::Policy;
+use crate::suggestions::Suggestion;
 use crate::time::Timestamp;
 use crate::views::{Email, Flag, Notification, PublicProfile, Request, Stats};
 use std::sync::RwLock;
+use std::time::Duration;
 
-/// The connreq API of SPEC §2–5. Implemented by [`MemoryNetwork`] and by
+/// The connreq API of SPEC §2–5 and §11. Implemented by [`MemoryNetwork`] and by
 /// `connreq_store::Store`.
 pub trait Network {
     /// Decides and records a command at `at`.
@@ -303,6 +307,53 @@ pub trait Network {
     fn policy(&self) -> Result<Policy, Error> {
         self.read(|m| m.policy().clone())
     }
+
+    /// `invitations(member, include_ignored)`: open received invitations,
+    /// oldest first, with mutual connections (SPEC §11).
+    fn invitations(&self, member: MemberId, include_ignored: bool) -> Result<Vec<Invitation>, Error> {
+        self.read(|m| m.invitations(member, include_ignored))?
+    }
+
+    /// `suggestions(member, limit)` as of `at`: people the member may know, best first.
+    fn suggestions(&self, member: MemberId, limit: usize, at: Timestamp) -> Result<Vec<Suggestion>, Error> {
+        self.read(|m| m.suggestions(member, limit, at))?
+    }
+
+    /// `withdraw_all(sender, older_than, message)`: returns how many were withdrawn.
+    fn withdraw_all(
+        &self,
+        sender: MemberId,
+        older_than: Option<Duration>,
+        message: Option<&str>,
+        at: Timestamp,
+    ) -> Result<u64, Error> {
+        let message = message.map(str::to_owned);
+        self.execute(Command::WithdrawAll { sender, older_than, message }, at).map(Outcome::count)
+    }
+
+    /// `update_member(member, email, name)`: `None` leaves a field, `Some(None)` removes it.
+    fn update_member(
+        &self,
+        member: MemberId,
+        email: Option<Option<&str>>,
+        name: Option<Option<&str>>,
+        at: Timestamp,
+    ) -> Result<(), Error> {
+        let email = email.map(|e| e.map(str::to_owned));
+        let name = name.map(|n| n.map(str::to_owned));
+        self.execute(Command::UpdateMember { member, email, name }, at).map(drop)
+    }
+
+    /// `export_member(member)`: everything kept about the member, as JSON.
+    fn export_member(&self, member: MemberId) -> Result<serde_json::Value, Error> {
+        self.read(|m| m.export_member(member))?
+    }
+
+    /// `erase_member(member)`: the member's personal data removed from
+    /// everything the network keeps, the id left as a tombstone.
+    fn erase_member(&self, member: MemberId, at: Timestamp) -> Result<(), Error> {
+        self.execute(Command::EraseMember { member }, at).map(drop)
+    }
 }
 
 /// The whole SPEC API in memory: the reference model the store is tested
@@ -339,7 +390,16 @@ impl Network for MemoryNetwork {
         let mut guard = self.inner.write().unwrap_or_else(|p| p.into_inner());
         let (model, log) = &mut *guard;
         let decided = model.decide(&command, at)?;
+        let erasure = Erasure::of(model, &decided.events);
         model.apply(&decided.events);
+        if let Some(erasure) = erasure {
+            // The log keeps nothing of what the member wrote (SPEC §11).
+            for i in 0..log.len() {
+                if let Some(e) = log.get_mut(i) {
+                    erasure.redact(e, |id| model.parties(id));
+                }
+            }
+        }
         let result = match decided.refused {
             Some(e) => Err(*e),
             None => Ok(decided.outcome),

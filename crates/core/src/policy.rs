@@ -76,6 +76,11 @@ pub struct Policy {
     pub low_acceptance_max_rate: Option<f64>,
     /// Optional rule: flag a member who sends more than this many invitations in an hour.
     pub burst_per_hour: Option<u32>,
+    /// Most open requests a sender may have (as they see them); a send beyond
+    /// is `OutstandingLimit` (SPEC §11). `None` for no limit. Absent from
+    /// policies stored before it existed, which read as `None`.
+    #[serde(default)]
+    pub max_outstanding: Option<u32>,
     /// The hour of the day (UTC, 0 to 23) members who chose a daily digest get it.
     #[serde(default = "default_digest_hour")]
     pub digest_hour: u8,
@@ -142,6 +147,7 @@ impl Policy {
             burst_per_hour: None,
             digest_hour: default_digest_hour(),
             invitation_reminders: Vec::new(),
+            max_outstanding: None,
         }
     }
 
@@ -177,6 +183,9 @@ impl Policy {
         }
         if self.weekly_invite_limit == Some(0) {
             return bad("weekly_invite_limit", "must be at least 1 or None");
+        }
+        if self.max_outstanding == Some(0) {
+            return bad("max_outstanding", "must be at least 1 or None");
         }
         if self.burst_per_hour == Some(0) {
             return bad("burst_per_hour", "must be at least 1 or None");

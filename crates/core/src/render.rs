@@ -24,12 +24,31 @@ pub struct RenderedEmail {
     pub html: String,
 }
 
-/// How a member is called in texts: their name (one line, as registration
-/// requires of names), or "Member 42" in `locale`.
+/// How a member is called in texts, in `locale`: their name (one line, as
+/// registration requires of names), "Member 42", or, once erased (SPEC §11),
+/// "a former member".
 pub fn display_name(state: &State, member: MemberId, locale: Locale) -> String {
+    if state.members.get(&member).is_some_and(|m| m.erased) {
+        return Texts::get().format(locale, "former-member", &[]);
+    }
     match state.name_of(member) {
         Some(name) => one_line(name),
         None => Texts::get().format(locale, "member-fallback", &[("id", Arg::Text(&member.0.to_string()))]),
+    }
+}
+
+/// `text` written as a sentence starts: "a former member ..." begins with a
+/// capital (the names members give are left as they are).
+fn sentence(text: String, actor: &str, state: &State, other: MemberId) -> String {
+    let erased = state.members.get(&other).is_some_and(|m| m.erased);
+    match text.strip_prefix(actor).and_then(|rest| Some((actor.chars().next()?, rest))) {
+        Some((first, rest)) if erased => {
+            let mut out: String = first.to_uppercase().collect();
+            out.push_str(&actor[first.len_utf8()..]);
+            out.push_str(rest);
+            out
+        }
+        _ => text,
     }
 }
 
@@ -85,7 +104,7 @@ pub fn notification_text(state: &State, policy: &Policy, n: &NotificationRecord)
         text.push_str(": ");
         text.push_str(&lines(body));
     }
-    text
+    sentence(text, &actor, state, other)
 }
 
 /// A note or a message as written, its lines kept, other control characters
@@ -111,10 +130,10 @@ pub fn email(
     let texts = Texts::get();
     let (subject, paragraphs) = match n.carries {
         Carries::Notification => {
-            let actor =
-                state.notified(n).map(|(_, other)| display_name(state, other, locale)).unwrap_or_default();
+            let other = state.notified(n).map_or(MemberId(0), |(_, other)| other);
+            let actor = display_name(state, other, locale);
             let subject = texts.format(locale, subject_id(n.kind), &[("actor", Arg::Text(&actor))]);
-            (subject, vec![notification_text(state, policy, n)])
+            (sentence(subject, &actor, state, other), vec![notification_text(state, policy, n)])
         }
         Carries::Reminder => match state.request(n.request) {
             Some(r) => (reminder_subject(state, r, locale), vec![reminder_text(state, n, r, locale)]),
@@ -175,15 +194,17 @@ fn subject_id(kind: NotificationKind) -> &'static str {
 
 fn reminder_subject(state: &State, r: &RequestRecord, locale: Locale) -> String {
     let actor = display_name(state, r.sender, locale);
-    Texts::get().format(locale, "subject-invitation-reminder", &[("actor", Arg::Text(&actor))])
+    let subject = Texts::get().format(locale, "subject-invitation-reminder", &[("actor", Arg::Text(&actor))]);
+    sentence(subject, &actor, state, r.sender)
 }
 
 fn reminder_text(state: &State, n: &NotificationRecord, r: &RequestRecord, locale: Locale) -> String {
     let texts = Texts::get();
     let actor = display_name(state, r.sender, locale);
     let sent_on = date(r.created_at, locale);
-    let mut text =
+    let text =
         texts.format(locale, "reminder-text", &[("actor", Arg::Text(&actor)), ("date", Arg::Text(&sent_on))]);
+    let mut text = sentence(text, &actor, state, r.sender);
     if let Some(note) = state.texts_of(n.request, r).and_then(|t| t.note.as_deref()) {
         text.push_str("\n\n");
         text.push_str(&texts.format(locale, "label-note", &[]));

@@ -4,7 +4,9 @@
 use crate::chunked::Chunked;
 use crate::collections::{Map, Set, sized_map};
 use crate::ids::{EmailId, FlagId, MemberId, NotificationId, RequestId, Seq};
-use crate::kinds::{EmailKind, Locale, NotificationKind, PreferenceKind, RequestState, Standing};
+use crate::kinds::{
+    EmailKind, Locale, NotificationKind, PreferenceKind, ReportReason, RequestState, Standing,
+};
 use crate::members::{Member, MemberTable, Profile};
 use crate::records::{
     EmailRecord, FlagRecord, Mail, ModerationRecord, NotificationRecord, OpenRequest, PairHistory, Party,
@@ -107,8 +109,30 @@ pub struct State {
     pub connection_pairs: u64,
     /// Requests by true state, indexed like [`RequestState::ALL`].
     pub by_state: [u64; 7],
-    /// Members by standing, indexed like [`Standing::ALL`].
+    /// Members by standing, indexed like [`Standing::ALL`] (erased members not counted).
     pub by_standing: [u64; 3],
+    /// How many of the requests each member sent they see open (SPEC §11
+    /// `max_outstanding`); members with none are absent.
+    #[serde(deserialize_with = "sized_map")]
+    pub outstanding: Map<MemberId, u32>,
+    /// Members by address: [`address_hash`] of the address's key to the member
+    /// with the lowest id that has it (others in `by_email_more`), so that
+    /// imported contacts who are members are found without a scan.
+    #[serde(deserialize_with = "sized_map")]
+    pub by_email: Map<u64, MemberId>,
+    /// Further members with an address of the same hash, sorted by id.
+    #[serde(deserialize_with = "sized_map")]
+    pub by_email_more: Map<u64, Vec<MemberId>>,
+    /// The reports each member made: (reported, reason, when), oldest first
+    /// (a member's own, for `export_member`).
+    #[serde(deserialize_with = "sized_map")]
+    pub reports_made: Map<MemberId, Vec<(MemberId, ReportReason, Timestamp)>>,
+}
+
+/// A fixed 64-bit hash of an address's key (FNV-1a): the same in every
+/// process and version, as the index it keys is saved in snapshots.
+pub fn address_hash(key: &str) -> u64 {
+    key.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// A request as one party sees it.
@@ -355,6 +379,28 @@ impl State {
             (Some(ma), Some(mb)) => Member::connected((a, ma), (b, mb)),
             _ => false,
         }
+    }
+
+    /// The members whose address has this key (erased members have none).
+    pub fn members_with_address(&self, key: &str) -> Vec<MemberId> {
+        let h = address_hash(key);
+        let first = self.by_email.get(&h).copied();
+        let more = self.by_email_more.get(&h).map(Vec::as_slice).unwrap_or_default();
+        first
+            .into_iter()
+            .chain(more.iter().copied())
+            .filter(|m| self.email_of(*m).is_some_and(|e| e.key() == key))
+            .collect()
+    }
+
+    /// The registered member `id`, unless erased.
+    pub fn live_member(&self, id: MemberId) -> Option<&Member> {
+        self.members.get(&id).filter(|m| !m.erased)
+    }
+
+    /// Whether the sender of request `id` sees it open.
+    pub fn sender_sees_open(&self, id: RequestId) -> bool {
+        self.request(id).and_then(|r| self.seen_by(id, r, Party::Sender)).is_some_and(|s| s.state.is_open())
     }
 
     /// Whether a block stands in either direction.

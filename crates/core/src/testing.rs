@@ -72,6 +72,7 @@ fn policy() -> impl Strategy<Value = Policy> {
                 Duration::from_millis(3 * DAY_MS as u64)
             ],
             digest_hour: 6,
+            max_outstanding: Some(2),
             ..Policy::standard()
         }),
     ]
@@ -81,7 +82,7 @@ fn policy() -> impl Strategy<Value = Policy> {
 pub fn command(pool: u64) -> impl Strategy<Value = Command> {
     let m = move || member(pool);
     prop_oneof![
-        12 => (m(), m(), text(), prop::option::of(Just(()))).prop_map(move |(sender, recipient, note, with_email)| {
+        120 => (m(), m(), text(), prop::option::of(Just(()))).prop_map(move |(sender, recipient, note, with_email)| {
             Command::Send {
                 sender,
                 recipient,
@@ -89,33 +90,40 @@ pub fn command(pool: u64) -> impl Strategy<Value = Command> {
                 email: with_email.map(|_| format!("member{}@example.com", recipient.0)),
             }
         }),
-        6 => (m(), request()).prop_map(|(recipient, request)| Command::Accept { recipient, request }),
-        3 => (m(), request()).prop_map(|(recipient, request)| Command::Ignore { recipient, request }),
-        3 => (m(), request(), text()).prop_map(|(recipient, request, message)| Command::Decline { recipient, request, message }),
-        6 => (m(), request(), text()).prop_map(|(sender, request, message)| Command::Withdraw { sender, request, message }),
-        1 => (m(), m()).prop_map(|(member, other)| Command::RemoveConnection { member, other }),
-        1 => (m(), m()).prop_map(|(blocker, blocked)| Command::Block { blocker, blocked }),
-        1 => (m(), m()).prop_map(|(blocker, blocked)| Command::Unblock { blocker, blocked }),
-        2 => (m(), m(), prop::sample::select(ReportReason::ALL.to_vec()), prop::option::of(request()))
+        60 => (m(), request()).prop_map(|(recipient, request)| Command::Accept { recipient, request }),
+        30 => (m(), request()).prop_map(|(recipient, request)| Command::Ignore { recipient, request }),
+        30 => (m(), request(), text()).prop_map(|(recipient, request, message)| Command::Decline { recipient, request, message }),
+        60 => (m(), request(), text()).prop_map(|(sender, request, message)| Command::Withdraw { sender, request, message }),
+        10 => (m(), m()).prop_map(|(member, other)| Command::RemoveConnection { member, other }),
+        10 => (m(), m()).prop_map(|(blocker, blocked)| Command::Block { blocker, blocked }),
+        10 => (m(), m()).prop_map(|(blocker, blocked)| Command::Unblock { blocker, blocked }),
+        20 => (m(), m(), prop::sample::select(ReportReason::ALL.to_vec()), prop::option::of(request()))
             .prop_map(|(reporter, reported, reason, request)| Command::Report { reporter, reported, reason, request }),
-        1 => (m(), prop::sample::select(InvitationSetting::ALL.to_vec()))
+        10 => (m(), prop::sample::select(InvitationSetting::ALL.to_vec()))
             .prop_map(|(member, setting)| Command::SetInvitationSetting { member, setting }),
-        1 => (m(), prop::collection::vec((1..=pool).prop_map(|i| format!("Member{i}@Example.com")), 0..3))
+        10 => (m(), prop::collection::vec((1..=pool).prop_map(|i| format!("Member{i}@Example.com")), 0..3))
             .prop_map(|(member, emails)| Command::ImportContacts { member, emails }),
-        1 => (m(), prop::collection::vec((1u64..30).prop_map(NotificationId), 0..3))
+        10 => (m(), prop::collection::vec((1u64..30).prop_map(NotificationId), 0..3))
             .prop_map(|(member, ids)| Command::MarkRead { member, ids }),
-        1 => prop::collection::vec((1u64..30).prop_map(EmailId), 0..3).prop_map(|ids| Command::MarkEmailsSent { ids }),
-        1 => Just(Command::Expire),
-        1 => ((1u64..5).prop_map(FlagId), prop::sample::select(Decision::ALL.to_vec()))
+        10 => prop::collection::vec((1u64..30).prop_map(EmailId), 0..3).prop_map(|ids| Command::MarkEmailsSent { ids }),
+        10 => Just(Command::Expire),
+        10 => ((1u64..5).prop_map(FlagId), prop::sample::select(Decision::ALL.to_vec()))
             .prop_map(|(flag, decision)| Command::ResolveFlag { flag, decision }),
-        1 => (m(), prop::option::of("[a-z@. ]{0,12}"), prop::option::of("[A-Za-z ]{1,10}"))
+        10 => (m(), prop::option::of("[a-z@. ]{0,12}"), prop::option::of("[A-Za-z ]{1,10}"))
             .prop_map(|(member, email, name)| Command::Register { member, email, name, locale: None }),
-        1 => (m(), prop::sample::select(PreferenceKind::ALL.to_vec()), any::<bool>())
+        10 => (m(), prop::option::of(prop::option::of((1..=pool).prop_map(|i| format!("member{i}@example.com")))),
+              prop::option::of(prop::option::of("[A-Za-z ]{1,10}")))
+            .prop_map(|(member, email, name)| Command::UpdateMember { member, email, name }),
+        10 => (m(), prop::option::of(prop_oneof![Just(Duration::ZERO), Just(Duration::from_millis(DAY_MS as u64))]), text())
+            .prop_map(|(sender, older_than, message)| Command::WithdrawAll { sender, older_than, message }),
+        // Rare, and most name no member: a scenario erases one now and then, not its whole pool.
+        1 => (1..=pool * 4).prop_map(|i| Command::EraseMember { member: MemberId(i) }),
+        10 => (m(), prop::sample::select(PreferenceKind::ALL.to_vec()), any::<bool>())
             .prop_map(|(member, kind, enabled)| Command::SetEmailPreference { member, kind, enabled }),
-        1 => (m(), prop::sample::select(EmailFrequency::ALL.to_vec()))
+        10 => (m(), prop::sample::select(EmailFrequency::ALL.to_vec()))
             .prop_map(|(member, frequency)| Command::SetEmailFrequency { member, frequency }),
-        1 => (m(), prop::sample::select(Locale::ALL.to_vec())).prop_map(|(member, locale)| Command::SetLocale { member, locale }),
-        1 => prop::collection::vec((1u64..30).prop_map(EmailId), 0..2).prop_map(|ids| Command::MarkEmailsUndeliverable { ids }),
+        10 => (m(), prop::sample::select(Locale::ALL.to_vec())).prop_map(|(member, locale)| Command::SetLocale { member, locale }),
+        10 => prop::collection::vec((1u64..30).prop_map(EmailId), 0..2).prop_map(|ids| Command::MarkEmailsUndeliverable { ids }),
     ]
 }
 

@@ -160,19 +160,25 @@ impl Model {
         let mut out = Vec::new();
         for (i, r) in self.state().requests_of(m, party) {
             let id = RequestId(i as u64 + 1);
-            let Some(seen) = self.state().seen_by(id, r, party) else { continue };
-            if filter.is_some_and(|f| f != seen.state) {
+            let Some(v) = self.seen_request(id, r, party) else { continue };
+            if filter.is_some_and(|f| f != v.state) {
                 continue;
-            }
-            let mut v = view(id, r, self.state().texts_of(id, r), seen.state);
-            v.updated_at = seen.since;
-            if let Some(own) = seen.own_message {
-                v.message = own.map(str::to_owned);
             }
             out.push(v);
         }
         out.reverse();
         Ok(out)
+    }
+
+    /// Request `id` (record `r`) as `party` sees it, if it is in their views.
+    pub(crate) fn seen_request(&self, id: RequestId, r: &RequestRecord, party: Party) -> Option<Request> {
+        let seen = self.state().seen_by(id, r, party)?;
+        let mut v = view(id, r, self.state().texts_of(id, r), seen.state);
+        v.updated_at = seen.since;
+        if let Some(own) = seen.own_message {
+            v.message = own.map(str::to_owned);
+        }
+        Some(v)
     }
 
     /// `sent(member, state)`: the sender's view; `ignored` shows as `pending`.

@@ -38,7 +38,25 @@ fn observe(net: &MemoryNetwork, me: MemberId, other: MemberId) -> Vec<String> {
         format!("mutual {:?}", net.mutual_connections(me, other)),
         format!("profiles {:?} {:?}", net.public_profile(me), net.public_profile(other)),
         format!("is_blocked {:?}", net.is_blocked(me, other)),
+        format!("invitations {:?}", net.invitations(me, true)),
+        format!("suggestions {:?}", net.suggestions(me, 10, day(1000))),
+        format!("export {:?}", net.export_member(me).map(without_ids)),
     ]
+}
+
+/// An export with the network-wide numbers of notifications and emails left
+/// out (they move with every member's activity, as `observe` says).
+fn without_ids(mut export: serde_json::Value) -> serde_json::Value {
+    for list in ["notifications", "emails"] {
+        if let Some(items) = export[list].as_array_mut() {
+            for item in items {
+                if let Some(o) = item.as_object_mut() {
+                    o.remove("id");
+                }
+            }
+        }
+    }
+    export
 }
 
 /// One member-facing call by the curious member `me` about `other` and the
@@ -524,4 +542,56 @@ proptest! {
         let calls: Vec<Call> = calls.iter().map(|i| menu[*i]).collect();
         same_for("random", (&with, &without), curious, blocker, &calls, minute(10));
     }
+}
+
+/// A and B share connection C; `fact` is applied to one network, `cover` (a
+/// refusal A could equally be seeing) to the other: A's suggestions must be
+/// the same, and without either, B is suggested (the test is not vacuous).
+fn suggestions_hide(label: &str, fact: impl Fn(&MemoryNetwork), cover: impl Fn(&MemoryNetwork)) {
+    let make = || {
+        let net = network(Policy::standard(), &[1, 2, 3, 4]);
+        for x in [A, B] {
+            let r = net.send(C, x, None, None, T0).unwrap();
+            net.accept(x, r, T0).unwrap();
+        }
+        net
+    };
+    let plain = make();
+    assert_eq!(plain.suggestions(A, 10, minute(5)).unwrap()[0].member, B, "{label}: B is suggested at all");
+    let (with, without) = (make(), make());
+    fact(&with);
+    cover(&without);
+    assert_eq!(observe(&with, A, B), observe(&without, A, B), "{label}");
+    assert!(with.suggestions(A, 10, minute(5)).unwrap().iter().all(|s| s.member != B), "{label}");
+}
+
+#[test]
+fn suggestions_reveal_a_block_no_more_than_a_refusing_setting() {
+    let nobody =
+        |n: &MemoryNetwork| n.set_invitation_setting(B, InvitationSetting::Nobody, minute(1)).unwrap();
+    suggestions_hide("B blocked A", |n| n.block(B, A, minute(1)).unwrap(), nobody);
+    suggestions_hide(
+        "B reported A dont_know",
+        |n| n.report(B, A, ReportReason::DontKnow, None, minute(1)).unwrap(),
+        nobody,
+    );
+    let contacts =
+        |n: &MemoryNetwork| n.set_invitation_setting(B, InvitationSetting::Contacts, minute(1)).unwrap();
+    suggestions_hide("B blocked A, against contacts only", |n| n.block(B, A, minute(1)).unwrap(), contacts);
+}
+
+#[test]
+fn an_export_never_names_who_reported_or_blocked_the_member() {
+    let net = network(Policy::standard(), &[1, 2, 3, 4, 5]);
+    net.report(E, A, ReportReason::Harassment, None, minute(1)).unwrap();
+    net.report(D, A, ReportReason::DontKnow, None, minute(1)).unwrap();
+    net.block(C, A, minute(2)).unwrap();
+    net.report(A, B, ReportReason::Spam, None, minute(3)).unwrap();
+    let export = net.export_member(A).unwrap();
+    let text = export.to_string();
+    for who in [C, D, E] {
+        assert!(!text.contains(&format!(":{}", who.0)), "{who} appears in {text}");
+        assert!(!text.contains(&name(who.0)), "{who}'s name appears in {text}");
+    }
+    assert_eq!(export["reports"][0]["reported"], serde_json::json!(2), "the reports A made are there");
 }

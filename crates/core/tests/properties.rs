@@ -41,6 +41,9 @@ enum Op {
     Expire,
     ResolveFlag { pick: u8, restrict: bool },
     ChangePolicy { policy: u8 },
+    WithdrawAll { who: u8, older: u8, message: Option<String> },
+    Update { who: u8, form: u8, name: Option<String> },
+    Erase { who: u8 },
 }
 
 fn text() -> impl Strategy<Value = Option<String>> {
@@ -56,7 +59,7 @@ fn text() -> impl Strategy<Value = Option<String>> {
 }
 
 fn op() -> impl Strategy<Value = Op> {
-    (0u8..110, any::<u8>(), any::<u8>(), any::<u8>(), any::<bool>(), text()).prop_map(
+    (0u8..116, any::<u8>(), any::<u8>(), any::<u8>(), any::<bool>(), text()).prop_map(
         |(kind, a, b, c, flag, text)| {
             let actor = if c % 5 == 0 { Some(b) } else { None };
             match kind {
@@ -78,12 +81,15 @@ fn op() -> impl Strategy<Value = Op> {
                 90..=91 => Op::MarkEmailsSent { pick: b },
                 92..=94 => Op::Expire,
                 95..=98 => Op::ResolveFlag { pick: b, restrict: flag && c % 3 == 0 },
-                99..=101 => Op::SetPreference { who: a, kind: b, enabled: flag },
-                102..=103 => Op::Frequency { who: a, daily: flag },
-                104 => Op::SetLocale { who: a, locale: b },
-                105..=106 => Op::MarkUndeliverable { pick: b },
-                _ if c % 2 == 0 => Op::ChangePolicy { policy: b },
-                _ => Op::Expire,
+                99 if c % 2 == 0 => Op::ChangePolicy { policy: b },
+                99 => Op::Expire,
+                100..=101 => Op::WithdrawAll { who: a, older: b, message: text },
+                102..=104 => Op::Update { who: a, form: b, name: text.filter(|_| flag) },
+                105 => Op::Erase { who: a },
+                106..=108 => Op::SetPreference { who: a, kind: b, enabled: flag },
+                109..=110 => Op::Frequency { who: a, daily: flag },
+                111 => Op::SetLocale { who: a, locale: b },
+                _ => Op::MarkUndeliverable { pick: b },
             }
         },
     )
@@ -121,6 +127,7 @@ fn policies() -> Vec<Policy> {
             low_acceptance_min_resolved: Some(3),
             low_acceptance_max_rate: Some(0.5),
             burst_per_hour: Some(3),
+            max_outstanding: Some(3),
             digest_hour: 0,
             invitation_reminders: vec![Duration::from_secs(3_600), days(3)],
         },
@@ -394,6 +401,29 @@ impl World {
                 let policy = all[*policy as usize % all.len()].clone();
                 net.execute(Command::ChangePolicy { policy }, t).map(drop)
             }
+            Op::WithdrawAll { who, older, message } => {
+                let older = (older % 3 != 0).then(|| days(u64::from(older % 4)));
+                net.withdraw_all(self.member(*who), older, message.as_deref(), t).map(drop)
+            }
+            Op::Update { who, form, name } => {
+                let who = self.member(*who);
+                let email = match form % 4 {
+                    0 => None,
+                    1 => Some(None),
+                    2 => Some(Some(address(u64::from(*form)))),
+                    _ => Some(Some("not an address".to_owned())),
+                };
+                let name = if form % 8 < 4 { Some(name.as_deref()) } else { None };
+                net.update_member(who, email.as_ref().map(Option::as_deref), name, t)
+            }
+            Op::Erase { who } => {
+                let who = self.member(*who);
+                let erased = net.erase_member(who, t);
+                if erased.is_ok() {
+                    assert!(matches!(net.public_profile(who), Err(Error::UnknownMember(_))));
+                }
+                erased
+            }
         }
     }
 
@@ -486,8 +516,9 @@ impl World {
             if let Some(id) = e.request_id {
                 let r = net.request(id).unwrap();
                 let other = if r.sender == e.member { r.recipient } else { r.sender };
+                // (An erased member is unknown to every query: nobody blocks a tombstone.)
                 assert!(
-                    !net.is_blocked(e.member, other).unwrap(),
+                    !net.is_blocked(e.member, other).unwrap_or(false),
                     "{after}: {e:?} is about a member its reader blocked"
                 );
                 match e.kind {

@@ -6,7 +6,7 @@
 
 use crate::convert::{At, Delta, Id, Limit, Text, opt_str, timestamp};
 use crate::errors::{by_name, invalid};
-use crate::records::{Email, Event, Flag, Notification, Request};
+use crate::records::{Email, Event, Flag, Invitation, Notification, Request, Suggestion};
 use connreq_core::{EventRecord, MemberId, RequestId, Seq, Timestamp};
 use connreq_server::{Client, ClientError};
 use pyo3::prelude::*;
@@ -431,6 +431,92 @@ impl PyClient {
     fn mark_emails_sent(&self, py: Python<'_>, ids: Vec<Id>, at: Option<At>) -> PyResult<u64> {
         let ids: Vec<u64> = ids.into_iter().map(|i| i.0).collect();
         self.run(py, |c| c.mark_emails_sent(&ids, self::at(at)))
+    }
+
+    /// The member's open invitations, oldest first, with the connections each
+    /// sender shares with the member.
+    #[pyo3(signature = (member, *, include_ignored = false))]
+    fn invitations(
+        &self,
+        py: Python<'_>,
+        member: Id,
+        include_ignored: bool,
+    ) -> PyResult<Vec<Py<Invitation>>> {
+        let items = self.run(py, |c| c.invitations(member.0, include_ignored))?;
+        list(py, items)
+    }
+
+    /// Up to ``limit`` members the member may know, best first, as of ``at``
+    /// (default the server's now).
+    #[pyo3(signature = (member, *, limit = Limit(10), at = None), text_signature = "($self, member, *, limit=10, at=None)")]
+    fn suggestions(
+        &self,
+        py: Python<'_>,
+        member: Id,
+        limit: Limit,
+        at: Option<At>,
+    ) -> PyResult<Vec<Py<Suggestion>>> {
+        let items = self.run(py, |c| c.suggestions(member.0, limit.0, self::at(at)))?;
+        list(py, items)
+    }
+
+    /// Withdraws every open request the sender sent (only those at least
+    /// ``older_than`` old, when given); returns how many.
+    #[pyo3(signature = (sender, *, older_than = None, message = None, at = None))]
+    fn withdraw_all(
+        &self,
+        py: Python<'_>,
+        sender: Id,
+        older_than: Option<Delta>,
+        message: Option<Text>,
+        at: Option<At>,
+    ) -> PyResult<u64> {
+        self.run(py, |c| c.withdraw_all(sender.0, older_than.map(|d| d.0), opt_str(&message), self::at(at)))
+    }
+
+    /// Changes the member's address or name; ``None`` removes it, a field left out stays.
+    #[pyo3(signature = (member, *, at = None, **fields), text_signature = "($self, member, *, email=..., name=..., at=None)")]
+    fn update_member(
+        &self,
+        py: Python<'_>,
+        member: Id,
+        at: Option<At>,
+        fields: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<()> {
+        let mut email: Option<Option<Text>> = None;
+        let mut name: Option<Option<Text>> = None;
+        if let Some(fields) = fields {
+            for (key, value) in fields.iter() {
+                let key: String = key.extract()?;
+                let value: Option<Text> = if value.is_none() { None } else { Some(value.extract()?) };
+                match key.as_str() {
+                    "email" => email = Some(value),
+                    "name" => name = Some(value),
+                    other => {
+                        return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                            "update_member() got an unexpected keyword argument {other:?}"
+                        )));
+                    }
+                }
+            }
+        }
+        self.run(py, |c| {
+            let email = email.as_ref().map(|e| e.as_ref().map(Text::as_str));
+            let name = name.as_ref().map(|n| n.as_ref().map(Text::as_str));
+            c.update_member(member.0, email, name, self::at(at))
+        })
+    }
+
+    /// Everything stored about the member as they may see it, as JSON-ready data.
+    fn export_member<'py>(&self, py: Python<'py>, member: Id) -> PyResult<Bound<'py, PyAny>> {
+        let value = self.run(py, |c| c.export_member(member.0))?;
+        py.import("json")?.call_method1("loads", (value.to_string(),))
+    }
+
+    /// Erases the member (their texts leave every file of the database; the id stays as a tombstone).
+    #[pyo3(signature = (member, *, at = None))]
+    fn erase_member(&self, py: Python<'_>, member: Id, at: Option<At>) -> PyResult<()> {
+        self.run(py, |c| c.erase_member(member.0, self::at(at)))
     }
 
     /// Records emails whose address the caller's provider refused for good; returns how many were newly skipped.

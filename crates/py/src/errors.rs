@@ -60,6 +60,7 @@ errors!(
     ConnectionLimit: "A member has reached the policy's connection limit.",
     StorageError: "The database cannot be read or written (damaged, another format version, closed, in use).",
     MailError: "The mail server failed; the unsent emails stay in the outbox for a later dispatch.",
+    OutstandingLimit: "The sender has as many open invitations as the policy allows (`max_outstanding`).",
 );
 
 /// `InvalidInput` with `message`.

@@ -69,6 +69,8 @@ fn _connreq(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<records::Email>()?;
     m.add_class::<records::Flag>()?;
     m.add_class::<records::Event>()?;
+    m.add_class::<records::Invitation>()?;
+    m.add_class::<records::Suggestion>()?;
     m.add_class::<arrow::EventStream>()?;
     m.add_function(wrap_pyfunction!(cli::run_cli, m)?)?;
     m.add_function(wrap_pyfunction!(_bench_rust_loop, m)?)?;

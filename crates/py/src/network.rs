@@ -3,10 +3,10 @@
 //! shared by many Python threads.
 
 use crate::arrow::EventStream;
-use crate::convert::{At, Id, Limit, Text, at_or_now, opt_str, timestamp};
+use crate::convert::{At, Delta, Id, Limit, Text, at_or_now, opt_str, timestamp};
 use crate::errors::to_pyerr;
 use crate::policy::PyPolicy;
-use crate::records::{Email, Event, Flag, Notification, Request};
+use crate::records::{Email, Event, Flag, Invitation, Notification, Request, Suggestion};
 use connreq_core::{
     Decision, EmailFrequency, EmailId, Error, FlagId, InvitationSetting, Locale, MemberId, Network as _,
     NotificationId, Policy, PreferenceKind, ReportReason, RequestId, RequestState, Seq,
@@ -653,6 +653,111 @@ impl PyNetwork {
     fn events_arrow(&self, py: Python<'_>, since: Id) -> PyResult<EventStream> {
         let end = self.run(py, |s| s.stats())?.events;
         Ok(EventStream::new(self.store.clone(), since.0, end))
+    }
+
+    /// The member's open received invitations, oldest first, as they see
+    /// them (``ignored`` ones too with ``include_ignored=True``), each with
+    /// how many connections its sender and the member share and up to three of them.
+    #[pyo3(signature = (member, *, include_ignored = false))]
+    fn invitations(
+        &self,
+        py: Python<'_>,
+        member: Id,
+        include_ignored: bool,
+    ) -> PyResult<Vec<Py<Invitation>>> {
+        let items = self.run(py, |s| s.invitations(self::member(member), include_ignored))?;
+        list(py, items)
+    }
+
+    /// Up to ``limit`` members the member may know, best first (most mutual
+    /// connections, then imported contacts who are members), as of ``at``
+    /// (default now: cooldowns and recent declines depend on it). Never the
+    /// member, a connection, anyone with an open or recently ended request
+    /// between them, anyone blocked either way, or anyone who could not be invited.
+    #[pyo3(signature = (member, *, limit = Limit(10), at = None), text_signature = "($self, member, *, limit=10, at=None)")]
+    fn suggestions(
+        &self,
+        py: Python<'_>,
+        member: Id,
+        limit: Limit,
+        at: Option<At>,
+    ) -> PyResult<Vec<Py<Suggestion>>> {
+        let at = at_or_now(at);
+        let items = self.run(py, |s| s.suggestions(self::member(member), limit.0, at))?;
+        list(py, items)
+    }
+
+    /// Withdraws every open request the sender sent (only those at least
+    /// ``older_than`` old, a ``timedelta``, when given), each an ordinary
+    /// withdrawal with its notifications; returns how many.
+    #[pyo3(signature = (sender, *, older_than = None, message = None, at = None))]
+    fn withdraw_all(
+        &self,
+        py: Python<'_>,
+        sender: Id,
+        older_than: Option<Delta>,
+        message: Option<Text>,
+        at: Option<At>,
+    ) -> PyResult<u64> {
+        let at = at_or_now(at);
+        self.run(py, |s| s.withdraw_all(member(sender), older_than.map(|d| d.0), opt_str(&message), at))
+    }
+
+    /// Changes the member's address or name, checked as ``register`` checks
+    /// them; ``None`` removes it, a field left out stays. Texts shown later
+    /// use the new name; unsent emails go to the new address.
+    #[pyo3(signature = (member, *, at = None, **fields), text_signature = "($self, member, *, email=..., name=..., at=None)")]
+    fn update_member(
+        &self,
+        py: Python<'_>,
+        member: Id,
+        at: Option<At>,
+        fields: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<()> {
+        let mut email: Option<Option<Text>> = None;
+        let mut name: Option<Option<Text>> = None;
+        if let Some(fields) = fields {
+            for (key, value) in fields.iter() {
+                let key: String = key.extract()?;
+                let value: Option<Text> = if value.is_none() { None } else { Some(value.extract()?) };
+                match key.as_str() {
+                    "email" => email = Some(value),
+                    "name" => name = Some(value),
+                    other => {
+                        return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                            "update_member() got an unexpected keyword argument {other:?}"
+                        )));
+                    }
+                }
+            }
+        }
+        let at = at_or_now(at);
+        self.run(py, |s| {
+            let email = email.as_ref().map(|e| e.as_ref().map(Text::as_str));
+            let name = name.as_ref().map(|n| n.as_ref().map(Text::as_str));
+            s.update_member(self::member(member), email, name, at)
+        })
+    }
+
+    /// Everything the network keeps about the member, as they may see it, as
+    /// a JSON-ready dict: profile, settings, contacts, requests sent and
+    /// received, connections, notifications, emails, the blocks and reports
+    /// they made, standing. Never who reported them.
+    fn export_member<'py>(&self, py: Python<'py>, member: Id) -> PyResult<Bound<'py, PyAny>> {
+        let value = self.run(py, |s| s.export_member(self::member(member)))?;
+        let text = value.to_string();
+        py.import("json")?.call_method1("loads", (text,))
+    }
+
+    /// Erases the member: their name, address, contacts and every note and
+    /// message they wrote leave every file of the database; their open
+    /// requests are cancelled and connections ended; the id stays as a
+    /// tombstone ("a former member" in texts) and raises ``UnknownMember``.
+    /// Durable when it returns.
+    #[pyo3(signature = (member, *, at = None))]
+    fn erase_member(&self, py: Python<'_>, member: Id, at: Option<At>) -> PyResult<()> {
+        let at = at_or_now(at);
+        self.run(py, |s| s.erase_member(self::member(member), at))
     }
 
     /// Counts: ``requests`` by state, ``connections``, ``members`` by standing,

@@ -49,6 +49,7 @@ impl PyPolicy {
         low_acceptance_min_resolved = None,
         low_acceptance_max_rate = None,
         burst_per_hour = None,
+        max_outstanding = None,
         digest_hour = 8,
         invitation_reminders = Vec::new(),
     ), text_signature = "(*, max_note_chars=300, notify_on_withdraw=True, notify_on_decline=True, \
@@ -56,7 +57,7 @@ impl PyPolicy {
         resend_cooldown=None, max_connections=30000, pending_ttl=None, review_withdrawals_same_person=3, \
         review_window=..., review_after_reports=3, restrict_after_reports=5, \
         low_acceptance_min_resolved=None, low_acceptance_max_rate=None, burst_per_hour=None, \
-        digest_hour=8, invitation_reminders=())")]
+        max_outstanding=None, digest_hour=8, invitation_reminders=())")]
     #[allow(clippy::too_many_arguments)]
     fn new(
         max_note_chars: Count,
@@ -76,6 +77,7 @@ impl PyPolicy {
         low_acceptance_min_resolved: Option<Count>,
         low_acceptance_max_rate: Option<f64>,
         burst_per_hour: Option<Count>,
+        max_outstanding: Option<Count>,
         digest_hour: i64,
         invitation_reminders: Vec<Delta>,
     ) -> PyResult<Self> {
@@ -102,6 +104,7 @@ impl PyPolicy {
             low_acceptance_min_resolved: opt_count(low_acceptance_min_resolved),
             low_acceptance_max_rate,
             burst_per_hour: opt_count(burst_per_hour),
+            max_outstanding: opt_count(max_outstanding),
             digest_hour,
             invitation_reminders: invitation_reminders.into_iter().map(|d| d.0).collect(),
         };
@@ -224,6 +227,12 @@ impl PyPolicy {
         self.0.burst_per_hour
     }
 
+    /// Most open invitations a sender may have; a send beyond raises ``OutstandingLimit``.
+    #[getter]
+    fn max_outstanding(&self) -> Option<u32> {
+        self.0.max_outstanding
+    }
+
     /// The hour of the day (UTC, 0 to 23) members who chose a daily digest get it.
     #[getter]
     fn digest_hour(&self) -> u8 {
@@ -261,6 +270,7 @@ pub const FIELDS: &[&str] = &[
     "low_acceptance_min_resolved",
     "low_acceptance_max_rate",
     "burst_per_hour",
+    "max_outstanding",
     "digest_hour",
     "invitation_reminders",
 ];

@@ -346,3 +346,63 @@ impl Event {
         repr_of(slf, "Event", &["seq", "at", "kind", "actor", "subject", "request_id", "detail"])
     }
 }
+
+/// An open invitation as its recipient sees it, with the mutual connections.
+#[pyclass(frozen, eq, hash, module = "connreq")]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Invitation {
+    /// The request, as the recipient sees it.
+    #[pyo3(get)]
+    request: Request,
+    /// How many connections the sender and the recipient have in common.
+    #[pyo3(get)]
+    mutual_count: u64,
+    /// Up to three of them (the lowest ids), sorted.
+    #[pyo3(get)]
+    mutuals: Vec<u64>,
+}
+
+impl From<connreq_core::Invitation> for Invitation {
+    fn from(i: connreq_core::Invitation) -> Self {
+        Self {
+            request: Request::from(i.request),
+            mutual_count: i.mutual_count,
+            mutuals: i.mutuals.iter().map(|m| m.0).collect(),
+        }
+    }
+}
+
+#[pymethods]
+impl Invitation {
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        repr_of(slf, "Invitation", &["request", "mutual_count", "mutuals"])
+    }
+}
+
+/// Someone a member may know.
+#[pyclass(frozen, eq, hash, module = "connreq")]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Suggestion {
+    /// Who.
+    #[pyo3(get)]
+    member: u64,
+    /// How many connections they share with the member.
+    #[pyo3(get)]
+    mutual_count: u64,
+    /// ``contact`` (among the member's imported contacts) or ``mutual_connections``.
+    #[pyo3(get)]
+    reason: &'static str,
+}
+
+impl From<connreq_core::Suggestion> for Suggestion {
+    fn from(s: connreq_core::Suggestion) -> Self {
+        Self { member: s.member.0, mutual_count: s.mutual_count, reason: s.reason.as_str() }
+    }
+}
+
+#[pymethods]
+impl Suggestion {
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        repr_of(slf, "Suggestion", &["member", "mutual_count", "reason"])
+    }
+}

@@ -7,7 +7,7 @@ use crate::error::ErrorBody;
 use crate::wire::{
     CountOut, EmailOut, EventOut, FlagOut, NotificationOut, ProfileOut, RequestOut, StandingOut, StatsOut,
 };
-use connreq_core::{Email, Flag, Notification, PublicProfile, Request, Timestamp};
+use connreq_core::{Email, Flag, MemberId, Notification, PublicProfile, Request, Timestamp};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -390,6 +390,95 @@ impl Client {
     pub fn email(&self, id: u64) -> Result<Email> {
         let e: EmailOut = self.ask("GET", &format!("/v1/emails/{id}"), None)?;
         e.into_core().map_err(unreadable)
+    }
+
+    /// `invitations(member, include_ignored)`: open invitations with mutual connections.
+    pub fn invitations(&self, member: u64, include_ignored: bool) -> Result<Vec<connreq_core::Invitation>> {
+        let path = format!("/v1/members/{member}/invitations?include_ignored={include_ignored}");
+        let list: Vec<crate::routes::personal::InvitationOut> = self.ask("GET", &path, None)?;
+        list.into_iter()
+            .map(|i| {
+                Ok(connreq_core::Invitation {
+                    request: i.request.into_core().map_err(unreadable)?,
+                    mutual_count: i.mutual_count,
+                    mutuals: i.mutuals.into_iter().map(MemberId).collect(),
+                })
+            })
+            .collect()
+    }
+
+    /// `suggestions(member, limit)` as of `at` (default the server's now).
+    pub fn suggestions(
+        &self,
+        member: u64,
+        limit: usize,
+        at: Option<Timestamp>,
+    ) -> Result<Vec<connreq_core::Suggestion>> {
+        let mut path = format!("/v1/members/{member}/suggestions?limit={limit}");
+        if let Some(t) = at {
+            path.push_str(&format!("&at={}", t.0));
+        }
+        let list: Vec<crate::routes::personal::SuggestionOut> = self.ask("GET", &path, None)?;
+        list.into_iter()
+            .map(|s| {
+                let reason = match s.reason.as_str() {
+                    "contact" => connreq_core::SuggestionReason::Contact,
+                    "mutual_connections" => connreq_core::SuggestionReason::MutualConnections,
+                    other => return Err(unreadable(format!("an unknown suggestion reason {other:?}"))),
+                };
+                Ok(connreq_core::Suggestion {
+                    member: MemberId(s.member),
+                    mutual_count: s.mutual_count,
+                    reason,
+                })
+            })
+            .collect()
+    }
+
+    /// `withdraw_all(sender, older_than, message)`: how many were withdrawn.
+    pub fn withdraw_all(
+        &self,
+        sender: u64,
+        older_than: Option<std::time::Duration>,
+        message: Option<&str>,
+        at: Option<Timestamp>,
+    ) -> Result<u64> {
+        let body = json!({
+            "older_than_seconds": older_than.map(|d| d.as_secs()),
+            "message": message,
+            "at": at_json(at),
+        });
+        let c: CountOut = self.ask("POST", &format!("/v1/members/{sender}/withdraw-all"), Some(&body))?;
+        Ok(c.count)
+    }
+
+    /// `update_member(member, email, name)`: `None` leaves a field, `Some(None)` removes it.
+    pub fn update_member(
+        &self,
+        member: u64,
+        email: Option<Option<&str>>,
+        name: Option<Option<&str>>,
+        at: Option<Timestamp>,
+    ) -> Result<()> {
+        let mut body = serde_json::Map::new();
+        if let Some(e) = email {
+            body.insert("email".into(), json!(e));
+        }
+        if let Some(n) = name {
+            body.insert("name".into(), json!(n));
+        }
+        body.insert("at".into(), at_json(at));
+        self.done("PATCH", &format!("/v1/members/{member}"), &Value::Object(body))
+    }
+
+    /// `export_member(member)`: everything stored about the member, as JSON.
+    pub fn export_member(&self, member: u64) -> Result<Value> {
+        self.ask("GET", &format!("/v1/members/{member}/export"), None)
+    }
+
+    /// `erase_member(member)`.
+    pub fn erase_member(&self, member: u64, at: Option<Timestamp>) -> Result<()> {
+        self.done("DELETE", &format!("/v1/members/{member}"), &json!({"at": at_json(at)}))
     }
 
     /// `expire()`: how many requests expired.

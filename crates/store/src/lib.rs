@@ -42,6 +42,7 @@ mod codec;
 mod columns;
 mod damage;
 mod dispatch;
+mod erasure;
 mod errors;
 mod flusher;
 mod fork;

@@ -216,6 +216,11 @@ impl Store {
         if let Some(policy) = &options.policy {
             policy.validate()?;
         }
+        if options.read_only {
+            crate::erasure::check_not_interrupted(path)?;
+        } else {
+            crate::erasure::recover(path)?;
+        }
         check_path(path)?;
         if !path.join("db").exists() {
             if options.read_only {

@@ -117,7 +117,7 @@ impl Store {
     }
 
     /// The state for a command: refused when the store is read-only or damaged.
-    fn command_inner(&self) -> Result<RwLockWriteGuard<'_, Inner>, Error> {
+    pub(crate) fn command_inner(&self) -> Result<RwLockWriteGuard<'_, Inner>, Error> {
         if self.options.read_only {
             return Err(Error::StorageError(
                 "the database is open for reading only; commands are refused".into(),
@@ -341,6 +341,10 @@ impl Store {
         at: Timestamp,
         record: Option<Record<'_>>,
     ) -> Result<Outcome, Error> {
+        if matches!(command, Command::EraseMember { .. }) {
+            // Durable when it returns, whatever the durability: see `erasure`.
+            return self.erase(command, at);
+        }
         let mut inner = self.command_inner()?;
         let decided = inner.model.decide(&command, at)?;
         if let (Some(first), Some(open)) = (decided.events.first(), inner.open.as_mut()) {

@@ -68,9 +68,9 @@ impl<'a> Ctx<'a> {
         id
     }
 
-    /// The registered member `id`, or `UnknownMember`.
+    /// The registered member `id`, or `UnknownMember` (also for an erased one).
     pub(crate) fn member(&self, id: MemberId) -> Result<&'a Member, Error> {
-        self.state.members.get(&id).ok_or(Error::UnknownMember(id))
+        self.state.live_member(id).ok_or(Error::UnknownMember(id))
     }
 
     /// The request `id`, or `NotFound`.

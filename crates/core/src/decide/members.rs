@@ -1,5 +1,6 @@
-//! Members: registering, who may invite them, their imported contacts, their
-//! email preferences and language.
+//! Members: registering, who may invite them, their imported contacts,
+//! their email preferences and language, changing their address or name,
+//! erasing them.
 
 use crate::command::Outcome;
 use crate::decide::{Ctx, notices};
@@ -7,6 +8,7 @@ use crate::error::Error;
 use crate::event::EventBody;
 use crate::ids::MemberId;
 use crate::kinds::{EmailFrequency, InvitationSetting, Locale, PreferenceKind};
+use crate::state::State;
 use crate::text::{EmailAddress, check_name};
 
 /// `register(member, email, name)`: a new id, a valid address and name.
@@ -120,4 +122,56 @@ pub(super) fn set_locale(cx: &mut Ctx<'_>, member: MemberId, locale: Locale) -> 
         cx.push(EventBody::LocaleChanged { member, locale });
     }
     Ok(Outcome::Done)
+}
+
+/// `update_member(member, email, name)`: `None` leaves a field as it is,
+/// `Some(None)` removes it; new values are checked as `register` checks them.
+/// A change to nothing new records nothing. Removing the address skips the
+/// member's unsent emails (`invalid_address`: there is nowhere to send them);
+/// a new address takes the unsent ones.
+pub(super) fn update_member(
+    cx: &mut Ctx<'_>,
+    member: MemberId,
+    email: Option<Option<&str>>,
+    name: Option<Option<&str>>,
+) -> Result<Outcome, Error> {
+    let m = cx.member(member)?;
+    let email = match email {
+        Some(Some(e)) => Some(Some(EmailAddress::parse(e)?)),
+        Some(None) => Some(None),
+        None => None,
+    };
+    if let Some(Some(n)) = name {
+        check_name(n)?;
+    }
+    let state = cx.state;
+    let email = email
+        .filter(|e| e.as_ref().map(EmailAddress::as_str) != state.email_of(member).map(EmailAddress::as_str));
+    let name = name.filter(|n| *n != state.name_of(member));
+    if email.is_none() && name.is_none() {
+        return Ok(Outcome::Done);
+    }
+    let removed = matches!(email, Some(None));
+    cx.push(EventBody::MemberUpdated { member, email, name: name.map(|n| n.map(str::to_owned)) });
+    if removed {
+        notices::address_removed(cx, member, m);
+    }
+    Ok(Outcome::Done)
+}
+
+/// `erase_member(member)`: one `member_erased` event, which says everything
+/// (see `EventBody::MemberErased`); the log is then rewritten without the
+/// member's texts by whoever keeps it (see `erasure`).
+pub(super) fn erase_member(cx: &mut Ctx<'_>, member: MemberId) -> Result<Outcome, Error> {
+    cx.member(member)?;
+    let scrub_contacts = scrub_contacts(cx.state, member);
+    cx.push(EventBody::MemberErased { member, scrub_contacts });
+    Ok(Outcome::Done)
+}
+
+/// Whether erasing `member` also removes their address from every member's
+/// imported contacts: it does when they have one that no other member still
+/// has (then it is theirs alone).
+pub(crate) fn scrub_contacts(state: &State, member: MemberId) -> bool {
+    state.email_of(member).is_some_and(|e| state.members_with_address(&e.key()).iter().all(|m| *m == member))
 }

@@ -5,9 +5,9 @@
 //!
 //! | file | commands |
 //! |---|---|
-//! | `members.rs` | register, invitation setting, contacts, email preferences, frequency, locale |
+//! | `members.rs` | register, invitation setting, contacts, email preferences, frequency, locale, profile changes, erasure |
 //! | `send.rs` | send (SPEC §2's rules in order) |
-//! | `respond.rs` | accept, ignore, decline, withdraw |
+//! | `respond.rs` | accept, ignore, decline, withdraw, withdraw all |
 //! | `relations.rs` | remove a connection, block, unblock, report |
 //! | `inbox.rs` | mark notifications read, mark emails sent or undeliverable |
 //! | `operator.rs` | expire, resolve a flag, change the policy |
@@ -17,7 +17,7 @@
 
 mod context;
 mod inbox;
-mod members;
+pub(crate) mod members;
 pub(crate) mod moderation;
 mod notices;
 mod operator;
@@ -123,6 +123,16 @@ pub(crate) fn decide(
         Command::Expire => operator::expire(&mut cx),
         Command::ResolveFlag { flag, decision } => operator::resolve_flag(&mut cx, *flag, *decision),
         Command::ChangePolicy { policy } => operator::change_policy(&mut cx, policy),
+        Command::WithdrawAll { sender, older_than, message } => {
+            respond::withdraw_all(&mut cx, *sender, *older_than, message.as_deref())
+        }
+        Command::UpdateMember { member, email, name } => members::update_member(
+            &mut cx,
+            *member,
+            email.as_ref().map(Option::as_deref),
+            name.as_ref().map(Option::as_deref),
+        ),
+        Command::EraseMember { member } => members::erase_member(&mut cx, *member),
     }?;
     // An event adds at most one request, and at most one notification, one
     // digest and the reminders of one request.

@@ -145,6 +145,26 @@ pub(super) fn switched_off(cx: &mut Ctx<'_>, member: MemberId, kind: PreferenceK
     skip(cx, member, emails, SkipReason::Preference);
 }
 
+/// `member` (record `m`) no longer has an address: every email still unsent
+/// to them (their digest, their reminders) is skipped, `invalid_address`.
+pub(super) fn address_removed(cx: &mut Ctx<'_>, member: MemberId, m: &Member) {
+    let state = cx.state;
+    let mut emails: Vec<EmailId> = unsent_in_inbox(cx, member, m)
+        .filter(|(_, n)| n.mail == Mail::Unsent)
+        .map(|(i, _)| EmailId(i as u64 + 1))
+        .collect();
+    for (_, r) in state.requests_of(m, Party::Recipient).take_while(|(i, _)| *i >= state.oldest_open) {
+        if r.reminders_done < r.reminders {
+            emails.extend(state.unsent_about(r, true));
+        }
+    }
+    if let Some(d) = state.digests.get(&member) {
+        emails.push(EmailId(d.email as u64 + 1));
+        cx.overlay.digest_skipped(member);
+    }
+    skip(cx, member, emails, SkipReason::InvalidAddress);
+}
+
 /// The notifications in `member`'s inbox whose email is unsent or whose
 /// place in their queued digest stands, newest first.
 fn unsent_in_inbox<'a>(

@@ -117,6 +117,36 @@ pub(super) fn withdraw(
     Ok(Outcome::Done)
 }
 
+/// `withdraw_all(sender, older_than, message)`: every request the sender sees
+/// open (at least `older_than` old, when given), oldest first, each withdrawn
+/// as `withdraw` would; returns how many.
+pub(super) fn withdraw_all(
+    cx: &mut Ctx<'_>,
+    sender: MemberId,
+    older_than: Option<std::time::Duration>,
+    message: Option<&str>,
+) -> Result<Outcome, Error> {
+    let m = cx.member(sender)?;
+    check_message(cx, message)?;
+    let state = cx.state;
+    let cutoff = older_than.map(|d| cx.at.minus(d));
+    let mut open: Vec<RequestId> = state
+        .requests_of(m, Party::Sender)
+        // Every request before the expiry scan's start is open nowhere.
+        .take_while(|(i, _)| *i >= state.oldest_open)
+        .filter_map(|(i, r)| {
+            let id = RequestId(i as u64 + 1);
+            let seen = state.seen_by(id, r, Party::Sender)?;
+            (seen.state.is_open() && cutoff.is_none_or(|c| r.created_at <= c)).then_some(id)
+        })
+        .collect();
+    open.reverse();
+    for id in &open {
+        withdraw(cx, sender, *id, message)?;
+    }
+    Ok(Outcome::Count(open.len() as u64))
+}
+
 /// An action on a request that `party` sees otherwise than it is: it moves
 /// their view only, from a state they see as allowing it; nobody else is
 /// affected or told.

@@ -25,7 +25,8 @@ pub(crate) const WRONG_ADDRESSES_PER_DAY: usize = 5;
 /// not oneself; not restricted; what the sender sees open between them; no
 /// block either way and no `dont_know` report; not connected; no open request
 /// either way; not too many wrong addresses; the recipient's setting; the
-/// note and the address; the policy's limits.
+/// note and the address; the policy's limits (the weekly limit, the open
+/// requests the sender may have, the cooldown, connections).
 pub(super) fn send(
     cx: &mut Ctx<'_>,
     sender: MemberId,
@@ -105,6 +106,12 @@ pub(super) fn send(
         if let Some(blocking) = state.sends_since(s, cx.at.minus(WEEK)).nth(limit as usize - 1) {
             return Err(Error::RateLimited { limit, until: blocking.created_at.plus(WEEK) });
         }
+    }
+    // SPEC §11: the open requests the sender sees, after the weekly limit.
+    if let Some(max) = cx.policy.max_outstanding
+        && state.outstanding.get(&sender).copied().unwrap_or(0) >= max
+    {
+        return Err(Error::OutstandingLimit { max });
     }
     if let Some(cooldown) = cx.policy.resend_cooldown
         && let Some(closed) = state.pairs.get(&(sender, recipient)).map(|p| p.last_closed)
@@ -206,6 +213,10 @@ fn setting_allows(
         InvitationSetting::Everyone => Allowed::Yes,
         InvitationSetting::Nobody => Allowed::No,
         InvitationSetting::Contacts => yes(in_contacts()),
+        InvitationSetting::FriendsOfFriends => {
+            let shared = || state.members.get(&sender).is_some_and(|s| Member::share_a_connection(s, r));
+            yes(shared() || in_contacts())
+        }
         InvitationSetting::EmailOrContacts => {
             if in_contacts() {
                 return Allowed::Yes;

@@ -12,6 +12,7 @@ pub mod members;
 pub mod moderation;
 pub mod operator;
 pub mod ops;
+pub mod personal;
 pub mod relations;
 pub mod requests;
 
@@ -69,6 +70,11 @@ pub fn api() -> (Router<Arc<App>>, utoipa::openapi::OpenApi) {
         .routes(routes!(members::mutual))
         .routes(routes!(members::profile))
         .routes(routes!(members::standing))
+        .routes(routes!(personal::invitations))
+        .routes(routes!(personal::suggestions))
+        .routes(routes!(personal::export))
+        .routes(routes!(personal::update, personal::erase))
+        .routes(routes!(personal::withdraw_all))
         .routes(routes!(mail::preferences))
         .routes(routes!(mail::set_preference))
         .routes(routes!(mail::set_frequency))
