@@ -20,24 +20,6 @@ use crate::thread::Link;
 use crate::time::Timestamp;
 use std::time::Duration;
 
-/// The request whose state (or a party's view of it) an event may change.
-fn tracked_request(body: &EventBody) -> Option<RequestId> {
-    match body {
-        EventBody::InvitationSent { request, .. }
-        | EventBody::InvitationAccepted { request, .. }
-        | EventBody::InvitationIgnored { request, .. }
-        | EventBody::InvitationDeclined { request, .. }
-        | EventBody::InvitationWithdrawn { request, .. }
-        | EventBody::InvitationExpired { request, .. }
-        | EventBody::InvitationCancelled { request, .. }
-        | EventBody::ViewChanged { request, .. }
-        | EventBody::InvitationRestored { request, .. }
-        | EventBody::ViewRestored { request, .. }
-        | EventBody::ViewExpiredBehindBlock { request, .. } => Some(*request),
-        _ => None,
-    }
-}
-
 impl State {
     /// Applies one event (everything but a policy change, which the model
     /// applies to its policy). This cannot fail: `decide` checked the rules.
@@ -46,10 +28,6 @@ impl State {
         let seq = event.seq;
         self.last_seq = seq;
         self.last_at = LogClock(self.last_at.0.max(at));
-        // Whatever the event, a sender's count of the requests they see open
-        // follows what they see of its request before and after it.
-        let tracked = tracked_request(&event.body);
-        let before = tracked.is_some_and(|id| self.sender_sees_open(id));
         match &event.body {
             EventBody::MemberRegistered { member, email, name, locale } => {
                 self.by_standing[standing_index(Standing::Good)] += 1;
@@ -370,10 +348,6 @@ impl State {
             EventBody::MemberErased { member, scrub_contacts } => {
                 self.erase_member(*member, *scrub_contacts, at)
             }
-        }
-        if let Some(id) = tracked {
-            let after = self.sender_sees_open(id);
-            self.count_outstanding(id, before, after);
         }
         if let EventBody::InvitationRestored { request, .. } | EventBody::ViewRestored { request, .. } =
             &event.body
@@ -722,23 +696,6 @@ impl State {
         }
     }
 
-    /// Adds one to the count of open requests of request `id`'s sender when
-    /// they now see it open and did not, takes one away in the other case.
-    fn count_outstanding(&mut self, id: RequestId, before: bool, after: bool) {
-        if before == after {
-            return;
-        }
-        let sender = self.request_at(id).sender;
-        if after {
-            *self.outstanding.entry(sender).or_default() += 1;
-        } else if let Some(n) = self.outstanding.get_mut(&sender) {
-            *n -= 1;
-            if *n == 0 {
-                self.outstanding.remove(&sender);
-            }
-        }
-    }
-
     /// Indexes `member` under the address with key `key`.
     fn index_email(&mut self, member: MemberId, key: &str) {
         let h = address_hash(key);
@@ -830,7 +787,6 @@ impl State {
         let connections = m.connections.clone();
         let mut cancelled = Vec::new();
         for id in ids {
-            let before = self.sender_sees_open(id);
             let r = self.request_at(id);
             let mine = r.party_of(member);
             if r.state.is_open() {
@@ -851,8 +807,6 @@ impl State {
                 }
                 _ => {}
             }
-            let after = self.sender_sees_open(id);
-            self.count_outstanding(id, before, after);
         }
         for other in connections {
             self.disconnect(member, other);
@@ -885,7 +839,6 @@ impl State {
             m.erased = true;
             m.mail = MailFlags::default();
         }
-        self.outstanding.remove(&member);
         self.wrong_addresses.remove(&member);
         self.reports_made.remove(&member);
         self.advance_oldest_open();

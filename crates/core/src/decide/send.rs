@@ -109,7 +109,7 @@ pub(super) fn send(
     }
     // SPEC §11: the open requests the sender sees, after the weekly limit.
     if let Some(max) = cx.policy.max_outstanding
-        && state.outstanding.get(&sender).copied().unwrap_or(0) >= max
+        && state.open_sent_by(s, max as usize) >= max as usize
     {
         return Err(Error::OutstandingLimit { max });
     }
