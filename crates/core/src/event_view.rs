@@ -245,6 +245,11 @@ pub enum BodyView<'a> {
         sender: MemberId,
         recipient: MemberId,
     },
+    RestrictionLifted {
+        member: MemberId,
+        moderator: Option<MemberId>,
+        note: Option<&'a str>,
+    },
 }
 
 impl Event {
@@ -386,6 +391,9 @@ impl EventBody {
             B::WrongAddressGiven { sender, recipient } => {
                 V::WrongAddressGiven { sender: *sender, recipient: *recipient }
             }
+            B::RestrictionLifted { member, moderator, note } => {
+                V::RestrictionLifted { member: *member, moderator: *moderator, note: note.as_deref() }
+            }
         }
     }
 }
@@ -481,6 +489,9 @@ impl EventView<'_> {
                 d.put("from", from.as_str());
                 d.put("to", to.as_str());
                 d.put("automatic", &matches!(cause, StandingCause::AutomaticRestriction(_)));
+                if matches!(cause, StandingCause::Lifted(_)) {
+                    d.put("lifted", &true);
+                }
                 d.put("flag", &cause.flag().0);
                 (None, Some(*member), None)
             }
@@ -523,6 +534,15 @@ impl EventView<'_> {
                 (None, me, Some(*request))
             }
             B::WrongAddressGiven { sender, recipient } => (Some(*sender), Some(*recipient), None),
+            B::RestrictionLifted { member, moderator, note } => {
+                if let Some(m) = moderator {
+                    d.put("moderator", &m.0);
+                }
+                if let Some(n) = note {
+                    d.put("note", n);
+                }
+                (*moderator, Some(*member), None)
+            }
         };
         d.finish();
         (self.body.kind(), actor, subject, request_id)
@@ -558,6 +578,7 @@ impl BodyView<'_> {
         "invitation_view_restored",
         "invitation_view_expired_behind_block",
         "wrong_address_given",
+        "restriction_lifted",
     ];
 
     /// The SPEC kind, lowercase.
@@ -589,6 +610,7 @@ impl BodyView<'_> {
             BodyView::ViewRestored { .. } => "invitation_view_restored",
             BodyView::ViewExpiredBehindBlock { .. } => "invitation_view_expired_behind_block",
             BodyView::WrongAddressGiven { .. } => "wrong_address_given",
+            BodyView::RestrictionLifted { .. } => "restriction_lifted",
         }
     }
 }
@@ -717,6 +739,14 @@ mod tests {
             EventBody::ViewRestored { request: r, party: Party::Recipient },
             EventBody::ViewExpiredBehindBlock { request: r, party: Party::Sender },
             EventBody::WrongAddressGiven { sender: m(1), recipient: m(2) },
+            EventBody::RestrictionLifted { member: m(2), moderator: Some(m(4)), note: Some("appeal".into()) },
+            EventBody::RestrictionLifted { member: m(2), moderator: None, note: None },
+            EventBody::StandingChanged {
+                member: m(2),
+                from: Standing::ALL[2],
+                to: Standing::ALL[0],
+                cause: StandingCause::Lifted(FlagId(3)),
+            },
         ];
         bodies
             .into_iter()
@@ -729,7 +759,7 @@ mod tests {
     fn stored_events_decode_as_views_equal_to_the_events_own_views() {
         let events = every_kind();
         let kinds: std::collections::BTreeSet<_> = events.iter().map(|e| e.body.kind()).collect();
-        assert_eq!(kinds.len(), 26, "every kind is covered");
+        assert_eq!(kinds.len(), 27, "every kind is covered");
         assert_eq!(kinds.len(), BodyView::KINDS.len());
         let bytes = postcard::to_allocvec(&events).unwrap();
         let views: Vec<EventView<'_>> = postcard::from_bytes(&bytes).unwrap();

@@ -8,8 +8,8 @@ use crate::ids::{MemberId, RequestId, Seq};
 use crate::kinds::{Decision, FlagStatus, NotificationKind, ReportReason, RequestState, Standing};
 use crate::members::{ConnectionBits, Member, Profile};
 use crate::records::{
-    FlagRecord, Mail, NotificationRecord, OpenRequest, PairHistory, Party, PartyView, RequestRecord,
-    RequestTexts, pair_key, state_index,
+    Ended, Ending, FlagRecord, Mail, NotificationRecord, OpenRequest, PairHistory, Party, PartyView,
+    RequestRecord, RequestTexts, pair_key, state_index,
 };
 use crate::state::{LogClock, State, standing_index};
 use crate::text::EmailAddress;
@@ -73,8 +73,7 @@ impl State {
                 match notice {
                     Some(notice) => {
                         // A decline the sender is told of closes the pair for the cooldown.
-                        self.pairs.entry((s, r)).or_insert_with(|| PairHistory::closed_at(at)).last_closed =
-                            at;
+                        self.ended((s, r), *request, Ended::Declined, at, seq);
                         self.notify(s, NotificationKind::InvitationDeclined, *request, at, *notice);
                     }
                     None => {
@@ -95,7 +94,7 @@ impl State {
                 self.set_request_state(*request, RequestState::Withdrawn, at);
                 self.set_message(*request, message.as_deref());
                 let (s, r) = self.parties_of(*request);
-                self.pairs.entry((s, r)).or_insert_with(|| PairHistory::closed_at(at)).withdrawn(at, seq);
+                self.ended((s, r), *request, Ended::Withdrawn, at, seq);
                 match notice {
                     Some(notice) => {
                         self.notify(r, NotificationKind::InvitationWithdrawn, *request, at, *notice)
@@ -117,7 +116,10 @@ impl State {
                 let was_ignored = self.request_at(*request).state == RequestState::Ignored;
                 self.set_request_state(*request, RequestState::Expired, at);
                 self.record_outcome(*window, *request, false, was_ignored, seq);
-                let (s, _) = self.parties_of(*request);
+                let (s, r) = self.parties_of(*request);
+                if was_ignored {
+                    self.ended((s, r), *request, Ended::Ignored, at, seq);
+                }
                 self.notify(s, NotificationKind::InvitationExpired, *request, at, *notice);
             }
             EventBody::InvitationCancelled { request, blocker } => {
@@ -147,7 +149,7 @@ impl State {
                 if *reason == ReportReason::DontKnow {
                     self.dont_know.insert((*reporter, *reported));
                 }
-                self.moderation.entry(*reported).or_default().reports.push((*reporter, at, seq));
+                self.moderation.entry(*reported).or_default().reports.push((*reporter, at, seq, *reason));
             }
             EventBody::AccountFlagged { flag, member, rule, evidence } => {
                 debug_assert_eq!(flag.0 as usize, self.flags.len() + 1);
@@ -158,6 +160,9 @@ impl State {
                     created_at: at,
                     status: FlagStatus::Open,
                     automatic_restriction: false,
+                    resolved_by: None,
+                    resolution_note: None,
+                    resolved_at: None,
                 });
                 self.open_flags.insert(*flag);
                 self.moderation.entry(*member).or_default().open.push((*rule, *flag));
@@ -167,24 +172,30 @@ impl State {
                     f.evidence.extend_from_slice(evidence);
                 }
             }
-            EventBody::FlagResolved { flag, member, decision, .. } => {
+            EventBody::FlagResolved { flag, member, decision, moderator, note } => {
                 let f = &mut self.flags[flag.0 as usize - 1];
                 f.status = match decision {
                     Decision::Clear => FlagStatus::Cleared,
                     Decision::Restrict => FlagStatus::Restricted,
                 };
+                f.resolved_by = *moderator;
+                f.resolution_note = note.clone();
+                f.resolved_at = Some(at);
                 let rule = f.rule;
                 let through = f.evidence.iter().copied().max().unwrap_or(Seq(0));
                 self.open_flags.remove(flag);
                 let m = self.moderation.entry(*member).or_default();
                 m.open.retain(|(_, f)| f != flag);
-                match decision {
-                    Decision::Clear => {
-                        m.cleared_through.retain(|(r, _)| *r != rule);
-                        m.cleared_through.push((rule, through.max(seq)));
-                    }
-                    Decision::Restrict => m.restricted_by_decision = true,
+                // Evidence a moderator decided on is spent either way: a
+                // restriction lifted later does not bring it back.
+                m.cleared_through.retain(|(r, _)| *r != rule);
+                m.cleared_through.push((rule, through.max(seq)));
+                if *decision == Decision::Restrict {
+                    m.restricted_by_decision = true;
                 }
+            }
+            EventBody::RestrictionLifted { member, .. } => {
+                self.moderation.entry(*member).or_default().restricted_by_decision = false;
             }
             EventBody::StandingChanged { member, to, cause, .. } => {
                 if let StandingCause::AutomaticRestriction(flag) = cause
@@ -244,7 +255,7 @@ impl State {
                 let (s, r) = self.parties_of(*request);
                 if *party == Party::Sender && *state == RequestState::Withdrawn {
                     // The sender withdrew, as far as they know: for moderation and cooldowns, it counts.
-                    self.pairs.entry((s, r)).or_insert_with(|| PairHistory::closed_at(at)).withdrawn(at, seq);
+                    self.ended((s, r), *request, Ended::Withdrawn, at, seq);
                 }
                 if let Some(notice) = notice {
                     self.notify(s, NotificationKind::InvitationExpired, *request, at, *notice);
@@ -308,6 +319,18 @@ impl State {
                 | EventBody::ViewExpiredBehindBlock { .. }
         ) {
             self.advance_oldest_open();
+        }
+    }
+
+    /// Records in the pair's history that `request` ended.
+    fn ended(&mut self, pair: (MemberId, MemberId), request: RequestId, how: Ended, at: Timestamp, seq: Seq) {
+        // Request ids stay below 2^32 (`MAX_RECORDS`).
+        let ending = Ending { at, seq, request: request.0 as u32, how };
+        match self.pairs.get_mut(&pair) {
+            Some(p) => p.ended(ending),
+            None => {
+                self.pairs.insert(pair, PairHistory::of(ending));
+            }
         }
     }
 

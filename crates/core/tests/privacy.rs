@@ -307,8 +307,8 @@ fn a_silent_decline_is_not_seen_by_the_sender() {
 #[test]
 fn a_flag_is_not_seen_by_the_member_flagged() {
     // Three withdrawals to member 4 flag A under one threshold and not under another.
-    let flagging = Policy { review_withdrawals_same_person: 3, ..with_ttl(Policy::standard()) };
-    let lenient = Policy { review_withdrawals_same_person: 100, ..flagging.clone() };
+    let flagging = Policy { review_withdrawals_same_person: Some(3), ..with_ttl(Policy::standard()) };
+    let lenient = Policy { review_withdrawals_same_person: Some(100), ..flagging.clone() };
     let withdrawals = |n: &MemoryNetwork| {
         for k in 0..3 {
             let r = n.send(A, D, None, None, minute(1 + k)).unwrap();

@@ -34,7 +34,8 @@ enum Op {
     MarkRead { who: u8, pick: u8 },
     MarkEmailsSent { pick: u8 },
     Expire,
-    ResolveFlag { pick: u8, restrict: bool },
+    ResolveFlag { pick: u8, restrict: bool, moderator: Option<u8>, note: Option<String> },
+    LiftRestriction { who: u8, moderator: Option<u8> },
     ChangePolicy { policy: u8 },
 }
 
@@ -72,8 +73,11 @@ fn op() -> impl Strategy<Value = Op> {
                 88..=89 => Op::MarkRead { who: a, pick: b },
                 90..=91 => Op::MarkEmailsSent { pick: b },
                 92..=94 => Op::Expire,
-                95..=98 => Op::ResolveFlag { pick: b, restrict: flag && c % 3 == 0 },
-                _ if c % 2 == 0 => Op::ChangePolicy { policy: b },
+                95..=98 => {
+                    Op::ResolveFlag { pick: b, restrict: flag && c % 3 == 0, moderator: actor, note: text }
+                }
+                _ if c % 4 == 0 => Op::ChangePolicy { policy: b },
+                _ if c % 4 == 2 => Op::LiftRestriction { who: a, moderator: actor },
                 _ => Op::Expire,
             }
         },
@@ -105,19 +109,24 @@ fn policies() -> Vec<Policy> {
             resend_cooldown: Some(days(2)),
             max_connections: 2,
             pending_ttl: Some(days(20)),
-            review_withdrawals_same_person: 2,
+            review_withdrawals_same_person: Some(2),
             review_window: days(30),
-            review_after_reports: 2,
-            restrict_after_reports: 3,
+            review_after_reports: Some(2),
+            restrict_after_reports: Some(3),
+            review_report_share: Some(0.4),
+            review_resends_same_person: Some(2),
+            review_resends_after_harassment: Some(1),
             low_acceptance_min_resolved: Some(3),
             low_acceptance_max_rate: Some(0.5),
             burst_per_hour: Some(3),
         },
         Policy {
             weekly_invite_limit: Some(2),
-            review_withdrawals_same_person: 1,
-            review_after_reports: 1,
-            restrict_after_reports: 2,
+            review_withdrawals_same_person: Some(1),
+            review_after_reports: Some(1),
+            restrict_after_reports: Some(2),
+            review_report_share: None,
+            review_resends_same_person: Some(1),
             burst_per_hour: Some(2),
             low_acceptance_min_resolved: Some(2),
             low_acceptance_max_rate: Some(0.6),
@@ -320,7 +329,7 @@ impl World {
                 Ok(())
             }
             Op::Expire => net.expire(t).map(drop),
-            Op::ResolveFlag { pick, restrict } => {
+            Op::ResolveFlag { pick, restrict, moderator, note } => {
                 let queue = net.review_queue().unwrap();
                 let flag = if queue.is_empty() || pick % 6 == 0 {
                     FlagId(*pick as u64 % 4)
@@ -328,7 +337,12 @@ impl World {
                     queue[*pick as usize % queue.len()].id
                 };
                 let decision = if *restrict { Decision::Restrict } else { Decision::Clear };
-                net.resolve_flag(flag, decision, t)
+                let moderator = moderator.map(|m| self.member(m));
+                net.resolve_flag_by(flag, decision, moderator, note.as_deref(), t)
+            }
+            Op::LiftRestriction { who, moderator } => {
+                let moderator = moderator.map(|m| self.member(m));
+                net.lift_restriction(self.member(*who), moderator, Some("appeal upheld"), t)
             }
             Op::ChangePolicy { policy } => {
                 let all = policies();

@@ -10,7 +10,7 @@
 //! snapshot could not go unnoticed.
 //!
 //! File layout (`connreq.snapshot` in the database directory):
-//! `CONNREQ-SNAPSHOT-4` · database id (16 bytes) · last event (u64 BE) ·
+//! `CONNREQ-SNAPSHOT-5` · database id (16 bytes) · last event (u64 BE) ·
 //! the model's parts (`connreq_core::parts`, each postcard) back to back ·
 //! the length of each part (u64 BE each) · CRC-32 of everything before it
 //! (u32 BE). The parts are decoded side by side, one thread each, which on
@@ -25,11 +25,12 @@ use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-/// Layout 4: the views parties hold of their own (SPEC §18) beside the
-/// requests, and the wrong addresses given (layout 3 kept a cancel mark per
-/// request and the times from before blocks; layout 2 held members' lists in
-/// the members).
-const MAGIC: &[u8] = b"CONNREQ-SNAPSHOT-4";
+/// Layout 5: who resolved each flag and why, how each pair's requests ended
+/// (withdrawn, declined, ignored) and why each report was made (SPEC §15).
+/// Layout 4 added the views parties hold of their own (SPEC §18) and the
+/// wrong addresses given; layout 3 kept a cancel mark per request and the
+/// times from before blocks; layout 2 held members' lists in the members.
+const MAGIC: &[u8] = b"CONNREQ-SNAPSHOT-5";
 /// Bytes before the first part: magic, database id, last event.
 const HEADER: usize = MAGIC.len() + 16 + 8;
 /// The snapshot's file name inside the database directory.
@@ -45,8 +46,10 @@ pub(crate) struct Kind {
 
 /// The snapshot, a cache of the log.
 pub(crate) const SNAPSHOT: Kind = Kind { file: FILE, magic: MAGIC };
-/// The base of a repaired database, in the snapshot's layout 3 (same length of magic).
-pub(crate) const BASE: Kind = Kind { file: "connreq.base", magic: b"CONNREQ-BASE-LAYT3" };
+/// The base of a repaired database, in the snapshot's layout (5; same length
+/// of magic). A base of an earlier layout is refused when opening, never
+/// decoded as this one.
+pub(crate) const BASE: Kind = Kind { file: "connreq.base", magic: b"CONNREQ-BASE-LAYT5" };
 const _: () = assert!(BASE.magic.len() == MAGIC.len());
 
 /// Writes through, keeping a CRC-32 and a count of what passed.
@@ -270,7 +273,7 @@ mod tests {
 
     #[test]
     fn a_snapshot_of_an_earlier_layout_is_not_read() {
-        for older in [&b"CONNREQ-SNAPSHOT-2"[..], &b"CONNREQ-SNAPSHOT-3"[..]] {
+        for older in [&b"CONNREQ-SNAPSHOT-2"[..], &b"CONNREQ-SNAPSHOT-3"[..], &b"CONNREQ-SNAPSHOT-4"[..]] {
             let dir = tempfile::tempdir().unwrap();
             let (id, model) = ([7u8; 16], model());
             write(dir.path(), &id, &model).unwrap();

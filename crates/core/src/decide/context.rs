@@ -88,4 +88,6 @@ pub(crate) struct Overlay {
     pub(crate) standing: Vec<(MemberId, Standing)>,
     /// Outcomes counted for the low-acceptance rule: (sender, request, accepted, event).
     pub(crate) outcomes: Vec<(MemberId, RequestId, bool, Seq)>,
+    /// Evidence given to flags: (flag, event).
+    pub(crate) evidence: Vec<(FlagId, Seq)>,
 }

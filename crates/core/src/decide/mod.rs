@@ -10,7 +10,7 @@
 //! | `respond.rs` | accept, ignore, decline, withdraw |
 //! | `relations.rs` | remove a connection, block, unblock, report |
 //! | `inbox.rs` | mark notifications read, mark emails sent |
-//! | `operator.rs` | expire, resolve a flag, change the policy |
+//! | `operator.rs` | expire, resolve a flag, lift a restriction, change the policy |
 //! | `notices.rs` | who is told of what, and when the email is due |
 //! | `moderation.rs` | the moderation rules run after the events that trigger them |
 //! | `standing.rs` | the standing a member's flags imply |
@@ -113,7 +113,12 @@ pub(crate) fn decide(
         Command::MarkRead { member, ids } => inbox::mark_read(&mut cx, *member, ids),
         Command::MarkEmailsSent { ids } => inbox::mark_emails_sent(&mut cx, ids),
         Command::Expire => operator::expire(&mut cx),
-        Command::ResolveFlag { flag, decision } => operator::resolve_flag(&mut cx, *flag, *decision),
+        Command::ResolveFlag { flag, decision, moderator, note } => {
+            operator::resolve_flag(&mut cx, *flag, *decision, *moderator, note.as_deref())
+        }
+        Command::LiftRestriction { member, moderator, note } => {
+            operator::lift_restriction(&mut cx, *member, *moderator, note.as_deref())
+        }
         Command::ChangePolicy { policy } => operator::change_policy(&mut cx, policy),
     }?;
     room_for(cx.events.len(), state.requests.len(), state.notifications.len(), MAX_RECORDS)?;
