@@ -186,9 +186,14 @@ pub trait Network {
         self.execute(Command::LiftRestriction { member, moderator, note }, at).map(drop)
     }
 
+    /// The flag with this id, open or resolved (who resolved it, why, when).
+    fn flag(&self, flag: FlagId) -> Result<Flag, Error> {
+        self.read(|m| m.flag(flag))?
+    }
+
     /// `flag_events(flag_id)`: the events behind a flag's evidence, in log order.
     fn flag_events(&self, flag: FlagId) -> Result<Vec<EventRecord>, Error> {
-        let mut evidence = self.read(|m| m.flag(flag))??.evidence;
+        let mut evidence = self.flag(flag)?.evidence;
         evidence.sort_unstable();
         evidence.dedup();
         let mut out = Vec::with_capacity(evidence.len());

@@ -137,7 +137,7 @@ mod defaults {
     }
 
     /// The default `review_report_share`.
-    pub(super) const REPORT_SHARE: f64 = 0.02;
+    pub(super) const REPORT_SHARE: f64 = 0.05;
 }
 
 impl Default for Policy {

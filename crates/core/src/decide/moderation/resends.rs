@@ -2,8 +2,12 @@
 //! after `review_resends_same_person` earlier requests to that member ended
 //! declined, withdrawn or ignored within the window. A `harassment` report by
 //! that member is part of the evidence, and with `review_resends_after_harassment`
-//! earlier declined requests and a send after them it is enough to flag,
-//! whichever comes last: the send or the report.
+//! earlier declined requests it is enough to flag when it is made about the
+//! re-sending: after a request sent after those declines. A report made
+//! before anything was sent again (an angry answer to a first invitation)
+//! does not make the next send pestering: measured, that reading flagged
+//! members who had sent again once to someone they did not know had reported
+//! them (docs/MODERATION.md).
 //!
 //! The evidence is the story itself, in order: each earlier request's
 //! `invitation_sent` and the event that ended it, the harassment reports, and
@@ -59,21 +63,16 @@ fn evidence(cx: &Ctx<'_>, endings: &[Ending], more: impl IntoIterator<Item = Seq
 
 /// Run after `sender` sent a request to `recipient` (event `seq`).
 pub(in crate::decide) fn after_resend(cx: &mut Ctx<'_>, sender: MemberId, recipient: MemberId, seq: Seq) {
-    let (by_count, by_harassment) =
-        (cx.policy.review_resends_same_person, cx.policy.review_resends_after_harassment);
-    if (by_count.is_none() && by_harassment.is_none()) || !cx.state.pairs.contains_key(&(sender, recipient)) {
+    let Some(needed) = cx.policy.review_resends_same_person else {
+        return;
+    };
+    if !cx.state.pairs.contains_key(&(sender, recipient)) {
         return;
     }
     let spent = spent_for_pairs(cx, sender);
     let endings = counted(cx, sender, recipient, spent);
-    if endings.is_empty() {
-        return;
-    }
-    let reports = harassment(cx, recipient, sender, spent);
-    let declined = endings.iter().filter(|e| e.how == Ended::Declined).count();
-    let many = by_count.is_some_and(|n| endings.len() >= n as usize);
-    let harassed = by_harassment.is_some_and(|n| declined >= n as usize && !reports.is_empty());
-    if many || harassed {
+    if endings.len() >= needed as usize {
+        let reports = harassment(cx, recipient, sender, spent);
         let evidence = evidence(cx, &endings, reports.into_iter().chain([seq]));
         flag(cx, sender, FlagRule::RepeatedResends, evidence);
     }
