@@ -139,7 +139,7 @@ class Policy:
         review_window: timedelta = ...,
         review_after_reports: int | None = 3,
         restrict_after_reports: int | None = 5,
-        review_report_share: float | None = 0.05,
+        review_report_share: float | None = 0.06,
         review_resends_same_person: int | None = 3,
         review_resends_after_harassment: int | None = 1,
         low_acceptance_min_resolved: int | None = None,

@@ -28,7 +28,7 @@ STANDARD: dict[str, Any] = {
     "review_window": timedelta(days=90),
     "review_after_reports": 3,
     "restrict_after_reports": 5,
-    "review_report_share": 0.05,
+    "review_report_share": 0.06,
     "review_resends_same_person": 3,
     "review_resends_after_harassment": 1,
     "low_acceptance_min_resolved": None,

@@ -137,7 +137,7 @@ mod defaults {
     }
 
     /// The default `review_report_share`.
-    pub(super) const REPORT_SHARE: f64 = 0.05;
+    pub(super) const REPORT_SHARE: f64 = 0.06;
 }
 
 impl Default for Policy {

@@ -43,19 +43,20 @@ fn invite_and_report(net: &MemoryNetwork, invited: u64, reports: u64, on: i64) -
 #[test]
 fn reports_flag_only_when_the_reporters_are_a_large_enough_share_of_those_invited() {
     let share = Policy::standard().review_report_share.expect("on by default");
-    assert_eq!(share, 0.05);
+    assert_eq!(share, 0.06);
     // invited, reporters, the share policy, standing after
-    let cases: [(&str, u64, u64, Option<f64>, Standing); 10] = [
+    let cases: [(&str, u64, u64, Option<f64>, Standing); 11] = [
         ("500 invited, 3 reports: 0.6%", 500, 3, Some(share), Standing::Good),
         ("10 invited, 3 reports: 30%", 10, 3, Some(share), Standing::UnderReview),
         ("nobody invited, 3 reports: counts as 100%", 0, 3, Some(share), Standing::UnderReview),
-        ("60 invited, 3 reports: 5% exactly", 60, 3, Some(share), Standing::UnderReview),
-        ("61 invited, 3 reports: just under 5%", 61, 3, Some(share), Standing::Good),
-        ("100 invited, 5 reports: 5%, restricted", 100, 5, Some(share), Standing::Restricted),
-        ("101 invited, 5 reports: under 5%", 101, 5, Some(share), Standing::Good),
+        ("50 invited, 3 reports: 6% exactly", 50, 3, Some(share), Standing::UnderReview),
+        ("51 invited, 3 reports: just under 6%", 51, 3, Some(share), Standing::Good),
+        ("83 invited, 5 reports: 6.02%, restricted", 83, 5, Some(share), Standing::Restricted),
+        ("84 invited, 5 reports: 5.95%", 84, 5, Some(share), Standing::Good),
         ("10 invited, 2 reports: too few reporters", 10, 2, Some(share), Standing::Good),
         ("500 invited, 3 reports, no share rule", 500, 3, None, Standing::UnderReview),
         ("500 invited, 30 reports: 6%", 500, 30, Some(share), Standing::Restricted),
+        ("500 invited, 29 reports: 5.8%", 500, 29, Some(share), Standing::Good),
     ];
     for (label, invited, reports, share, standing) in cases {
         let net = network(Policy { review_report_share: share, ..Policy::standard() }, &[1]);

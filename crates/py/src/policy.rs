@@ -56,7 +56,7 @@ impl PyPolicy {
         email_delay=..., date_context_after=..., reverse_request='error', weekly_invite_limit=None, \
         resend_cooldown=None, max_connections=30000, pending_ttl=None, review_withdrawals_same_person=3, \
         review_window=..., review_after_reports=3, restrict_after_reports=5, \
-        review_report_share=0.05, review_resends_same_person=3, review_resends_after_harassment=1, \
+        review_report_share=0.06, review_resends_same_person=3, review_resends_after_harassment=1, \
         low_acceptance_min_resolved=None, low_acceptance_max_rate=None, burst_per_hour=None)")]
     #[allow(clippy::too_many_arguments)]
     fn new(

@@ -26,9 +26,13 @@
 //!
 //! Legitimate kinds that look like abuse at a glance:
 //! * High-volume senders (recruiters, event organisers): 15–45 invitations a
-//!   week to strangers and cluster mates, 0.5–1.5% of recipients reporting
-//!   them (each sender's own rate), a weekly clean-up of invitations
-//!   unanswered after a month, and a re-send to some of those weeks later.
+//!   week to strangers and cluster mates they have not invited before,
+//!   0.5–1.5% of recipients reporting them (each sender's own rate), a weekly
+//!   clean-up of invitations unanswered after a month, and one re-send to a
+//!   tenth of those people weeks later.
+//! * Every sender passes over people whose invitation they withdrew or who
+//!   declined them when looking for someone to invite; they invite them again
+//!   only on purpose (the re-sends above).
 //! * Mistaken re-senders: withdraw 4–8% of their invitations within hours
 //!   and send most of them again soon, sometimes twice.
 //! * Stale withdrawers: withdraw most invitations unanswered after 2–6 weeks,
@@ -220,6 +224,9 @@ struct Recruiter {
     member: u32,
     per_week: f64,
     report_per_mille: u16,
+    /// Everyone invited so far: a recruiter's tools keep the list, so the
+    /// same person is invited again only on purpose (the clean-up's re-sends).
+    invited: HashSet<u32>,
 }
 
 /// A planted spammer's plan.
@@ -311,6 +318,10 @@ pub struct Simulation<'a, N: Network> {
     restricted: HashSet<u32>,
     /// When each member first sent an invitation.
     first_send: HashMap<u32, Timestamp>,
+    /// (sender, recipient) pairs whose request the sender withdrew or the
+    /// recipient declined: a member browsing for people to invite passes
+    /// over them, and invites them again only on purpose (a re-send).
+    closed: HashSet<(u32, u32)>,
     counters: Counters,
 }
 
@@ -395,6 +406,7 @@ impl<'a, N: Network> Simulation<'a, N> {
             pestered: HashMap::new(),
             restricted: HashSet::new(),
             first_send: HashMap::new(),
+            closed: HashSet::new(),
             counters: Counters::default(),
         };
         sim.setup()?;
@@ -498,7 +510,7 @@ impl<'a, N: Network> Simulation<'a, N> {
         for member in self.pop.labelled(Label::HighVolume) {
             let per_week = self.rng.random_range(15.0..45.0);
             let report_per_mille = self.rng.random_range(5..=15);
-            self.recruiters.push(Recruiter { member, per_week, report_per_mille });
+            self.recruiters.push(Recruiter { member, per_week, report_per_mille, invited: HashSet::new() });
         }
         for member in self.pop.labelled(Label::AngryReporter) {
             let share = self.rng.random_range(0.15..0.4);
@@ -717,6 +729,9 @@ impl<'a, N: Network> Simulation<'a, N> {
         let done = self.attempt(r)?.is_some();
         if done {
             self.counters.withdrawals += 1;
+            if let Some(inv) = self.invite(id) {
+                self.closed.insert((inv.sender, inv.recipient));
+            }
         }
         Ok(done)
     }
@@ -755,6 +770,9 @@ impl<'a, N: Network> Simulation<'a, N> {
                 self.pop.cluster_mate(sender, &mut self.rng)
             };
             let Some(recipient) = candidate else { continue };
+            if self.closed.contains(&(sender, recipient)) {
+                continue;
+            }
             let (connected, open, reverse) = self.relation(sender, recipient)?;
             if connected || open.is_some() {
                 continue;
@@ -1023,10 +1041,16 @@ impl<'a, N: Network> Simulation<'a, N> {
                 self.pop.cluster_mate(member, &mut self.rng)
             };
             let Some(recipient) = candidate else { continue };
+            if self.recruiters[r as usize].invited.contains(&recipient)
+                || self.closed.contains(&(member, recipient))
+            {
+                continue;
+            }
             let (connected, open, reverse) = self.relation(member, recipient)?;
             if connected || open.is_some() || reverse.is_some() {
                 continue;
             }
+            self.recruiters[r as usize].invited.insert(recipient);
             let note = self
                 .rng
                 .random_bool(0.6)
@@ -1045,12 +1069,15 @@ impl<'a, N: Network> Simulation<'a, N> {
         let stale = Timestamp(at.0 - 30 * DAY);
         let pending = self.net.sent(mid(member), Some(RequestState::Pending))?;
         for req in pending.iter().filter(|r| r.created_at < stale).take(100) {
-            if self.rng.random_bool(0.6)
-                && self.withdraw(member, req.id, None, at)?
-                && self.rng.random_bool(0.1)
-            {
+            if !self.rng.random_bool(0.6) || !self.withdraw(member, req.id, None, at)? {
+                continue;
+            }
+            // One follow-up per person at most.
+            let recipient = idx(req.recipient);
+            let withdrawn = self.withdrawn_pairs.entry((member, recipient)).or_default();
+            *withdrawn += 1;
+            if *withdrawn == 1 && self.rng.random_bool(0.1) {
                 let later = at.0 + self.rng.random_range(14 * DAY..45 * DAY);
-                let recipient = idx(req.recipient);
                 self.schedule(Timestamp(later), Action::Resend { sender: member, recipient });
             }
         }
@@ -1158,6 +1185,9 @@ impl<'a, N: Network> Simulation<'a, N> {
         let r = self.net.decline(mid(member), id, None, at);
         if self.attempt(r)?.is_some() {
             self.counters.declines += 1;
+            if let Some(inv) = self.invite(id) {
+                self.closed.insert((inv.sender, inv.recipient));
+            }
         }
         Ok(())
     }
