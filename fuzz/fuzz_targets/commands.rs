@@ -142,11 +142,18 @@ enum Op {
     ResolveFlag {
         id: Id,
         restrict: bool,
+        moderator: Option<M>,
+        note: Option<Text>,
     },
     ChangePolicy(FuzzPolicy),
     /// The store merges its log records (nothing for the in-memory model).
     Compact,
     Query(Query),
+    LiftRestriction {
+        m: M,
+        moderator: Option<M>,
+        note: Option<Text>,
+    },
 }
 
 #[derive(Arbitrary, Debug)]
@@ -238,9 +245,16 @@ fn command(ctx: &Ctx, op: &Op) -> Option<Command> {
             Command::MarkEmailsSent { ids: ids.iter().take(8).map(|i| EmailId(i.get())).collect() }
         }
         Op::Expire => Command::Expire,
-        Op::ResolveFlag { id, restrict } => Command::ResolveFlag {
+        Op::ResolveFlag { id, restrict, moderator, note } => Command::ResolveFlag {
             flag: FlagId(id.get()),
             decision: if *restrict { Decision::Restrict } else { Decision::Clear },
+            moderator: moderator.map(|m| ctx.m(m)),
+            note: text(note),
+        },
+        Op::LiftRestriction { m, moderator, note } => Command::LiftRestriction {
+            member: ctx.m(*m),
+            moderator: moderator.map(|m| ctx.m(m)),
+            note: text(note),
         },
         Op::ChangePolicy(p) => Command::ChangePolicy { policy: p.build() },
         Op::Query(_) | Op::Compact => return None,

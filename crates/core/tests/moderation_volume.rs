@@ -287,3 +287,32 @@ fn a_decision_on_one_pair_rule_spends_the_evidence_for_both() {
     );
     assert_eq!(net.standing(A).unwrap(), Standing::Good);
 }
+
+mod share_property {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        /// Reports flag exactly when there are enough reporters and they make
+        /// up the share of the distinct members invited in the window.
+        #[test]
+        fn reports_flag_exactly_when_count_and_share_are_both_met(
+            invited in 0u64..120,
+            reporters in 1u64..10,
+            share in prop::option::of(0.01f64..0.5),
+        ) {
+            let policy = Policy { review_report_share: share, ..Policy::standard() };
+            let net = network(policy.clone(), &[1]);
+            invite_and_report(&net, invited, reporters, 0);
+            let enough = reporters >= u64::from(policy.review_after_reports.unwrap());
+            let met = share.is_none_or(|s| invited == 0 || reporters as f64 >= s * invited as f64 - 1e-9);
+            let flagged = !flags_for(&net, A, FlagRule::Reported).is_empty();
+            prop_assert_eq!(flagged, enough && met, "{} invited, {} reporters, share {:?}", invited, reporters, share);
+            let restricted = net.standing(A).unwrap() == Standing::Restricted;
+            let restrict = reporters >= u64::from(policy.restrict_after_reports.unwrap());
+            prop_assert_eq!(restricted, restrict && met);
+        }
+    }
+}

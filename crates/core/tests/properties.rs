@@ -429,6 +429,22 @@ impl World {
         }
         assert_eq!(stats.unsent_emails, net.pending_emails(None).unwrap().len() as u64, "{after}");
         assert_eq!(stats.open_flags, net.review_queue().unwrap().len() as u64, "{after}");
+        // Every flag is explained by its evidence: events in the log, each
+        // about the member flagged (they acted, or were acted on), in order.
+        for flag in net.read(|model| model.all_flags()).unwrap() {
+            let behind = net.flag_events(flag.id).unwrap();
+            let mut evidence = flag.evidence.clone();
+            evidence.sort_unstable();
+            evidence.dedup();
+            assert_eq!(behind.iter().map(|e| e.seq).collect::<Vec<_>>(), evidence, "{after}: {flag:?}");
+            for e in &behind {
+                assert!(
+                    e.actor == Some(flag.member) || e.subject == Some(flag.member),
+                    "{after}: {flag:?} holds {e:?}, which is not about the member"
+                );
+            }
+            assert_eq!(flag.resolved_at.is_some(), flag.status != connreq_core::FlagStatus::Open, "{after}");
+        }
         assert_eq!(stats.members.values().sum::<u64>(), members.len() as u64, "{after}");
 
         for x in &members {
