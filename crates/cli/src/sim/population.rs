@@ -115,7 +115,8 @@ pub enum Scenario {
     Pestering,
     /// Many stale withdrawers and mistaken re-senders beside fast and slow withdraw-cyclers.
     Cycling,
-    /// Only the withdraw-cyclers and spammers of the first simulator, 1% of members.
+    /// Only the kinds the first simulator planted (fast withdraw-cyclers and
+    /// mid-volume spammers, 1% of members), with fixed reactions.
     Classic,
 }
 
