@@ -42,14 +42,25 @@ pub const FILE: &str = "connreq.snapshot";
 pub(crate) struct Kind {
     file: &'static str,
     magic: &'static [u8],
+    /// The parts are laid out as layout 4 wrote them (converted when read).
+    layout4: bool,
+    /// The same file as an earlier connreq wrote it, read when this one is not there.
+    older: Option<&'static Kind>,
 }
 
-/// The snapshot, a cache of the log.
-pub(crate) const SNAPSHOT: Kind = Kind { file: FILE, magic: MAGIC };
+/// The snapshot, a cache of the log: one of another layout is not read.
+pub(crate) const SNAPSHOT: Kind = Kind { file: FILE, magic: MAGIC, layout4: false, older: None };
 /// The base of a repaired database, in the snapshot's layout (5; same length
-/// of magic). A base of an earlier layout is refused when opening, never
-/// decoded as this one.
-pub(crate) const BASE: Kind = Kind { file: "connreq.base", magic: b"CONNREQ-BASE-LAYT5" };
+/// of magic). It is no cache, so a base written by the connreq before SPEC
+/// §15 is read too ([`BASE_LAYOUT4`]); a base of another layout is refused
+/// when opening, never decoded as this one.
+pub(crate) const BASE: Kind =
+    Kind { file: "connreq.base", magic: b"CONNREQ-BASE-LAYT5", layout4: false, older: Some(&BASE_LAYOUT4) };
+/// The base as the connreq before SPEC §15 wrote it: layout 4 under the magic
+/// `CONNREQ-BASE-LAYT3` (the magic was not bumped with the layout then).
+/// Read and converted (`connreq_core::parts::layout4`).
+const BASE_LAYOUT4: Kind =
+    Kind { file: "connreq.base", magic: b"CONNREQ-BASE-LAYT3", layout4: true, older: None };
 const _: () = assert!(BASE.magic.len() == MAGIC.len());
 
 /// Writes through, keeping a CRC-32 and a count of what passed.
@@ -88,13 +99,13 @@ impl Kind {
 
     /// The last event the file covers, if it belongs to database `id`.
     pub(crate) fn covers(self, dir: &Path, id: &[u8; 16]) -> Option<Seq> {
-        covers_as(self, dir, Some(id))
+        covers_as(self, dir, Some(id)).or_else(|| self.older.and_then(|k| covers_as(*k, dir, Some(id))))
     }
 
     /// Reads the file of database `id` (any database's when `None`); `None`
     /// when there is none or it is damaged or another database's.
     pub(crate) fn read(self, dir: &Path, id: Option<&[u8; 16]>) -> Option<Model> {
-        read_as(self, dir, id)
+        read_as(self, dir, id).or_else(|| self.older.and_then(|k| read_as(*k, dir, id)))
     }
 }
 
@@ -196,16 +207,16 @@ fn read_as(kind: Kind, dir: &Path, id: Option<&[u8; 16]>) -> Option<Model> {
             .map(|(i, &part)| {
                 std::thread::Builder::new()
                     .name("connreq-snapshot".into())
-                    .spawn_scoped(s, move || decode_part(part, i))
+                    .spawn_scoped(s, move || decode_part(part, i, kind.layout4))
                     .map_err(|_| (i, part))
             })
             .collect();
-        let mut decoded = vec![decode_part(slices[0], 0)];
+        let mut decoded = vec![decode_part(slices[0], 0, kind.layout4)];
         for other in others {
             decoded.push(match other {
                 Ok(thread) => thread.join().ok().flatten(),
                 // No thread to be had: decode it here.
-                Err((i, part)) => decode_part(part, i),
+                Err((i, part)) => decode_part(part, i, kind.layout4),
             });
         }
         decoded
@@ -215,9 +226,13 @@ fn read_as(kind: Kind, dir: &Path, id: Option<&[u8; 16]>) -> Option<Model> {
 }
 
 /// Decodes part `index`, which must fill `bytes` exactly.
-fn decode_part(bytes: &[u8], index: usize) -> Option<parts::Part> {
+fn decode_part(bytes: &[u8], index: usize, layout4: bool) -> Option<parts::Part> {
     let mut de = postcard::Deserializer::from_bytes(bytes);
-    let part = parts::deserialize_part(index, &mut de).ok()?;
+    let part = if layout4 {
+        parts::layout4::deserialize_part(index, &mut de).ok()?
+    } else {
+        parts::deserialize_part(index, &mut de).ok()?
+    };
     de.finalize().ok()?.is_empty().then_some(part)
 }
 
@@ -286,6 +301,41 @@ mod tests {
             assert_eq!(covers(dir.path(), &id), None);
             assert_eq!(read(dir.path(), &id), None);
         }
+    }
+
+    /// A base as the connreq before SPEC §15 wrote it: layout 4 under the magic LAYT3.
+    fn write_layout4_base(dir: &Path, id: &[u8; 16], model: &Model) {
+        use connreq_core::parts::layout4::Layout4Part;
+        let mut bytes = b"CONNREQ-BASE-LAYT3".to_vec();
+        bytes.extend_from_slice(id);
+        bytes.extend_from_slice(&model.last_seq().0.to_be_bytes());
+        let mut lengths = Vec::new();
+        for i in 0..PARTS {
+            let part = postcard::to_allocvec(&Layout4Part(model, i)).unwrap();
+            lengths.push(part.len() as u64);
+            bytes.extend_from_slice(&part);
+        }
+        for length in lengths {
+            bytes.extend_from_slice(&length.to_be_bytes());
+        }
+        let crc = crc32fast::hash(&bytes);
+        bytes.extend_from_slice(&crc.to_be_bytes());
+        std::fs::write(dir.join(BASE.file()), bytes).unwrap();
+    }
+
+    #[test]
+    fn a_base_written_before_the_volume_and_pestering_rules_is_read_and_converted() {
+        let dir = tempfile::tempdir().unwrap();
+        let (id, model) = ([7u8; 16], model());
+        write_layout4_base(dir.path(), &id, &model);
+        assert_eq!(BASE.covers(dir.path(), &id), Some(model.last_seq()));
+        let read = BASE.read(dir.path(), Some(&id)).expect("a layout 4 base reads");
+        assert_eq!(read.last_seq(), model.last_seq());
+        assert_eq!(read.policy(), model.policy());
+        assert_eq!(read.stats(), model.stats());
+        // Written again, it is this layout.
+        BASE.write(dir.path(), &id, &read).unwrap();
+        assert_eq!(BASE.read(dir.path(), Some(&id)), Some(read));
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //! | 1 | requests, the open-pair index, the views parties have of their own, the notes |
 //! | 2 | notifications and the email bookkeeping |
 //! | 3 | withdrawal and decline histories, member profiles (address, name, contacts), wrong addresses given |
+//!
+//! [`layout4`] reads parts 0 and 3 as they were laid out before SPEC §15.
 
 use crate::chunked::Chunked;
 use crate::collections::{Map, Set, sized_map};
@@ -25,6 +27,8 @@ use crate::time::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeSet;
 use std::time::Duration;
+
+pub mod layout4;
 
 /// How many parts a model is split into.
 pub const PARTS: usize = 4;
