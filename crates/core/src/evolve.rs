@@ -11,8 +11,8 @@ use crate::kinds::{
 };
 use crate::members::{ConnectionBits, MailFlags, Member, Profile};
 use crate::records::{
-    Carries, FlagRecord, Mail, NotificationRecord, OpenRequest, PairHistory, Party, PartyView, QueuedDigest,
-    RequestRecord, RequestTexts, ScheduledEmail, pair_key, state_index,
+    Carries, Ended, Ending, FlagRecord, Mail, NotificationRecord, OpenRequest, PairHistory, Party, PartyView,
+    QueuedDigest, RequestRecord, RequestTexts, ScheduledEmail, pair_key, state_index,
 };
 use crate::state::{LogClock, State, address_hash, standing_index};
 use crate::text::EmailAddress;
@@ -87,8 +87,7 @@ impl State {
                 match notice {
                     Some(notice) => {
                         // A decline the sender is told of closes the pair for the cooldown.
-                        self.pairs.entry((s, r)).or_insert_with(|| PairHistory::closed_at(at)).last_closed =
-                            at;
+                        self.ended((s, r), *request, Ended::Declined, at, seq);
                         self.notify(s, NotificationKind::InvitationDeclined, *request, at, *notice);
                     }
                     None => {
@@ -109,7 +108,7 @@ impl State {
                 self.set_request_state(*request, RequestState::Withdrawn, at);
                 self.set_message(*request, message.as_deref());
                 let (s, r) = self.parties_of(*request);
-                self.pairs.entry((s, r)).or_insert_with(|| PairHistory::closed_at(at)).withdrawn(at, seq);
+                self.ended((s, r), *request, Ended::Withdrawn, at, seq);
                 match notice {
                     Some(notice) => {
                         self.notify(r, NotificationKind::InvitationWithdrawn, *request, at, *notice);
@@ -131,7 +130,10 @@ impl State {
                 let was_ignored = self.request_at(*request).state == RequestState::Ignored;
                 self.set_request_state(*request, RequestState::Expired, at);
                 self.record_outcome(*window, *request, false, was_ignored, seq);
-                let (s, _) = self.parties_of(*request);
+                let (s, r) = self.parties_of(*request);
+                if was_ignored {
+                    self.ended((s, r), *request, Ended::Ignored, at, seq);
+                }
                 self.notify(s, NotificationKind::InvitationExpired, *request, at, *notice);
             }
             EventBody::InvitationCancelled { request, blocker } => {
@@ -162,7 +164,7 @@ impl State {
                     self.dont_know.insert((*reporter, *reported));
                 }
                 self.reports_made.entry(*reporter).or_default().push((*reported, *reason, at));
-                self.moderation.entry(*reported).or_default().reports.push((*reporter, at, seq));
+                self.moderation.entry(*reported).or_default().reports.push((*reporter, at, seq, *reason));
             }
             EventBody::AccountFlagged { flag, member, rule, evidence } => {
                 debug_assert_eq!(flag.0 as usize, self.flags.len() + 1);
@@ -173,6 +175,9 @@ impl State {
                     created_at: at,
                     status: FlagStatus::Open,
                     automatic_restriction: false,
+                    resolved_by: None,
+                    resolution_note: None,
+                    resolved_at: None,
                 });
                 self.open_flags.insert(*flag);
                 self.moderation.entry(*member).or_default().open.push((*rule, *flag));
@@ -182,24 +187,30 @@ impl State {
                     f.evidence.extend_from_slice(evidence);
                 }
             }
-            EventBody::FlagResolved { flag, member, decision, .. } => {
+            EventBody::FlagResolved { flag, member, decision, moderator, note } => {
                 let f = &mut self.flags[flag.0 as usize - 1];
                 f.status = match decision {
                     Decision::Clear => FlagStatus::Cleared,
                     Decision::Restrict => FlagStatus::Restricted,
                 };
+                f.resolved_by = *moderator;
+                f.resolution_note = note.clone();
+                f.resolved_at = Some(at);
                 let rule = f.rule;
                 let through = f.evidence.iter().copied().max().unwrap_or(Seq(0));
                 self.open_flags.remove(flag);
                 let m = self.moderation.entry(*member).or_default();
                 m.open.retain(|(_, f)| f != flag);
-                match decision {
-                    Decision::Clear => {
-                        m.cleared_through.retain(|(r, _)| *r != rule);
-                        m.cleared_through.push((rule, through.max(seq)));
-                    }
-                    Decision::Restrict => m.restricted_by_decision = true,
+                // Evidence a moderator decided on is spent either way: a
+                // restriction lifted later does not bring it back.
+                m.cleared_through.retain(|(r, _)| *r != rule);
+                m.cleared_through.push((rule, through.max(seq)));
+                if *decision == Decision::Restrict {
+                    m.restricted_by_decision = true;
                 }
+            }
+            EventBody::RestrictionLifted { member, .. } => {
+                self.moderation.entry(*member).or_default().restricted_by_decision = false;
             }
             EventBody::StandingChanged { member, to, cause, .. } => {
                 if let StandingCause::AutomaticRestriction(flag) = cause
@@ -296,7 +307,7 @@ impl State {
                 let (s, r) = self.parties_of(*request);
                 if *party == Party::Sender && *state == RequestState::Withdrawn {
                     // The sender withdrew, as far as they know: for moderation and cooldowns, it counts.
-                    self.pairs.entry((s, r)).or_insert_with(|| PairHistory::closed_at(at)).withdrawn(at, seq);
+                    self.ended((s, r), *request, Ended::Withdrawn, at, seq);
                 }
                 if let Some(notice) = notice {
                     self.notify(s, NotificationKind::InvitationExpired, *request, at, *notice);
@@ -366,6 +377,18 @@ impl State {
                 | EventBody::ViewExpiredBehindBlock { .. }
         ) {
             self.advance_oldest_open();
+        }
+    }
+
+    /// Records in the pair's history that `request` ended.
+    fn ended(&mut self, pair: (MemberId, MemberId), request: RequestId, how: Ended, at: Timestamp, seq: Seq) {
+        // Request ids stay below 2^32 (`MAX_RECORDS`).
+        let ending = Ending { at, seq, request: request.0 as u32, how };
+        match self.pairs.get_mut(&pair) {
+            Some(p) => p.ended(ending),
+            None => {
+                self.pairs.insert(pair, PairHistory::of(ending));
+            }
         }
     }
 
@@ -870,9 +893,12 @@ impl State {
             .collect();
         for (id, party) in mine {
             let r = self.request_at(id);
+            // A message is a withdrawal's (the sender's) or a decline's (the
+            // recipient's); a decline the sender was not told of can still be
+            // accepted as the sender sees it (SPEC §18), and keeps its message.
             let wrote_message = match party {
                 Party::Sender => r.state == RequestState::Withdrawn,
-                Party::Recipient => r.state == RequestState::Declined,
+                Party::Recipient => matches!(r.state, RequestState::Declined | RequestState::Accepted),
             };
             if r.has_texts
                 && let Some(t) = self.texts.get_mut(&id)

@@ -7,7 +7,7 @@
 //! | 0 | policy, clock, members, moderation memory, flags, blocks, "don't know" reports, counters |
 //! | 1 | requests, the open-pair index, the views parties have of their own, the notes |
 //! | 2 | notifications, the outbox (reminders, digests, due times) and email preferences |
-//! | 3 | withdrawal and decline histories, member profiles (address, name, contacts, locale), wrong addresses given, members by address, reports made |
+//! | 3 | withdrawal and decline histories (how each ended), member profiles (address, name, contacts, locale), wrong addresses given, members by address, reports made |
 
 use crate::chunked::Chunked;
 use crate::collections::{Map, Set, sized_map};
