@@ -103,3 +103,21 @@ def test_export_is_json_ready_and_erasure_leaves_a_tombstone(tmp_path: Path) -> 
             data = file.read_bytes()
             for text in (secret, "Erasable Person", "erase.me@example.com"):
                 assert text.encode() not in data, f"{text} in {file}"
+
+
+def test_the_export_holds_the_email_settings_and_an_erasure_leaves_no_mail_queued() -> None:
+    with Network.temporary() as net:
+        net.register(1, email="a@example.com", name="Ada", at=T)
+        net.register(2, email="b@example.com", at=T)
+        net.set_email_preference(1, "invitation_accepted", False, at=T)
+        net.set_email_frequency(1, "daily", at=T)
+        settings = net.export_member(1)["settings"]
+        assert settings["email_preferences"]["invitation_accepted"] is False
+        assert settings["email_preferences"]["invitation_received"] is True
+        assert settings["email_frequency"] == "daily"
+        net.set_email_frequency(1, "immediate", at=T)
+        net.send(2, 1, at=T)
+        later = T + 24 * 60 * MINUTE
+        assert [e.member for e in net.pending_emails(due_before=later)] == [1]
+        net.erase_member(1, at=T + MINUTE)
+        assert net.pending_emails(due_before=later) == []
