@@ -121,3 +121,26 @@ def test_the_export_holds_the_email_settings_and_an_erasure_leaves_no_mail_queue
         assert [e.member for e in net.pending_emails(due_before=later)] == [1]
         net.erase_member(1, at=T + MINUTE)
         assert net.pending_emails(due_before=later) == []
+
+
+def test_withdraw_all_is_silent_where_withdrawals_are() -> None:
+    with Network.temporary(Policy.linkedin()) as net:
+        net.register(1, at=T)
+        net.register(2, at=T)
+        net.send(1, 2, at=T)
+        net.withdraw_all(1, message="sorry, wrong person", at=T + MINUTE)
+        assert [n.kind for n in net.notifications(2)] == ["invitation_received"]
+        assert net.received(2) == []
+        assert [r.state for r in net.sent(1)] == ["withdrawn"]
+
+
+def test_withdrawals_in_bulk_count_towards_repeated_withdrawals() -> None:
+    with Network.temporary() as net:
+        net.register(1, at=T)
+        net.register(2, at=T)
+        for i in range(3):
+            assert net.standing(1) == "good"
+            net.send(1, 2, at=T + i * 10 * MINUTE)
+            assert net.withdraw_all(1, at=T + i * 10 * MINUTE + MINUTE) == 1
+        assert net.standing(1) == "under_review"
+        assert [f.rule for f in net.review_queue()] == ["repeated_withdrawals"]
