@@ -405,6 +405,13 @@ impl Model {
         Ok(self.member(member)?.standing)
     }
 
+    /// Whether a moderator's decision restricts `member`: what
+    /// `lift_restriction` undoes (an automatic restriction ends with its flag).
+    pub fn restricted_by_decision(&self, member: MemberId) -> Result<bool, Error> {
+        self.member(member)?;
+        Ok(self.state().moderation.get(&member).is_some_and(|m| m.restricted_by_decision))
+    }
+
     /// The flag with this id.
     pub fn flag(&self, id: FlagId) -> Result<Flag, Error> {
         let f = self.state().flag(id).ok_or_else(|| Error::NotFound(id.to_string()))?;
