@@ -67,12 +67,15 @@ pub fn loopback_only(listen: &str) -> bool {
 pub struct Proposals {
     /// Those with the most invitations waiting among the first ids, and how many.
     pub waiting: Vec<(MemberId, String, usize)>,
-    /// Members flagged for review (a moderator's view is worth seeing).
+    /// Members flagged for review (what a moderator will see).
     pub flagged: Vec<(MemberId, String)>,
+    /// A member to sign in as a moderator: the first one with no open flag
+    /// (a moderator deciding on their own flag would be a strange demo).
+    pub moderator: Option<(MemberId, String)>,
 }
 
 /// Members worth signing in as: those with the most invitations waiting
-/// among the first ids, and the members flagged for review (for a moderator).
+/// among the first ids, the members flagged for review, and a moderator.
 pub fn proposals(model: &Model) -> Proposals {
     let mut waiting: Vec<(MemberId, String, usize)> = (1..=SCANNED)
         .map(MemberId)
@@ -81,13 +84,18 @@ pub fn proposals(model: &Model) -> Proposals {
         .collect();
     waiting.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
     waiting.truncate(PROPOSED);
-    let flagged =
-        model.review_queue().into_iter().take(4).map(|f| (f.member, name(model, f.member))).collect();
-    Proposals { waiting, flagged }
+    let queue = model.review_queue();
+    let flagged: Vec<(MemberId, String)> =
+        queue.iter().take(4).map(|f| (f.member, name(model, f.member))).collect();
+    let moderator = (1..=SCANNED)
+        .map(MemberId)
+        .find(|m| model.public_profile(*m).is_ok() && !queue.iter().any(|f| f.member == *m))
+        .map(|m| (m, name(model, m)));
+    Proposals { waiting, flagged, moderator }
 }
 
 fn render(model: &Model) -> Markup {
-    let Proposals { waiting, flagged } = proposals(model);
+    let Proposals { waiting, flagged, moderator } = proposals(model);
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -116,15 +124,23 @@ fn render(model: &Model) -> Markup {
                             }
                         }
                     }
-                    @if !flagged.is_empty() {
+                    @if let Some((m, who)) = &moderator {
                         h2 { "Moderators" }
-                        p { "A moderator sees the review queue and the dashboard. These members are flagged; any member id will do for a moderator." }
-                        ul.cards {
-                            @for (m, who) in &flagged {
-                                li.card {
-                                    div.card-main { h3.card-title { (who) } p.meta { "Member " (m.0) ", flagged" } }
-                                    div.card-actions { button type="button" data-demo-member=(m.0) data-demo-moderator="true" { "Sign in as member " (m.0) ", a moderator" } }
+                        p {
+                            "A moderator sees the review queue and the dashboard, and decides under their own name."
+                            @if !flagged.is_empty() {
+                                " Flagged now: "
+                                @for (i, (f, fname)) in flagged.iter().enumerate() {
+                                    @if i > 0 { ", " }
+                                    (fname) " (member " (f.0) ")"
                                 }
+                                "."
+                            }
+                        }
+                        ul.cards {
+                            li.card {
+                                div.card-main { h3.card-title { (who) } p.meta { "Member " (m.0) ", as a moderator" } }
+                                div.card-actions { button type="button" data-demo-member=(m.0) data-demo-moderator="true" { "Sign in as member " (m.0) ", a moderator" } }
                             }
                         }
                     }

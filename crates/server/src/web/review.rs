@@ -1,12 +1,15 @@
 //! The moderators' review queue: each open flag, oldest first, with the
-//! events behind it as a timeline (who did what to whom, when, and the
-//! note, message or reason they gave, as text), and the decision: clear or
-//! restrict (through `POST /v1/flags/{id}/resolve`).
+//! events behind it (`flag_events`) as a timeline (who did what to whom,
+//! when, and the note, message or reason they gave, as text), and the
+//! decision: clear or restrict with a note, under the moderator's own name
+//! (through `POST /v1/flags/{id}/resolve`). Below it, the last decisions
+//! (who, when, why), and lifting a restriction a moderator decided on
+//! (`POST /v1/members/{m}/lift-restriction`).
 
 use crate::web::PAGE_SIZE;
 use crate::web::format::{count, name, when, words};
 use crate::web::lists::more;
-use connreq_core::{Error, EventRecord, Flag, Model, Network, Seq};
+use connreq_core::{Error, EventRecord, Flag, FlagStatus, Model, Network};
 use maud::{Markup, html};
 
 /// At most this many events of one flag's evidence are shown (the newest).
@@ -61,10 +64,9 @@ fn timeline(model: &Model, events: &[EventRecord], hidden: usize) -> Markup {
     }
 }
 
-fn flag_card(model: &Model, f: &Flag, events: &[EventRecord]) -> Markup {
+fn flag_card(model: &Model, f: &Flag, events: &[EventRecord], hidden: usize) -> Markup {
     let who = name(model, f.member);
     let standing = model.standing(f.member).map(|s| words(s.as_str())).unwrap_or_default();
-    let hidden = f.evidence.len().saturating_sub(events.len());
     html! {
         li.card.flag data-flag=(f.id.0) data-member=(f.member.0) data-name=(who) {
             div.card-main {
@@ -82,32 +84,88 @@ fn flag_card(model: &Model, f: &Flag, events: &[EventRecord]) -> Markup {
     }
 }
 
-/// The review queue from `offset`: the open flags and the events behind each.
+/// A decided flag: the decision, who took it, when and why (the note as
+/// text), and "Lift restriction…" while a moderator's decision still
+/// restricts the member (through `POST /v1/members/{m}/lift-restriction`).
+fn decided_card(model: &Model, f: &Flag, lift: bool) -> Markup {
+    let who = name(model, f.member);
+    html! {
+        li.card.decided data-flag=(f.id.0) data-member=(f.member.0) data-name=(who) data-status=(f.status.as_str()) {
+            div.card-main {
+                h3.card-title { (who) " — " (words(f.rule.as_str())) ": " (words(f.status.as_str())) }
+                p.meta {
+                    "Flag " (f.id.0) " · decided"
+                    @if let Some(m) = f.resolved_by { " by " span.moderator-name { (name(model, m)) } }
+                    @if let Some(t) = f.resolved_at { " " (when(t)) }
+                }
+                @if let Some(note) = &f.resolution_note { p.note { "Note: " q.resolution-note { (note) } } }
+            }
+            @if lift {
+                div.card-actions {
+                    button type="button" data-act="lift" aria-label=(format!("Lift the restriction on {who}")) { "Lift restriction…" }
+                }
+            }
+        }
+    }
+}
+
+/// The review queue from `offset`: the open flags and the events behind
+/// each (`flag_events`, the newest [`TIMELINE_LIMIT`]); on the first page
+/// also the last [`DECIDED_SHOWN`] decisions.
 pub fn render<N: Network>(net: &N, offset: usize) -> Result<Markup, Error> {
     let queue = net.read(|m| m.review_queue())?;
     let total = queue.len();
     let shown: Vec<&Flag> = queue.iter().skip(offset).take(PAGE_SIZE).collect();
     let mut evidence = Vec::with_capacity(shown.len());
     for f in &shown {
-        let mut events = Vec::new();
-        for seq in f.evidence.iter().rev().take(TIMELINE_LIMIT).rev() {
-            events.extend(net.events(Seq(seq.0.saturating_sub(1)), Some(1))?);
-        }
-        evidence.push(events);
+        let mut events = net.flag_events(f.id)?;
+        let hidden = events.len().saturating_sub(TIMELINE_LIMIT);
+        events.drain(..hidden);
+        evidence.push((events, hidden));
     }
     net.read(|model| {
+        let decided = if offset == 0 { decided(model) } else { Vec::new() };
         html! {
             @if offset == 0 {
                 p.summary { @if total == 0 { "No flags are waiting for review." } @else { (count(total, "flag", "flags")) " waiting for review, oldest first." } }
             }
             ul #items .cards {
-                @for (f, events) in shown.iter().zip(&evidence) {
-                    (flag_card(model, f, events))
+                @for (f, (events, hidden)) in shown.iter().zip(&evidence) {
+                    (flag_card(model, f, events, *hidden))
                 }
             }
             (more(total, offset))
+            @if !decided.is_empty() {
+                section aria-labelledby="decided-heading" {
+                    h2 #decided-heading { "Recently decided" }
+                    ul #decided .cards {
+                        @for (f, lift) in &decided { (decided_card(model, f, *lift)) }
+                    }
+                }
+            }
         }
     })
+}
+
+/// How many decided flags the queue's first page shows.
+pub const DECIDED_SHOWN: usize = 20;
+
+/// The last decisions, newest first, each with whether its restriction can
+/// be lifted (the member's newest restricting decision, while a moderator's
+/// decision still restricts them).
+fn decided(model: &Model) -> Vec<(Flag, bool)> {
+    let mut all: Vec<Flag> = model.all_flags().into_iter().filter(|f| f.status != FlagStatus::Open).collect();
+    all.sort_by_key(|f| std::cmp::Reverse((f.resolved_at, f.id)));
+    let mut seen = std::collections::HashSet::new();
+    all.into_iter()
+        .take(DECIDED_SHOWN)
+        .map(|f| {
+            let lift = f.status == FlagStatus::Restricted
+                && seen.insert(f.member)
+                && model.restricted_by_decision(f.member).unwrap_or(false);
+            (f, lift)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -119,5 +177,39 @@ mod tests {
         let d = r#"{"note":"<b>hi</b>","reason":"spam","policy":{"x":1}}"#;
         assert_eq!(detail_texts(d), vec![("reason", "spam".to_owned()), ("note", "<b>hi</b>".to_owned())]);
         assert!(detail_texts("not json").is_empty());
+    }
+
+    #[test]
+    fn the_queue_shows_the_evidence_and_the_decisions_with_who_and_why_as_text() {
+        use connreq_core::{Decision, MemberId, MemoryNetwork, Timestamp};
+        const EVIL: &str = "<img src=x onerror=alert(1)><script>alert(2)</script>";
+        let net = MemoryNetwork::new(connreq_core::Policy::standard()).unwrap();
+        let mut t = 1_790_000_000_000;
+        let mut at = || {
+            t += 60_000;
+            Timestamp(t)
+        };
+        for (m, n) in [(1, "Ada"), (2, "Bob"), (9, EVIL)] {
+            net.register(MemberId(m), None, Some(n), at()).unwrap();
+        }
+        for _ in 0..3 {
+            let id = net.send(MemberId(1), MemberId(2), None, None, at()).unwrap();
+            net.withdraw(MemberId(1), id, Some(EVIL), at()).unwrap();
+        }
+        let flag = net.review_queue().unwrap()[0].id;
+        let open = render(&net, 0).unwrap().into_string();
+        assert_eq!(open.matches("invitation withdrawn").count(), 3, "{open}");
+        assert!(!open.contains("<img") && !open.contains("<script"), "{open}");
+        assert!(!open.contains("Recently decided"));
+
+        net.resolve_flag_by(flag, Decision::Restrict, Some(MemberId(9)), Some(EVIL), at()).unwrap();
+        let decided = render(&net, 0).unwrap().into_string();
+        assert!(!decided.contains("<img") && !decided.contains("<script"), "{decided}");
+        assert!(decided.contains("&lt;img src=x onerror=alert(1)&gt;&lt;script&gt;alert(2)&lt;/script&gt;"));
+        assert!(decided.contains(r#"data-act="lift""#), "{decided}");
+
+        net.lift_restriction(MemberId(1), Some(MemberId(9)), None, at()).unwrap();
+        let lifted = render(&net, 0).unwrap().into_string();
+        assert!(lifted.contains("Recently decided") && !lifted.contains(r#"data-act="lift""#), "{lifted}");
     }
 }

@@ -154,6 +154,10 @@ pub fn render(page: Page, demo: bool) -> Markup {
                             label for="dialog-message" { "Message (optional)" }
                             textarea #dialog-message rows="3" maxlength="300" {}
                         }
+                        div #dialog-note-field .field hidden {
+                            label for="dialog-note" { "Note for the record (optional)" }
+                            textarea #dialog-note rows="3" maxlength="2000" {}
+                        }
                         div #dialog-reason-field .field hidden {
                             label for="dialog-reason" { "Reason" }
                             select #dialog-reason {

@@ -76,15 +76,17 @@
 
   /**
    * Asks for a confirmation in the modal dialog: resolves to null when
-   * cancelled (button or Escape), else to {message, reason}.
+   * cancelled (button or Escape), else to {message, note, reason}.
    */
-  function ask({ title, text, confirm, message, reason, danger }) {
+  function ask({ title, text, confirm, message, note, reason, danger }) {
     return new Promise((resolve) => {
       opener = document.activeElement;
       $('dialog-title').textContent = title;
       $('dialog-text').textContent = text || '';
       $('dialog-message-field').hidden = !message;
       $('dialog-message').value = '';
+      $('dialog-note-field').hidden = !note;
+      $('dialog-note').value = '';
       $('dialog-reason-field').hidden = !reason;
       $('dialog-reason').value = 'spam';
       const ok = $('dialog-confirm');
@@ -97,13 +99,19 @@
           const done = dialog.returnValue === 'confirm';
           if (opener && opener.isConnected) opener.focus();
           resolve(
-            done ? { message: $('dialog-message').value.trim() || null, reason: $('dialog-reason').value } : null,
+            done
+              ? {
+                  message: $('dialog-message').value.trim() || null,
+                  note: $('dialog-note').value.trim() || null,
+                  reason: $('dialog-reason').value,
+                }
+              : null,
           );
         },
         { once: true },
       );
       dialog.showModal();
-      (message ? $('dialog-message') : reason ? $('dialog-reason') : $('dialog-cancel')).focus();
+      (message ? $('dialog-message') : note ? $('dialog-note') : reason ? $('dialog-reason') : $('dialog-cancel')).focus();
     });
   }
 
@@ -285,22 +293,58 @@
     async restrict(item, name) {
       await resolveFlag(item, name, 'restrict');
     },
+    async lift(item, name) {
+      const a = await ask({
+        title: 'Lift the restriction on ' + name + '?',
+        text: name + ' may send invitations again unless a flag is still open.' + decider(),
+        confirm: 'Lift restriction',
+        note: true,
+      });
+      if (!a) return;
+      await api('POST', '/v1/members/' + item.dataset.member + '/lift-restriction', { note: a.note });
+      say('Lifted the restriction on ' + name + '.');
+      await refreshDecided();
+    },
   };
+
+  /** "You decide as <name>.": a moderator token decides as its own member. */
+  function decider() {
+    const me = $('who').textContent;
+    return me ? ' You decide as ' + me + '; your name and note stay on the record.' : '';
+  }
+
+  /** Renders the review page's count and "Recently decided" again, after a decision. */
+  async function refreshDecided() {
+    const r = await api('GET', '/ui/part/review');
+    const content = parse(await r.text());
+    const summary = content.querySelector('.summary');
+    const shown = part.querySelector('.summary');
+    if (summary && shown) shown.replaceWith(summary);
+    const fresh = content.querySelector('section[aria-labelledby="decided-heading"]');
+    const old = part.querySelector('section[aria-labelledby="decided-heading"]');
+    if (old && fresh) old.replaceWith(fresh);
+    else if (fresh) part.querySelector('.part').append(fresh);
+    else if (old) old.remove();
+  }
 
   async function resolveFlag(item, name, decision) {
     const restrict = decision === 'restrict';
     const a = await ask({
       title: (restrict ? 'Restrict ' : 'Clear the flag on ') + name + '?',
-      text: restrict
-        ? name + ' will no longer be able to send invitations.'
-        : 'The evidence is spent; ' + name + ' returns to good standing unless a moderator restricted them.',
+      text:
+        (restrict
+          ? name + ' will no longer be able to send invitations.'
+          : 'The evidence is spent; ' + name + ' returns to good standing unless a moderator restricted them.') +
+        decider(),
       confirm: restrict ? 'Restrict' : 'Clear',
+      note: true,
       danger: restrict,
     });
     if (!a) return;
-    await api('POST', '/v1/flags/' + item.dataset.flag + '/resolve', { decision });
+    await api('POST', '/v1/flags/' + item.dataset.flag + '/resolve', { decision, note: a.note });
     drop(item);
     say((restrict ? 'Restricted ' : 'Cleared the flag on ') + name + '.');
+    await refreshDecided();
   }
 
   function markRead(items) {
@@ -315,16 +359,20 @@
     setUnread(unread - n);
   }
 
+  // Items with an action under way: a second click waits for the first to end
+  // (the button stays focusable, so the keyboard never loses its place).
+  const busy = new WeakSet();
+
   async function act(button) {
-    const item = button.closest('[data-request], [data-member], [data-notification], [data-flag]');
-    const name = item ? item.dataset.name || '' : '';
-    button.disabled = true;
+    const item = button.closest('[data-request], [data-member], [data-notification], [data-flag]') || part;
+    if (busy.has(item)) return;
+    busy.add(item);
     try {
-      await actions[button.dataset.act](item, name);
+      await actions[button.dataset.act](item, item.dataset.name || '');
     } catch (e) {
       say(e.message, true);
     } finally {
-      if (button.isConnected) button.disabled = false;
+      busy.delete(item);
     }
   }
 
