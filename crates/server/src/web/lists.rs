@@ -10,7 +10,12 @@ use maud::{Markup, html};
 
 /// The "Show more" button of a list with more than one page.
 pub fn more(total: usize, offset: usize) -> Markup {
-    let next = offset.saturating_add(PAGE_SIZE);
+    more_by(total, offset, PAGE_SIZE)
+}
+
+/// The "Show more" button of a list shown `size` items at a time.
+pub fn more_by(total: usize, offset: usize, size: usize) -> Markup {
+    let next = offset.saturating_add(size);
     html! {
         @if next < total {
             p.more { button type="button" data-more=(format!("?offset={next}")) { "Show more" } }

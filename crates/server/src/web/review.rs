@@ -6,14 +6,17 @@
 //! (who, when, why), and lifting a restriction a moderator decided on
 //! (`POST /v1/members/{m}/lift-restriction`).
 
-use crate::web::PAGE_SIZE;
 use crate::web::format::{count, name, when, words};
-use crate::web::lists::more;
+use crate::web::lists::more_by;
 use connreq_core::{Error, EventRecord, Flag, FlagStatus, Model, Network};
 use maud::{Markup, html};
 
 /// At most this many events of one flag's evidence are shown (the newest).
-pub const TIMELINE_LIMIT: usize = 50;
+pub const TIMELINE_LIMIT: usize = 20;
+
+/// How many open flags a page of the queue shows: each carries its
+/// timeline, so fewer than a list's fifty keep the page under 100 KB.
+pub const REVIEW_PAGE_SIZE: usize = 10;
 
 /// What a rule means, for a moderator.
 pub fn rule_words(rule: &str) -> &'static str {
@@ -115,7 +118,7 @@ fn decided_card(model: &Model, f: &Flag, lift: bool) -> Markup {
 pub fn render<N: Network>(net: &N, offset: usize) -> Result<Markup, Error> {
     let queue = net.read(|m| m.review_queue())?;
     let total = queue.len();
-    let shown: Vec<&Flag> = queue.iter().skip(offset).take(PAGE_SIZE).collect();
+    let shown: Vec<&Flag> = queue.iter().skip(offset).take(REVIEW_PAGE_SIZE).collect();
     let mut evidence = Vec::with_capacity(shown.len());
     for f in &shown {
         let mut events = net.flag_events(f.id)?;
@@ -134,7 +137,7 @@ pub fn render<N: Network>(net: &N, offset: usize) -> Result<Markup, Error> {
                     (flag_card(model, f, events, *hidden))
                 }
             }
-            (more(total, offset))
+            (more_by(total, offset, REVIEW_PAGE_SIZE))
             @if !decided.is_empty() {
                 section aria-labelledby="decided-heading" {
                     h2 #decided-heading { "Recently decided" }
@@ -148,7 +151,7 @@ pub fn render<N: Network>(net: &N, offset: usize) -> Result<Markup, Error> {
 }
 
 /// How many decided flags the queue's first page shows.
-pub const DECIDED_SHOWN: usize = 20;
+pub const DECIDED_SHOWN: usize = 10;
 
 /// The last decisions, newest first, each with whether its restriction can
 /// be lifted (the member's newest restricting decision, while a moderator's
