@@ -73,13 +73,25 @@
 
   const dialog = $('dialog');
   let opener = null;
+  // The open question's answer: called once, with null when cancelled.
+  let answer = null;
+
+  function settle(value) {
+    const a = answer;
+    answer = null;
+    if (a) a(value);
+  }
 
   /**
    * Asks for a confirmation in the modal dialog: resolves to null when
-   * cancelled (button or Escape), else to {message, note, reason}.
+   * cancelled (button or Escape), else to {message, note, reason}. A cancel
+   * answers at once, not when the dialog's close event comes later, so a
+   * key pressed right after Escape finds the action already ended.
    */
   function ask({ title, text, confirm, message, note, reason, danger }) {
+    settle(null);
     return new Promise((resolve) => {
+      answer = resolve;
       opener = document.activeElement;
       $('dialog-title').textContent = title;
       $('dialog-text').textContent = text || '';
@@ -93,30 +105,32 @@
       ok.textContent = confirm;
       ok.classList.toggle('danger', Boolean(danger));
       dialog.returnValue = '';
-      dialog.addEventListener(
-        'close',
-        () => {
-          const done = dialog.returnValue === 'confirm';
-          if (opener && opener.isConnected) opener.focus();
-          resolve(
-            done
-              ? {
-                  message: $('dialog-message').value.trim() || null,
-                  note: $('dialog-note').value.trim() || null,
-                  reason: $('dialog-reason').value,
-                }
-              : null,
-          );
-        },
-        { once: true },
-      );
       dialog.showModal();
       (message ? $('dialog-message') : note ? $('dialog-note') : reason ? $('dialog-reason') : $('dialog-cancel')).focus();
     });
   }
 
   if (dialog) {
-    $('dialog-cancel').addEventListener('click', () => dialog.close('cancel'));
+    $('dialog-cancel').addEventListener('click', () => {
+      settle(null);
+      dialog.close('cancel');
+    });
+    // Escape: the browser closes the dialog after this event.
+    dialog.addEventListener('cancel', () => settle(null));
+    dialog.addEventListener('close', () => {
+      // The close event of a question already cancelled may come after the next one opened.
+      if (dialog.open) return;
+      if (opener && opener.isConnected) opener.focus();
+      settle(
+        dialog.returnValue === 'confirm'
+          ? {
+              message: $('dialog-message').value.trim() || null,
+              note: $('dialog-note').value.trim() || null,
+              reason: $('dialog-reason').value,
+            }
+          : null,
+      );
+    });
     // Tab and Shift+Tab go round the dialog's controls and never leave it.
     dialog.addEventListener('keydown', (e) => {
       if (e.key !== 'Tab') return;
