@@ -65,8 +65,10 @@ pub fn loopback_only(listen: &str) -> bool {
 /// Members worth signing in as, with their names.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Proposals {
-    /// Those with the most invitations waiting among the first ids, and how many.
-    pub waiting: Vec<(MemberId, String, usize)>,
+    /// Among the first ids, those with the most invitations waiting from
+    /// someone they share a connection with (then the most waiting): how
+    /// many are waiting, and how many of those share connections.
+    pub waiting: Vec<(MemberId, String, usize, usize)>,
     /// Members flagged for review (what a moderator will see).
     pub flagged: Vec<(MemberId, String)>,
     /// A member to sign in as a moderator: the first one with no open flag
@@ -74,15 +76,19 @@ pub struct Proposals {
     pub moderator: Option<(MemberId, String)>,
 }
 
-/// Members worth signing in as: those with the most invitations waiting
-/// among the first ids, the members flagged for review, and a moderator.
+/// Members worth signing in as: those whose invitations show the most (the
+/// mutual connections too) among the first ids, the members flagged for
+/// review, and a moderator.
 pub fn proposals(model: &Model) -> Proposals {
-    let mut waiting: Vec<(MemberId, String, usize)> = (1..=SCANNED)
+    let mut waiting: Vec<(MemberId, String, usize, usize)> = (1..=SCANNED)
         .map(MemberId)
-        .filter_map(|m| Some((m, model.invitations(m, false).ok()?.len())))
-        .map(|(m, n)| (m, name(model, m), n))
+        .filter_map(|m| {
+            let list = model.invitations(m, false).ok()?;
+            let shared = list.iter().filter(|i| i.mutual_count > 0).count();
+            (!list.is_empty()).then(|| (m, name(model, m), list.len(), shared))
+        })
         .collect();
-    waiting.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+    waiting.sort_by(|a, b| b.3.cmp(&a.3).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
     waiting.truncate(PROPOSED);
     let queue = model.review_queue();
     let flagged: Vec<(MemberId, String)> =
@@ -116,9 +122,9 @@ fn render(model: &Model) -> Markup {
                     @if !waiting.is_empty() {
                         h2 { "Members" }
                         ul.cards {
-                            @for (m, who, n) in &waiting {
+                            @for (m, who, n, shared) in &waiting {
                                 li.card {
-                                    div.card-main { h3.card-title { (who) } p.meta { "Member " (m.0) " · " (count(*n, "invitation", "invitations")) " waiting" } }
+                                    div.card-main { h3.card-title { (who) } p.meta { "Member " (m.0) " · " (count(*n, "invitation", "invitations")) " waiting, " (shared) " from people they share connections with" } }
                                     div.card-actions { button.primary type="button" data-demo-member=(m.0) { "Sign in as member " (m.0) } }
                                 }
                             }
