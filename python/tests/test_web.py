@@ -268,10 +268,11 @@ def test_accept_ignore_and_decline_with_a_message(browser: Browser, web: Server,
 
 
 def test_report_remove_and_block(browser: Browser, web: Server, visits: list[Visit]) -> None:
-    fay, gus, hal = members(web, "Fay", "Gus", "Hal")
+    fay, gus, hal, ike = members(web, "Fay", "Gus", "Hal", "Ike")
     with web.client() as c:
         from_gus = c.send(gus, fay)
         c.accept(fay, c.send(hal, fay))
+        c.accept(fay, c.send(ike, fay))
     fays = visit(visits, browser, web, fay)
     page = fays.open("/")
     card(page, from_gus).get_by_role("button", name="Report").click()
@@ -281,12 +282,17 @@ def test_report_remove_and_block(browser: Browser, web: Server, visits: list[Vis
     expect(card(page, from_gus)).to_have_count(0)
 
     page = fays.open("/connections")
+    page.locator(f'li[data-member="{ike}"]').get_by_role("button", name="Remove").click()
+    page.locator("dialog").get_by_role("button", name="Remove").click()
+    expect(page.locator("#status")).to_have_text("Removed Ike from your connections.")
+    expect(page.locator(f'li[data-member="{ike}"]')).to_have_count(0)
     hal_card = page.locator(f'li[data-member="{hal}"]')
     hal_card.get_by_role("button", name="Block").click()
     page.locator("dialog").get_by_role("button", name="Block").click()
     expect(page.locator("#status")).to_have_text("Blocked Hal.")
     with web.client() as c:
         assert c.is_blocked(fay, hal)
+        assert not c.is_blocked(fay, ike)
         assert c.connections(fay) == []
         assert c.received(fay, state="ignored")[0].id == from_gus
 
