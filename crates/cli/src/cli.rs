@@ -515,6 +515,10 @@ pub enum Command {
         /// Log lines for a person, or JSON objects.
         #[arg(long, value_enum, default_value_t = LogFormat::Text)]
         log_format: LogFormat,
+        /// Add a "sign in as member N" page to the web interface, for trying it
+        /// on a simulated network (refused unless --listen is a loopback address).
+        #[arg(long)]
+        demo: bool,
     },
     /// Mint a member token (a JWT signed with CONNREQ_TOKEN_SECRET, else the
     /// secret in the secrets file beside --db).

@@ -10,6 +10,7 @@
 //!   an answer is given only after the flush that made the command durable.
 //! * [`auth`], [`token`], [`secrets`]: the service key and member tokens.
 //! * [`sse`]: live notifications; [`mailer`]: the email loop.
+//! * [`web`]: the web interface for members and moderators at `/` (SPEC §14).
 //! * [`client`]: a blocking client of the API (the CLI's `--server`, Python's `Client`).
 
 #![warn(missing_docs)]
@@ -29,6 +30,7 @@ pub mod sse;
 pub mod state;
 pub mod time;
 pub mod token;
+pub mod web;
 pub mod wire;
 pub mod writer;
 

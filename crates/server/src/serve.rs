@@ -46,6 +46,8 @@ pub struct ServeConfig {
     /// A policy to run under (recorded as a change when it differs from the
     /// database's); `None` keeps the database's own.
     pub policy: Option<connreq_core::Policy>,
+    /// Offer the web interface's "sign in as member N" page (loopback addresses only).
+    pub demo: bool,
 }
 
 fn init_logging(format: LogFormat) {
@@ -87,6 +89,13 @@ async fn signalled(tx: watch::Sender<bool>) {
 /// Runs the server until SIGTERM or SIGINT. Errors are said in words.
 pub fn serve(config: ServeConfig) -> Result<(), String> {
     init_logging(config.log_format);
+    if config.demo && !crate::web::demo::loopback_only(&config.listen) {
+        return Err(format!(
+            "--demo lets anyone who reaches the server sign in as any member, so it listens on a \
+             loopback address only (127.0.0.1, [::1] or localhost), not {}",
+            config.listen
+        ));
+    }
     let (secrets, source) = secrets::load_or_create(&config.db)?;
     match &source {
         Source::Environment => tracing::info!("credentials from the environment"),
@@ -154,6 +163,7 @@ pub fn serve(config: ServeConfig) -> Result<(), String> {
         hub,
         degraded,
         shutdown: shutdown_rx.clone(),
+        demo: config.demo,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -167,6 +177,9 @@ pub fn serve(config: ServeConfig) -> Result<(), String> {
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         tracing::info!(address = %addr, "listening");
+        if config.demo {
+            tracing::info!("demo: open http://{addr}/demo to sign in as any member");
+        }
         tokio::spawn(signalled(shutdown_tx));
         let mut done = shutdown_rx.clone();
         axum::serve(listener, routes::app(app))

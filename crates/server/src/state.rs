@@ -28,4 +28,6 @@ pub struct App {
     pub degraded: Arc<AtomicBool>,
     /// Becomes `true` when the server shuts down (streams end).
     pub shutdown: watch::Receiver<bool>,
+    /// Whether the web interface offers the demo's sign-in as any member (`serve --demo`).
+    pub demo: bool,
 }
