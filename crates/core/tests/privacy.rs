@@ -14,8 +14,8 @@ mod common;
 
 use common::*;
 use connreq_core::{
-    Error, InvitationSetting, MemberId, MemoryNetwork, Network, NotificationId, Policy, ReportReason,
-    RequestId, Timestamp,
+    EmailFrequency, Error, InvitationSetting, Locale, MemberId, MemoryNetwork, Network, NotificationId,
+    Policy, PreferenceKind, ReportReason, RequestId, Timestamp,
 };
 use proptest::prelude::*;
 
@@ -41,6 +41,12 @@ fn observe(net: &MemoryNetwork, me: MemberId, other: MemberId) -> Vec<String> {
         format!("invitations {:?}", net.invitations(me, true)),
         format!("suggestions {:?}", net.suggestions(me, 10, day(1000))),
         format!("export {:?}", net.export_member(me).map(without_ids)),
+        format!(
+            "email settings {:?} {:?} {:?}",
+            net.email_preferences(me),
+            net.email_frequency(me),
+            net.locale(me)
+        ),
     ]
 }
 
@@ -77,6 +83,15 @@ enum Call {
     /// Time passes beyond `pending_ttl` and the operator runs expiry.
     Expire,
     SendToThird,
+    /// SPEC §11: every open request the member sent, withdrawn at once.
+    WithdrawAll,
+    /// SPEC §11: a new name, then the address removed and given back.
+    UpdateProfile,
+    /// SPEC §10: every email kind switched off, then a daily digest in German.
+    EmailSettings,
+    /// The other member's address imported as a contact, and the setting changed.
+    ContactsAndSetting,
+    RemoveConnection,
 }
 
 const THIRD: MemberId = MemberId(3);
@@ -118,6 +133,26 @@ fn call(net: &MemoryNetwork, me: MemberId, other: MemberId, c: Call, t: Timestam
         }
         Call::Expire => net.expire(t).map(|_| String::new()),
         Call::SendToThird => net.send(me, THIRD, None, None, t).map(|r| format!("{r:?}")),
+        Call::WithdrawAll => net.withdraw_all(me, None, Some("tidying up"), t).map(|n| format!("{n}")),
+        Call::UpdateProfile => {
+            let address = address(me.0);
+            net.update_member(me, None, Some(Some("A new name")), t)
+                .and_then(|()| net.update_member(me, Some(None), None, t))
+                .and_then(|()| net.update_member(me, Some(Some(&address)), None, t))
+                .map(|()| String::new())
+        }
+        Call::EmailSettings => net
+            .set_email_preference(me, PreferenceKind::All, false, t)
+            .and_then(|()| net.set_email_frequency(me, EmailFrequency::Daily, t))
+            .and_then(|()| net.set_locale(me, Locale::De, t))
+            .map(|()| format!("{:?}", net.email_preferences(me))),
+        Call::ContactsAndSetting => {
+            let address = address(other.0);
+            net.import_contacts(me, &[&address], t)
+                .and_then(|()| net.set_invitation_setting(me, InvitationSetting::Contacts, t))
+                .map(|()| String::new())
+        }
+        Call::RemoveConnection => net.remove_connection(me, other, t).map(|()| String::new()),
     };
     // The operator's count of expired requests is not the member's to see.
     format!("{c:?}: {result:?}")
@@ -156,6 +191,8 @@ fn call_sequences(as_sender: bool) -> Vec<Vec<Call>> {
         vec![ReportSpam, Send, Block, Unblock],
         vec![ReportDontKnow, Send, Expire, Send],
         vec![Block, Block, Unblock, Unblock, Send, Withdraw, Send],
+        vec![EmailSettings, UpdateProfile, ContactsAndSetting, Send, WithdrawAll, Send, RemoveConnection],
+        vec![WithdrawAll, Send, SendToThird, WithdrawAll, EmailSettings, Expire, Send],
     ];
     if as_sender {
         sequences.extend([
