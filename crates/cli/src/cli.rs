@@ -478,6 +478,20 @@ pub enum Command {
         /// Log lines for a person, or JSON objects.
         #[arg(long, value_enum, default_value_t = LogFormat::Text)]
         log_format: LogFormat,
+        /// Publish every event, in log order, to this NATS server's JetStream
+        /// (nats://HOST:PORT): stream CONNREQ_<network id>, subjects
+        /// connreq.<network id>.events.<kind>. Commands never wait for it.
+        #[arg(long, value_name = "URL", conflicts_with = "replica_of")]
+        publish: Option<String>,
+        /// Serve as a read replica of the network whose feed this NATS server
+        /// holds (nats://HOST:PORT): every query, no command (503, naming the
+        /// primary). --db is the replica's own database.
+        #[arg(long, value_name = "URL", requires = "network")]
+        replica_of: Option<String>,
+        /// The network a replica follows: the primary's network id (its
+        /// database id in hex, which the primary logs when it starts).
+        #[arg(long, value_name = "ID", requires = "replica_of")]
+        network: Option<String>,
     },
     /// Mint a member token (a JWT signed with CONNREQ_TOKEN_SECRET, else the
     /// secret in the secrets file beside --db).
