@@ -79,6 +79,9 @@ pub enum EventFormat {
     Ndjson,
     /// Comma-separated values with a header line.
     Csv,
+    /// A Parquet dataset partitioned by month, written to --out (only what
+    /// is new since the last export into it).
+    Parquet,
 }
 
 fn parse_setting(s: &str) -> Result<InvitationSetting, String> {
@@ -437,6 +440,9 @@ pub enum Command {
         /// At most this many events.
         #[arg(long)]
         limit: Option<usize>,
+        /// The dataset's directory (with --format parquet).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// Check the database for damage (reads it only; with --json, always prints JSON).
     Check,
