@@ -142,11 +142,18 @@ enum Op {
     ResolveFlag {
         id: Id,
         restrict: bool,
+        moderator: Option<M>,
+        note: Option<Text>,
     },
     ChangePolicy(FuzzPolicy),
     /// The store merges its log records (nothing for the in-memory model).
     Compact,
     Query(Query),
+    LiftRestriction {
+        m: M,
+        moderator: Option<M>,
+        note: Option<Text>,
+    },
 }
 
 #[derive(Arbitrary, Debug)]
@@ -197,7 +204,7 @@ fn text(t: &Option<Text>) -> Option<String> {
 fn command(ctx: &Ctx, op: &Op) -> Option<Command> {
     Some(match op {
         Op::Register { m, email, name } => {
-            Command::Register { member: ctx.m(*m), email: text(email), name: text(name) }
+            Command::Register { member: ctx.m(*m), email: text(email), name: text(name), locale: None }
         }
         Op::Setting { m, setting } => Command::SetInvitationSetting {
             member: ctx.m(*m),
@@ -238,9 +245,16 @@ fn command(ctx: &Ctx, op: &Op) -> Option<Command> {
             Command::MarkEmailsSent { ids: ids.iter().take(8).map(|i| EmailId(i.get())).collect() }
         }
         Op::Expire => Command::Expire,
-        Op::ResolveFlag { id, restrict } => Command::ResolveFlag {
+        Op::ResolveFlag { id, restrict, moderator, note } => Command::ResolveFlag {
             flag: FlagId(id.get()),
             decision: if *restrict { Decision::Restrict } else { Decision::Clear },
+            moderator: moderator.map(|m| ctx.m(m)),
+            note: text(note),
+        },
+        Op::LiftRestriction { m, moderator, note } => Command::LiftRestriction {
+            member: ctx.m(*m),
+            moderator: moderator.map(|m| ctx.m(m)),
+            note: text(note),
         },
         Op::ChangePolicy(p) => Command::ChangePolicy { policy: p.build() },
         Op::Query(_) | Op::Compact => return None,
@@ -283,7 +297,13 @@ fn query(ctx: &Ctx, q: &Query, store: &Store, mem: &MemoryNetwork, at: Timestamp
             assert_eq!(columns.detail_offsets.len(), events.len() + 1);
             for (i, e) in events.iter().enumerate() {
                 assert_eq!(
-                    (columns.seq[i], columns.at[i], columns.kind(i), columns.actor.get(i), columns.subject.get(i)),
+                    (
+                        columns.seq[i],
+                        columns.at[i],
+                        columns.kind(i),
+                        columns.actor.get(i),
+                        columns.subject.get(i)
+                    ),
                     (e.seq.0, e.at.0, e.kind, e.actor.map(|m| m.0), e.subject.map(|m| m.0)),
                     "event_columns differs from events at {}",
                     e.seq
@@ -308,7 +328,7 @@ fuzz_target!(|input: Input| {
             Some((e, n)) => (text(e), text(n)),
             None => (Some(format!("member{}@example.com", i + 1)), Some(format!("Member {}", i + 1))),
         };
-        let c = Command::Register { member: MemberId(i + 1), email, name };
+        let c = Command::Register { member: MemberId(i + 1), email, name, locale: None };
         let a = store.execute(c.clone(), at);
         let b = mem.execute(c, at);
         assert_eq!(a, b, "registering member {}", i + 1);

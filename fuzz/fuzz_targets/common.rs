@@ -18,10 +18,12 @@ pub fn tight() -> Policy {
         resend_cooldown: Some(Duration::from_millis(2 * DAY_MS as u64)),
         max_connections: 3,
         pending_ttl: Some(Duration::from_millis(5 * DAY_MS as u64)),
-        review_withdrawals_same_person: 2,
+        review_withdrawals_same_person: Some(2),
         review_window: Duration::from_millis(30 * DAY_MS as u64),
-        review_after_reports: 2,
-        restrict_after_reports: 3,
+        review_after_reports: Some(2),
+        restrict_after_reports: Some(3),
+        review_report_share: Some(0.3),
+        review_resends_same_person: Some(2),
         low_acceptance_min_resolved: Some(3),
         low_acceptance_max_rate: Some(0.5),
         burst_per_hour: Some(3),
@@ -60,6 +62,10 @@ pub struct FuzzPolicy {
     restrict_after_reports: Option<u8>,
     low_acceptance: Option<Option<(u8, u8)>>,
     burst_per_hour: Option<Option<u8>>,
+    /// The share in hundredths (over 100 is invalid).
+    review_report_share: Option<Option<u8>>,
+    review_resends_same_person: Option<Option<u8>>,
+    review_resends_after_harassment: Option<Option<u8>>,
 }
 
 impl FuzzPolicy {
@@ -98,16 +104,16 @@ impl FuzzPolicy {
             p.pending_ttl = v.map(secs);
         }
         if let Some(v) = self.review_withdrawals_same_person {
-            p.review_withdrawals_same_person = u32::from(v);
+            p.review_withdrawals_same_person = Some(u32::from(v));
         }
         if let Some(v) = self.review_window_s {
             p.review_window = secs(v);
         }
         if let Some(v) = self.review_after_reports {
-            p.review_after_reports = u32::from(v);
+            p.review_after_reports = Some(u32::from(v));
         }
         if let Some(v) = self.restrict_after_reports {
-            p.restrict_after_reports = u32::from(v);
+            p.restrict_after_reports = Some(u32::from(v));
         }
         if let Some(v) = self.low_acceptance {
             match v {
@@ -123,6 +129,15 @@ impl FuzzPolicy {
         }
         if let Some(v) = self.burst_per_hour {
             p.burst_per_hour = v.map(u32::from);
+        }
+        if let Some(v) = self.review_report_share {
+            p.review_report_share = v.map(|h| f64::from(h) / 100.0);
+        }
+        if let Some(v) = self.review_resends_same_person {
+            p.review_resends_same_person = v.map(u32::from);
+        }
+        if let Some(v) = self.review_resends_after_harassment {
+            p.review_resends_after_harassment = v.map(u32::from);
         }
         p
     }

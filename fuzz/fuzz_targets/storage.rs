@@ -14,8 +14,9 @@ mod common;
 use arbitrary::Arbitrary;
 use common::{FuzzPolicy, START, Text};
 use connreq_core::{
-    Decision, EmailAddress, EmailId, Error, Event, EventBody, FlagId, FlagRule, InvitationSetting, MemberId,
-    Network, Notice, NotificationId, OutcomeWindow, ReportReason, RequestId, Seq, Standing, StandingCause, Timestamp,
+    Decision, EmailAddress, EmailId, EmailPlan, Error, Event, EventBody, FlagId, FlagRule, InvitationSetting,
+    Locale, MemberId, Network, Notice, NotificationId, OutcomeWindow, ReportReason, RequestId, Seq,
+    SkipReason, Standing, StandingCause, Timestamp,
 };
 use connreq_store::{OpenOptions, Store};
 use libfuzzer_sys::fuzz_target;
@@ -240,35 +241,150 @@ impl Id {
 
 #[derive(Arbitrary, Debug)]
 enum Body {
-    MemberRegistered { member: M, email: Option<Text>, name: Option<Text> },
-    InvitationSettingChanged { member: M, setting: u8 },
-    ContactsImported { member: M, emails: Vec<Text> },
-    InvitationSent { request: Id, sender: M, recipient: M, note: Option<Text>, notice: FuzzNotice },
-    InvitationAccepted { request: Id, notice: FuzzNotice, window: Option<u8> },
-    InvitationIgnored { request: Id, window: Option<u8> },
-    InvitationDeclined { request: Id, message: Option<Text>, notice: Option<FuzzNotice>, window: Option<u8> },
-    InvitationWithdrawn { request: Id, message: Option<Text>, notice: Option<FuzzNotice> },
-    InvitationExpired { request: Id, notice: FuzzNotice, window: Option<u8> },
-    InvitationCancelled { request: Id, blocker: M },
-    ConnectionRemoved { member: M, other: M },
-    MemberBlocked { blocker: M, blocked: M },
-    MemberUnblocked { blocker: M, blocked: M },
-    MemberReported { reporter: M, reported: M, reason: u8, request: Option<Id> },
-    AccountFlagged { flag: Id, member: M, rule: u8, evidence: Vec<Id> },
-    FlagEvidenceAdded { flag: Id, member: M, evidence: Vec<Id> },
-    FlagResolved { flag: Id, member: M, restrict: bool, moderator: Option<M>, note: Option<Text> },
-    StandingChanged { member: M, from: u8, to: u8, cause: u8, flag: Id },
-    NotificationsRead { member: M, ids: Vec<Id> },
-    EmailSent { email: Id, member: M },
+    MemberRegistered {
+        member: M,
+        email: Option<Text>,
+        name: Option<Text>,
+        locale: Option<u8>,
+    },
+    InvitationSettingChanged {
+        member: M,
+        setting: u8,
+    },
+    ContactsImported {
+        member: M,
+        emails: Vec<Text>,
+    },
+    InvitationSent {
+        request: Id,
+        sender: M,
+        recipient: M,
+        note: Option<Text>,
+        notice: FuzzNotice,
+        reminders: Vec<i64>,
+    },
+    InvitationAccepted {
+        request: Id,
+        notice: FuzzNotice,
+        window: Option<u8>,
+    },
+    InvitationIgnored {
+        request: Id,
+        window: Option<u8>,
+    },
+    InvitationDeclined {
+        request: Id,
+        message: Option<Text>,
+        notice: Option<FuzzNotice>,
+        window: Option<u8>,
+    },
+    InvitationWithdrawn {
+        request: Id,
+        message: Option<Text>,
+        notice: Option<FuzzNotice>,
+    },
+    InvitationExpired {
+        request: Id,
+        notice: FuzzNotice,
+        window: Option<u8>,
+    },
+    InvitationCancelled {
+        request: Id,
+        blocker: M,
+    },
+    ConnectionRemoved {
+        member: M,
+        other: M,
+    },
+    MemberBlocked {
+        blocker: M,
+        blocked: M,
+    },
+    MemberUnblocked {
+        blocker: M,
+        blocked: M,
+    },
+    MemberReported {
+        reporter: M,
+        reported: M,
+        reason: u8,
+        request: Option<Id>,
+    },
+    AccountFlagged {
+        flag: Id,
+        member: M,
+        rule: u8,
+        evidence: Vec<Id>,
+    },
+    FlagEvidenceAdded {
+        flag: Id,
+        member: M,
+        evidence: Vec<Id>,
+    },
+    FlagResolved {
+        flag: Id,
+        member: M,
+        restrict: bool,
+        moderator: Option<M>,
+        note: Option<Text>,
+    },
+    StandingChanged {
+        member: M,
+        from: u8,
+        to: u8,
+        cause: u8,
+        flag: Id,
+    },
+    NotificationsRead {
+        member: M,
+        ids: Vec<Id>,
+    },
+    EmailSent {
+        email: Id,
+        member: M,
+    },
     PolicyChanged(FuzzPolicy),
+    EmailsSkipped {
+        emails: Vec<Id>,
+        reason: u8,
+    },
+    LocaleChanged {
+        member: M,
+        locale: u8,
+    },
+    MemberUpdated {
+        member: M,
+        email: Option<Option<Text>>,
+        name: Option<Option<Text>>,
+    },
+    MemberErased {
+        member: M,
+        scrub_contacts: bool,
+    },
+    RestrictionLifted {
+        member: M,
+        moderator: Option<M>,
+        note: Option<Text>,
+    },
 }
 
-/// A notice: an email due some milliseconds after the event, or none.
+/// A notice: no email, an email due some milliseconds after the event, or a
+/// place in a digest due at a time.
 #[derive(Arbitrary, Debug, Clone, Copy)]
-struct FuzzNotice(Option<u64>);
+enum FuzzNotice {
+    NoEmail,
+    After(u64),
+    Digest(i64),
+}
 impl FuzzNotice {
     fn get(self) -> Notice {
-        Notice { email_after_ms: self.0 }
+        Notice {
+            email: match self {
+                FuzzNotice::NoEmail => EmailPlan::None,
+                FuzzNotice::After(ms) => EmailPlan::After(ms),
+                FuzzNotice::Digest(t) => EmailPlan::Digest(Timestamp(t)),
+            },
+        }
     }
 }
 
@@ -290,10 +406,11 @@ impl Body {
         use EventBody as E;
         let seqs = |v: &Vec<Id>| v.iter().take(8).map(|i| Seq(i.get())).collect::<Vec<_>>();
         match self {
-            B::MemberRegistered { member, email: e, name } => E::MemberRegistered {
+            B::MemberRegistered { member, email: e, name, locale } => E::MemberRegistered {
                 member: member.get(),
                 email: e.as_ref().map(email),
                 name: name.as_ref().map(|n| n.0.clone()),
+                locale: locale.map(|l| pick(Locale::ALL, l)),
             },
             B::InvitationSettingChanged { member, setting } => E::InvitationSettingChanged {
                 member: member.get(),
@@ -303,12 +420,13 @@ impl Body {
                 member: member.get(),
                 emails: emails.iter().take(4).map(email).collect(),
             },
-            B::InvitationSent { request, sender, recipient, note, notice } => E::InvitationSent {
+            B::InvitationSent { request, sender, recipient, note, notice, reminders } => E::InvitationSent {
                 request: RequestId(request.get()),
                 sender: sender.get(),
                 recipient: recipient.get(),
                 note: note.as_ref().map(|n| n.0.clone()),
                 notice: notice.get(),
+                reminders: reminders.iter().take(4).map(|t| Timestamp(*t)).collect(),
             },
             B::InvitationAccepted { request, notice, window: w } => E::InvitationAccepted {
                 request: RequestId(request.get()),
@@ -388,6 +506,26 @@ impl Body {
                 E::EmailSent { email: EmailId(email.get()), member: member.get() }
             }
             B::PolicyChanged(p) => E::PolicyChanged { policy: Box::new(p.build()) },
+            B::EmailsSkipped { emails, reason } => E::EmailsSkipped {
+                emails: emails.iter().take(8).map(|i| EmailId(i.get())).collect(),
+                reason: pick(SkipReason::ALL, *reason),
+            },
+            B::LocaleChanged { member, locale } => {
+                E::LocaleChanged { member: member.get(), locale: pick(Locale::ALL, *locale) }
+            }
+            B::MemberUpdated { member, email: e, name } => E::MemberUpdated {
+                member: member.get(),
+                email: e.as_ref().map(|e| e.as_ref().map(email)),
+                name: name.as_ref().map(|n| n.as_ref().map(|n| n.0.clone())),
+            },
+            B::MemberErased { member, scrub_contacts } => {
+                E::MemberErased { member: member.get(), scrub_contacts: *scrub_contacts }
+            }
+            B::RestrictionLifted { member, moderator, note } => E::RestrictionLifted {
+                member: member.get(),
+                moderator: moderator.map(M::get),
+                note: note.as_ref().map(|n| n.0.clone()),
+            },
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Member text (names, emails, notes, messages) through validation, escaping
-//! and the whole rendering path: in-app notifications, email subjects and
-//! bodies, and the RFC 5322 message built from them.
+//! and the whole rendering path: in-app notifications, email subjects, plain
+//! bodies (member text as written), HTML bodies (member text escaped), and the
+//! RFC 5322 message built from them.
 
 #![no_main]
 
@@ -8,7 +9,7 @@ mod common;
 
 use arbitrary::Arbitrary;
 use common::{START, Text};
-use connreq_core::text::{EmailAddress, check_name, check_note, escape, escape_line};
+use connreq_core::text::{EmailAddress, check_name, check_note, escape, escape_line, is_bidi_control};
 use connreq_core::{MemberId, MemoryNetwork, Network, Timestamp};
 use connreq_store::mail::Mailer;
 use libfuzzer_sys::fuzz_target;
@@ -39,12 +40,17 @@ fn validate(t: &str) {
         Ok(()) => {
             assert!(chars <= 300);
             assert!(!t.chars().any(|c| c.is_control() && c != '\n'), "{t:?} was accepted as a note");
+            assert!(!t.chars().any(is_bidi_control), "{t:?} was accepted as a note");
         }
-        Err(_) => assert!(chars > 300 || t.chars().any(|c| c.is_control() && c != '\n')),
+        Err(_) => assert!(
+            chars > 300 || t.chars().any(|c| (c.is_control() && c != '\n') || is_bidi_control(c)),
+            "{t:?} was refused as a note"
+        ),
     }
     if check_name(t).is_ok() {
         assert!(!t.trim().is_empty() && chars <= 200, "{t:?} was accepted as a name");
         assert!(!t.chars().any(char::is_control), "{t:?} was accepted as a name");
+        assert!(!t.chars().any(is_bidi_control), "{t:?} was accepted as a name");
     }
     let e = escape(t);
     assert!(!e.contains(['<', '>']), "escape({t:?}) = {e:?}");
@@ -66,13 +72,50 @@ fn valid_note(t: &Text, max: u32) -> Option<&str> {
     check_note("note", t.as_str(), max as usize).is_ok().then_some(t.as_str())
 }
 
+/// Plain text shown to a member: member text as written (markup included, it
+/// is never interpreted), but nothing that could end a line or a header.
 fn check_rendered(what: &str, text: &str) {
-    assert!(!text.contains(['<', '>']), "{what} carries markup: {text:?}");
     assert!(!text.contains('\r'), "{what} carries a carriage return: {text:?}");
     assert!(
         !text.chars().any(|c| c.is_control() && c != '\n'),
         "{what} carries a control character: {text:?}"
     );
+}
+
+/// The only markup an HTML part may hold: the template's own. Member text is
+/// escaped, so every `<` must open one of these.
+const TEMPLATE_TAGS: &[&str] = &[
+    "<!DOCTYPE html>",
+    "<html lang=\"",
+    "<head>",
+    "</head>",
+    "<meta charset=\"utf-8\">",
+    "<title>",
+    "</title>",
+    "<body>",
+    "</body>",
+    "</html>",
+    "<p>",
+    "</p>",
+    "<br>",
+    "<ul>",
+    "</ul>",
+    "<li>",
+    "</li>",
+    "<a href=\"",
+    "</a>",
+];
+
+fn check_html(html: &str) {
+    check_rendered("an HTML part", html);
+    for (i, _) in html.match_indices('<') {
+        let rest = &html[i..];
+        assert!(
+            TEMPLATE_TAGS.iter().any(|t| rest.starts_with(t)),
+            "the HTML part carries markup the template does not: {:?}",
+            rest.chars().take(60).collect::<String>()
+        );
+    }
 }
 
 fuzz_target!(|input: Input| {
@@ -129,12 +172,14 @@ fuzz_target!(|input: Input| {
             check_rendered("a notification", &n.text);
         }
     }
-    let mailer = Mailer::new("smtp://127.0.0.1:1", "connreq <n@localhost>").expect("the mailer builds");
+    let mailer =
+        Mailer::new("smtp://127.0.0.1:1", "connreq <n@localhost>", &[0; 16]).expect("the mailer builds");
     let emails = net.pending_emails(None).expect(ok);
     for e in &emails {
         assert!(!e.subject.contains(['\r', '\n']), "a subject spans lines: {:?}", e.subject);
         check_rendered("an email subject", &e.subject);
         check_rendered("an email body", &e.body);
-        let _ = mailer.message(e);
+        check_html(&e.html);
+        let _ = mailer.message(e, later2, Some("https://example.com/v1/unsubscribe/t"));
     }
 });

@@ -317,6 +317,62 @@ def test_repeated_withdrawals_flag_and_review(people: Network) -> None:
         people.resolve_flag(flag.id, "ban", at=at(34))
 
 
+def test_a_resend_after_a_decline_reported_as_harassment_is_flagged_and_decided_with_a_name(people: Network) -> None:
+    first = people.send(1, 2, at=at(1))
+    people.decline(2, first, at=at(2))
+    again = people.send(1, 2, "Please reconsider", at=at(3))
+    people.report(2, 1, "harassment", request_id=again, at=at(4))
+    [flag] = people.review_queue()
+    assert (flag.member, flag.rule, flag.status) == (1, "repeated_resends", "open")
+    assert (flag.resolved_by, flag.resolution_note, flag.resolved_at) == (None, None, None)
+    events = people.flag_events(flag.id)
+    assert [e.kind for e in events] == ["invitation_sent", "invitation_declined", "invitation_sent", "member_reported"]
+    assert [e.seq for e in events] == flag.evidence
+    assert people.standing(1) == "under_review"
+
+    people.resolve_flag(flag.id, "restrict", moderator=4, note="sent again after a decline", at=at(5))
+    [decided] = [f for f in people.events() if f.kind == "flag_resolved"]
+    assert decided.actor == 4
+    assert json.loads(decided.detail) == {
+        "flag": flag.id,
+        "decision": "restrict",
+        "moderator": 4,
+        "note": "sent again after a decline",
+    }
+    assert people.standing(1) == "restricted"
+    with pytest.raises(connreq.AccountRestricted):
+        people.send(1, 3, at=at(6))
+
+    people.lift_restriction(1, moderator=4, note="appeal upheld", at=at(7))
+    assert people.standing(1) == "good"
+    people.send(1, 3, at=at(8))
+    with pytest.raises(connreq.InvalidInput, match="not restricted by a moderator"):
+        people.lift_restriction(1, at=at(9))
+    with pytest.raises(connreq.UnknownMember):
+        people.lift_restriction(77, at=at(9))
+    with pytest.raises(connreq.NotFound):
+        people.flag_events(99)
+
+
+def test_a_resolved_flag_says_who_decided_and_when(people: Network) -> None:
+    for i in range(3):
+        rid = people.send(1, 2, at=at(10 * i))
+        people.withdraw(1, rid, at=at(10 * i + 1))
+    [flag] = people.review_queue()
+    with pytest.raises(connreq.UnknownMember):
+        people.resolve_flag(flag.id, "clear", moderator=99, at=at(39))
+    people.resolve_flag(flag.id, "clear", moderator=3, note="moved house, resent by mistake", at=at(40))
+    resolved = people.flag(flag.id)
+    assert (resolved.status, resolved.resolved_by, resolved.resolution_note) == (
+        "cleared",
+        3,
+        "moved house, resent by mistake",
+    )
+    assert resolved.resolved_at == at(40)
+    assert resolved.created_at == flag.created_at
+    assert "resolved_by=3" in repr(resolved)
+
+
 def test_withdrawals_to_different_people_change_nothing(people: Network) -> None:
     for i, b in enumerate([2, 3, 4]):
         rid = people.send(1, b, at=at(2 * i))

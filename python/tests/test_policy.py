@@ -28,6 +28,9 @@ STANDARD: dict[str, Any] = {
     "review_window": timedelta(days=90),
     "review_after_reports": 3,
     "restrict_after_reports": 5,
+    "review_report_share": 0.06,
+    "review_resends_same_person": 3,
+    "review_resends_after_harassment": 1,
     "low_acceptance_min_resolved": None,
     "low_acceptance_max_rate": None,
     "burst_per_hour": None,
@@ -59,6 +62,26 @@ def test_linkedin_matches_the_spec_table() -> None:
 def test_every_field_is_a_keyword() -> None:
     assert Policy(**LINKEDIN) == Policy.linkedin()
     assert Policy(**STANDARD) == Policy()
+
+
+def test_every_moderation_rule_can_be_switched_off_with_none() -> None:
+    off = Policy(
+        review_withdrawals_same_person=None,
+        review_after_reports=None,
+        restrict_after_reports=None,
+        review_report_share=None,
+        review_resends_same_person=None,
+        review_resends_after_harassment=None,
+    )
+    assert (off.review_withdrawals_same_person, off.review_report_share, off.review_resends_same_person) == (
+        None,
+        None,
+        None,
+    )
+    with pytest.raises(connreq.InvalidInput, match="review_report_share"):
+        Policy(review_report_share=1.5)
+    with pytest.raises(connreq.InvalidInput, match="review_resends_same_person"):
+        Policy(review_resends_same_person=0)
 
 
 def test_overrides() -> None:

@@ -1,6 +1,7 @@
 //! The command line, as clap derives it.
 
 use crate::sim::engine::PolicyChoice;
+use crate::sim::population::Scenario;
 use crate::time::parse_at;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use connreq_core::{
@@ -96,6 +97,13 @@ fn parse_state(s: &str) -> Result<RequestState, String> {
     RequestState::parse(s).map_err(|e| Error::from(e).to_string())
 }
 
+fn parse_field(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((field, value)) if !field.is_empty() => Ok((field.to_owned(), value.to_owned())),
+        _ => Err(format!("expected FIELD=JSON, not {s:?}")),
+    }
+}
+
 fn parse_decision(s: &str) -> Result<Decision, String> {
     Decision::parse(s).map_err(|e| Error::from(e).to_string())
 }
@@ -129,6 +137,15 @@ pub enum Command {
         /// Delete the connreq database at --db first, if there is one.
         #[arg(long)]
         replace: bool,
+        /// The population mix.
+        #[arg(long, value_enum, default_value_t = Scenario::Mixed)]
+        scenario: Scenario,
+        /// Run in memory only: no database is written (for measuring many runs).
+        #[arg(long)]
+        in_memory: bool,
+        /// Set a policy field for the run, FIELD=JSON (e.g. review_report_share=0.03, burst_per_hour=null); repeatable.
+        #[arg(long, value_name = "FIELD=JSON", value_parser = parse_field)]
+        set: Vec<(String, String)>,
     },
     /// Register a member.
     Register {
@@ -408,7 +425,7 @@ pub enum Command {
         /// The member.
         member: u64,
     },
-    /// The moderation review queue: open flags.
+    /// The moderation review queue: open flags, each with the events behind it.
     Review,
     /// Resolve a flag: clear or restrict.
     Resolve {
@@ -417,6 +434,26 @@ pub enum Command {
         /// The decision.
         #[arg(value_parser = parse_decision)]
         decision: Decision,
+        /// The moderator deciding (a member id).
+        #[arg(long)]
+        moderator: Option<u64>,
+        /// Why, in the moderator's words.
+        #[arg(long)]
+        note: Option<String>,
+        /// When it happens.
+        #[command(flatten)]
+        at: At,
+    },
+    /// Lift a restriction a moderator decided on: the member may send again.
+    Lift {
+        /// The member restricted.
+        member: u64,
+        /// The moderator lifting it (a member id).
+        #[arg(long)]
+        moderator: Option<u64>,
+        /// Why, in the moderator's words.
+        #[arg(long)]
+        note: Option<String>,
         /// When it happens.
         #[command(flatten)]
         at: At,
@@ -590,6 +627,7 @@ impl Command {
             Command::Standing { .. } => "standing",
             Command::Review => "review",
             Command::Resolve { .. } => "resolve",
+            Command::Lift { .. } => "lift",
             Command::Expire { .. } => "expire",
             Command::Stats => "stats",
             Command::Events { .. } => "events",

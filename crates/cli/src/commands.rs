@@ -162,6 +162,9 @@ pub fn flag_json(f: &Flag) -> Value {
         "evidence": f.evidence.iter().map(|s| s.0).collect::<Vec<_>>(),
         "created_at": time_json(f.created_at),
         "status": f.status.as_str(),
+        "resolved_by": f.resolved_by.map(|m| m.0),
+        "resolution_note": f.resolution_note,
+        "resolved_at": f.resolved_at.map(time_json),
     })
 }
 
@@ -219,10 +222,39 @@ pub(crate) fn requests_output(list: &[Request], empty: &str) -> Output {
 /// A flag as one line of text.
 pub(crate) fn flag_line(f: &Flag) -> String {
     let evidence = f.evidence.iter().map(|s| s.0.to_string()).collect::<Vec<_>>().join(", ");
-    format!(
+    let mut line = format!(
         "{}  {}  {}  {}  opened {}  (evidence: events {evidence})",
         f.id, f.member, f.rule, f.status, f.created_at
-    )
+    );
+    if let Some(at) = f.resolved_at {
+        let _ = write!(line, "\n    resolved {at}");
+        if let Some(m) = f.resolved_by {
+            let _ = write!(line, " by {m}");
+        }
+        if let Some(n) = &f.resolution_note {
+            let _ = write!(line, ": {}", n.replace('\n', "\n      "));
+        }
+    }
+    line
+}
+
+/// One event behind a flag, on one line: when, what, who, and its detail.
+/// A line of `review` for one event behind a flag.
+pub fn evidence_line(e: &EventRecord) -> String {
+    let mut line = format!("    event {}  {}  {}", e.seq.0, e.at, e.kind);
+    if let Some(a) = e.actor {
+        let _ = write!(line, "  by {a}");
+    }
+    if let Some(s) = e.subject {
+        let _ = write!(line, "  on {s}");
+    }
+    if let Some(r) = e.request_id {
+        let _ = write!(line, "  {r}");
+    }
+    if e.detail != "{}" {
+        let _ = write!(line, "  {}", connreq_core::text::show_bidi(&e.detail).replace('\n', "\\n"));
+    }
+    line
 }
 
 /// The request as `viewer` sees it: their sent or received view, else the operator's.
@@ -461,21 +493,42 @@ pub fn execute<N: Backend>(
         }
         Command::Review => {
             let queue = net.review_queue()?;
-            let text = if queue.is_empty() {
-                "the review queue is empty".to_owned()
-            } else {
-                queue.iter().map(flag_line).collect::<Vec<_>>().join("\n")
-            };
-            Output::new(text, Value::Array(queue.iter().map(flag_json).collect()))
+            let mut text = String::new();
+            let mut list = Vec::with_capacity(queue.len());
+            for f in &queue {
+                let events = net.flag_events(f.id)?;
+                if !text.is_empty() {
+                    text.push('\n');
+                }
+                text.push_str(&flag_line(f));
+                for e in &events {
+                    let _ = write!(text, "\n{}", evidence_line(e));
+                }
+                let mut value = flag_json(f);
+                value["events"] = Value::Array(events.iter().map(event_json).collect());
+                list.push(value);
+            }
+            if queue.is_empty() {
+                text = "the review queue is empty".to_owned();
+            }
+            Output::new(text, Value::Array(list))
         }
-        Command::Resolve { flag, decision, at } => {
+        Command::Resolve { flag, decision, moderator, note, at } => {
             let id = FlagId(*flag);
-            net.resolve_flag(id, *decision, at_or_now(at.at))?;
+            net.resolve_flag_by(id, *decision, moderator.map(m), note.as_deref(), at_or_now(at.at))?;
             let f = net.read(|model| model.flag(id))??;
             let standing = net.standing(f.member)?;
             Output::new(
                 format!("{id} resolved ({decision}): {} is now {standing}", f.member),
                 json!({ "flag": flag_json(&f), "member": f.member.0, "standing": standing.as_str() }),
+            )
+        }
+        Command::Lift { member, moderator, note, at } => {
+            net.lift_restriction(m(*member), moderator.map(m), note.as_deref(), at_or_now(at.at))?;
+            let standing = net.standing(m(*member))?;
+            Output::new(
+                format!("{}'s restriction lifted: now {standing}", m(*member)),
+                json!({ "member": member, "standing": standing.as_str() }),
             )
         }
         Command::Expire { at } => {

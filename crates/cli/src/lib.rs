@@ -189,16 +189,26 @@ fn local_command(cli: Cli, path: PathBuf, out: &mut dyn Write, err: &mut dyn Wri
         )));
     }
     match &cli.command {
-        Command::Simulate { members, days, seed, replace } => {
-            if *replace {
-                remove_database(&path)?;
-            }
+        Command::Simulate { members, days, seed, replace, scenario, set, in_memory } => {
             let config = sim::SimConfig {
                 members: *members,
                 days: *days,
                 seed: *seed,
                 policy: cli.policy.unwrap_or_default(),
+                overrides: set.clone(),
+                scenario: *scenario,
             };
+            // A wrong field is refused before anything is removed.
+            let policy = config.policy()?;
+            if *in_memory {
+                let net = connreq_core::MemoryNetwork::new(policy)?;
+                let report = sim::simulate(&net, &config, &ProgressBar::hidden(), || Ok(0))?;
+                print_report(&report, cli.json, out)?;
+                return Ok(0);
+            }
+            if *replace {
+                remove_database(&path)?;
+            }
             simulate(&path, &config, cli.json, out)?;
             Ok(0)
         }
@@ -325,7 +335,7 @@ fn remove_database(path: &Path) -> Result<(), CliError> {
 
 fn simulate(path: &Path, config: &sim::SimConfig, json: bool, out: &mut dyn Write) -> Result<(), CliError> {
     // Millions of commands: flushed once, at the end (`finish` below).
-    let db = db::open_db_for_bulk(path, Some(config.policy.policy()))?;
+    let db = db::open_db_for_bulk(path, Some(config.policy()?))?;
     let progress = if json || !io::stderr().is_terminal() {
         ProgressBar::hidden()
     } else {
@@ -341,11 +351,15 @@ fn simulate(path: &Path, config: &sim::SimConfig, json: bool, out: &mut dyn Writ
         db.flush()?;
         Ok::<u64, Error>(db::db_bytes(path))
     })?;
+    print_report(&report, json, out)
+}
+
+fn print_report(report: &sim::SimReport, json: bool, out: &mut dyn Write) -> Result<(), CliError> {
     if json {
         let text = serde_json::to_string(&report).map_err(|e| CliError::Failed(e.to_string()))?;
         writeln!(out, "{text}")?;
     } else {
-        out.write_all(sim::report::render(&report).as_bytes())?;
+        out.write_all(sim::report::render(report).as_bytes())?;
     }
     Ok(())
 }

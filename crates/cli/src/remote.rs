@@ -231,19 +231,44 @@ pub fn execute(client: &Client, command: &Command, out: &mut dyn Write) -> Resul
         }
         Command::Review => {
             let queue = client.flags("open")?;
-            let text = if queue.is_empty() {
-                "the review queue is empty".to_owned()
-            } else {
-                queue.iter().map(flag_line).collect::<Vec<_>>().join("\n")
-            };
-            Output::new(text, Value::Array(queue.iter().map(flag_json).collect()))
+            let mut text = String::new();
+            let mut list = Vec::with_capacity(queue.len());
+            for f in &queue {
+                let events: Vec<connreq_core::EventRecord> = client
+                    .flag_events(f.id.0)?
+                    .into_iter()
+                    .map(|e| e.into_core().map_err(|m| CliError::Failed(m.to_string())))
+                    .collect::<Result<_, _>>()?;
+                if !text.is_empty() {
+                    text.push('\n');
+                }
+                text.push_str(&flag_line(f));
+                for e in &events {
+                    let _ = write!(text, "\n{}", crate::commands::evidence_line(e));
+                }
+                let mut value = flag_json(f);
+                value["events"] = Value::Array(events.iter().map(crate::commands::event_json).collect());
+                list.push(value);
+            }
+            if queue.is_empty() {
+                text = "the review queue is empty".to_owned();
+            }
+            Output::new(text, Value::Array(list))
         }
-        Command::Resolve { flag, decision, at } => {
-            let f = client.resolve_flag(*flag, decision.as_str(), at.at)?;
+        Command::Resolve { flag, decision, moderator, note, at } => {
+            let f = client.resolve_flag(*flag, decision.as_str(), *moderator, note.as_deref(), at.at)?;
             let standing = client.standing(f.member.0)?;
             Output::new(
                 format!("{} resolved ({decision}): {} is now {}", FlagId(*flag), f.member, standing),
                 json!({ "flag": flag_json(&f), "member": f.member.0, "standing": standing }),
+            )
+        }
+        Command::Lift { member, moderator, note, at } => {
+            client.lift_restriction(*member, *moderator, note.as_deref(), at.at)?;
+            let standing = client.standing(*member)?;
+            Output::new(
+                format!("{}'s restriction lifted: now {standing}", m(*member)),
+                json!({ "member": member, "standing": standing }),
             )
         }
         Command::Expire { at } => {

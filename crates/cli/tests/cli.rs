@@ -373,8 +373,9 @@ fn simulate_is_reproducible_and_reports_every_field() {
     );
     assert_eq!(a["policy"], "standard");
     assert_eq!(a["start"], "2026-01-01T00:00:00.000Z");
-    assert_eq!(a["planted"]["withdraw_cyclers"], 2);
-    assert_eq!(a["planted"]["spammers"], 1);
+    assert_eq!(a["scenario"], "mixed");
+    assert_eq!(a["planted"]["high_volume"], 6, "2% of 300");
+    assert_eq!(a["planted"]["cycler_fast"], 1);
     let states = a["requests"].as_object().unwrap();
     for s in ["pending", "ignored", "accepted", "declined", "withdrawn", "expired", "cancelled"] {
         assert!(states[s].is_u64(), "requests.{s}");
@@ -385,13 +386,19 @@ fn simulate_is_reproducible_and_reports_every_field() {
     assert!(a["connections"].as_u64().unwrap() > 0);
     assert!(a["notifications"]["in_app"].as_u64().unwrap() >= sent);
     assert!(a["notifications"]["emails"].as_u64().unwrap() > 0);
-    for rule in ["repeated_withdrawals", "reported", "low_acceptance", "burst"] {
+    for rule in ["repeated_withdrawals", "reported", "low_acceptance", "burst", "repeated_resends"] {
         assert!(a["flags"]["by_rule"][rule].is_u64(), "flags.by_rule.{rule}");
     }
     let m = &a["moderation"];
-    for field in ["precision", "recall", "recall_withdraw_cyclers", "recall_spammers"] {
+    for field in ["precision", "recall"] {
         assert!(m[field].is_null() || (0.0..=1.0).contains(&m[field].as_f64().unwrap()), "{field}");
     }
+    let kinds: Vec<&str> =
+        m["kinds"].as_array().unwrap().iter().map(|k| k["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"normal") && kinds.contains(&"high_volume"), "{kinds:?}");
+    let rules: Vec<&str> =
+        m["rules"].as_array().unwrap().iter().map(|k| k["rule"].as_str().unwrap()).collect();
+    assert_eq!(rules, ["repeated_withdrawals", "reported", "low_acceptance", "burst", "repeated_resends"]);
     assert!(m["normal_flagged_share"].is_f64());
     assert!(a["targets"]["precision"].is_boolean());
     assert!(a["events"].as_u64().unwrap() > sent);
@@ -524,4 +531,90 @@ fn the_member_commands_of_spec_11_run_end_to_end() {
     let r = connreq(&db, &["export", "1"], None);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("not registered"), "{}", r.stderr);
+}
+
+const PESTERING: &str = r#"
+register 1 --at 2026-01-01T09:00Z
+register 2 --at 2026-01-01T09:00Z
+register 9 --name Mo --at 2026-01-01T09:00Z
+send 1 2 --at 2026-01-01T10:00Z
+decline 2 1 --at 2026-01-01T11:00Z
+send 1 2 --at 2026-01-02T10:00Z
+report 2 1 harassment --request 2 --at 2026-01-02T11:00Z
+review
+resolve 1 restrict --moderator 9 --note "kept sending after a decline" --at 2026-01-03T00:00Z
+standing 1
+lift 1 --moderator 9 --note "appeal upheld" --at 2026-01-04T00:00Z
+standing 1
+lift 1 --at 2026-01-05T00:00Z
+"#;
+
+#[test]
+fn review_shows_each_flags_events_and_resolve_and_lift_record_who_and_why() {
+    let r = batch(PESTERING, &["--keep-going"]);
+    assert_eq!(r.code, 1, "the second lift fails: {}", r.stderr);
+    assert_eq!(
+        r.stderr,
+        "error: line 14: invalid input: member 1 is not restricted by a moderator's decision (an automatic restriction ends when its flag is cleared)\n"
+    );
+    for want in [
+        "flag 1  member 1  repeated_resends  open  opened 2026-01-02T11:00:00.000Z  (evidence: events 4, 5, 6, 7)",
+        "    event 4  2026-01-01T10:00:00.000Z  invitation_sent  by member 1  on member 2  request 1",
+        "    event 5  2026-01-01T11:00:00.000Z  invitation_declined  by member 2  on member 1  request 1",
+        "    event 6  2026-01-02T10:00:00.000Z  invitation_sent  by member 1  on member 2  request 2",
+        r#"    event 7  2026-01-02T11:00:00.000Z  member_reported  by member 2  on member 1  request 2  {"reason":"harassment"}"#,
+        "flag 1 resolved (restrict): member 1 is now restricted",
+        "  flag 1  member 1  repeated_resends  restricted  opened 2026-01-02T11:00:00.000Z  (evidence: events 4, 5, 6, 7)",
+        "    resolved 2026-01-03T00:00:00.000Z by member 9: kept sending after a decline",
+        "member 1's restriction lifted: now good",
+    ] {
+        assert!(r.stdout.lines().any(|l| l == want), "missing {want:?} in\n{}", r.stdout);
+    }
+
+    let r = batch(PESTERING, &["--json", "--keep-going"]);
+    let out = json_lines(&r.stdout);
+    let review = out[7].as_array().unwrap();
+    assert_eq!(review[0]["rule"], "repeated_resends");
+    let kinds: Vec<&str> =
+        review[0]["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["invitation_sent", "invitation_declined", "invitation_sent", "member_reported"]);
+    let resolved = &out[8]["flag"];
+    assert_eq!(
+        (
+            resolved["resolved_by"].clone(),
+            resolved["resolution_note"].clone(),
+            resolved["resolved_at"].clone()
+        ),
+        (9.into(), "kept sending after a decline".into(), "2026-01-03T00:00:00.000Z".into())
+    );
+    assert_eq!(out[9]["standing"], "restricted");
+    assert_eq!(out[10], serde_json::json!({"member": 1, "standing": "good"}));
+    assert_eq!(out[11]["flags"][0]["status"], "restricted", "lifting keeps the decision on record");
+}
+
+#[test]
+fn simulate_takes_a_scenario_and_policy_fields_and_refuses_unknown_fields() {
+    let r = run(&[
+        "simulate",
+        "--members",
+        "300",
+        "--days",
+        "20",
+        "--scenario",
+        "pestering",
+        "--in-memory",
+        "--json",
+        "--set",
+        "review_report_share=0.1",
+        "--set",
+        "burst_per_hour=null",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report: Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(report["scenario"], "pestering");
+    assert_eq!(report["policy_overrides"]["review_report_share"], "0.1");
+    assert_eq!(report["db_bytes"], 0, "nothing written");
+    let r = run(&["simulate", "--members", "300", "--days", "2", "--set", "no_such_field=1"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("no field \"no_such_field\""), "{}", r.stderr);
 }

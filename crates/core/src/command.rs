@@ -152,12 +152,26 @@ pub enum Command {
     },
     /// `expire()`: ends every open request older than `pending_ttl`.
     Expire,
-    /// `resolve_flag(flag_id, decision)`.
+    /// `resolve_flag(flag_id, decision, moderator, note)`.
     ResolveFlag {
         /// The flag.
         flag: FlagId,
         /// The decision.
         decision: Decision,
+        /// The moderator deciding (a registered member), when named.
+        moderator: Option<MemberId>,
+        /// Why, in the moderator's words.
+        note: Option<String>,
+    },
+    /// `lift_restriction(member, moderator, note)`: a member restricted by a
+    /// moderator's decision is restricted no longer.
+    LiftRestriction {
+        /// The member restricted.
+        member: MemberId,
+        /// The moderator lifting it (a registered member), when named.
+        moderator: Option<MemberId>,
+        /// Why, in the moderator's words.
+        note: Option<String>,
     },
     /// Applies a new policy from now on (recorded as `policy_changed`).
     ChangePolicy {

@@ -72,6 +72,9 @@ pub enum StandingCause {
     AutomaticRestriction(FlagId),
     /// A moderator resolved this flag.
     Resolved(FlagId),
+    /// A moderator lifted a restriction by decision; the flag is the one the
+    /// restriction was decided on (the last flag resolved `restrict`).
+    Lifted(FlagId),
 }
 
 impl StandingCause {
@@ -80,7 +83,8 @@ impl StandingCause {
         match self {
             StandingCause::Flagged(f)
             | StandingCause::AutomaticRestriction(f)
-            | StandingCause::Resolved(f) => f,
+            | StandingCause::Resolved(f)
+            | StandingCause::Lifted(f) => f,
         }
     }
 }
@@ -381,5 +385,16 @@ pub enum EventBody {
         /// Whether their address also leaves other members' imported contacts
         /// (it does unless another member still has the same address).
         scrub_contacts: bool,
+    },
+    /// A moderator lifted the restriction they (or another moderator) had
+    /// decided on (SPEC §15). Its standing change follows as its own event.
+    /// (New events go last: the log stores events by their position.)
+    RestrictionLifted {
+        /// The member restricted.
+        member: MemberId,
+        /// The moderator who lifted it, when one is named.
+        moderator: Option<MemberId>,
+        /// The moderator's reason, when given.
+        note: Option<String>,
     },
 }

@@ -278,6 +278,11 @@ pub enum BodyView<'a> {
         member: MemberId,
         scrub_contacts: bool,
     },
+    RestrictionLifted {
+        member: MemberId,
+        moderator: Option<MemberId>,
+        note: Option<&'a str>,
+    },
 }
 
 impl Event {
@@ -439,6 +444,9 @@ impl EventBody {
             B::MemberErased { member, scrub_contacts } => {
                 V::MemberErased { member: *member, scrub_contacts: *scrub_contacts }
             }
+            B::RestrictionLifted { member, moderator, note } => {
+                V::RestrictionLifted { member: *member, moderator: *moderator, note: note.as_deref() }
+            }
         }
     }
 }
@@ -540,6 +548,9 @@ impl EventView<'_> {
                 d.put("from", from.as_str());
                 d.put("to", to.as_str());
                 d.put("automatic", &matches!(cause, StandingCause::AutomaticRestriction(_)));
+                if matches!(cause, StandingCause::Lifted(_)) {
+                    d.put("lifted", &true);
+                }
                 d.put("flag", &cause.flag().0);
                 (None, Some(*member), None)
             }
@@ -611,6 +622,15 @@ impl EventView<'_> {
                 (Some(*member), None, None)
             }
             B::MemberErased { member, .. } => (None, Some(*member), None),
+            B::RestrictionLifted { member, moderator, note } => {
+                if let Some(m) = moderator {
+                    d.put("moderator", &m.0);
+                }
+                if let Some(n) = note {
+                    d.put("note", n);
+                }
+                (*moderator, Some(*member), None)
+            }
         };
         d.finish();
         (self.body.kind(), actor, subject, request_id)
@@ -652,6 +672,7 @@ impl BodyView<'_> {
         "emails_skipped",
         "member_updated",
         "member_erased",
+        "restriction_lifted",
     ];
 
     /// The SPEC kind, lowercase.
@@ -689,6 +710,7 @@ impl BodyView<'_> {
             BodyView::EmailsSkipped { .. } => "emails_skipped",
             BodyView::MemberUpdated { .. } => "member_updated",
             BodyView::MemberErased { .. } => "member_erased",
+            BodyView::RestrictionLifted { .. } => "restriction_lifted",
         }
     }
 }
@@ -827,6 +849,14 @@ mod tests {
             EventBody::MemberUpdated { member: m(1), email: Some(Some(email())), name: Some(None) },
             EventBody::MemberUpdated { member: m(1), email: Some(None), name: None },
             EventBody::MemberErased { member: m(1), scrub_contacts: true },
+            EventBody::RestrictionLifted { member: m(2), moderator: Some(m(4)), note: Some("appeal".into()) },
+            EventBody::RestrictionLifted { member: m(2), moderator: None, note: None },
+            EventBody::StandingChanged {
+                member: m(2),
+                from: Standing::ALL[2],
+                to: Standing::ALL[0],
+                cause: StandingCause::Lifted(FlagId(3)),
+            },
         ];
         bodies
             .into_iter()
@@ -839,7 +869,7 @@ mod tests {
     fn stored_events_decode_as_views_equal_to_the_events_own_views() {
         let events = every_kind();
         let kinds: std::collections::BTreeSet<_> = events.iter().map(|e| e.body.kind()).collect();
-        assert_eq!(kinds.len(), 32, "every kind is covered");
+        assert_eq!(kinds.len(), 33, "every kind is covered");
         assert_eq!(kinds.len(), BodyView::KINDS.len());
         let bytes = postcard::to_allocvec(&events).unwrap();
         let views: Vec<EventView<'_>> = postcard::from_bytes(&bytes).unwrap();

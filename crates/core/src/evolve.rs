@@ -11,32 +11,14 @@ use crate::kinds::{
 };
 use crate::members::{ConnectionBits, MailFlags, Member, Profile};
 use crate::records::{
-    Carries, FlagRecord, Mail, NotificationRecord, OpenRequest, PairHistory, Party, PartyView, QueuedDigest,
-    RequestRecord, RequestTexts, ScheduledEmail, pair_key, state_index,
+    Carries, Ended, Ending, FlagRecord, Mail, NotificationRecord, OpenRequest, PairHistory, Party, PartyView,
+    QueuedDigest, RequestRecord, RequestTexts, ScheduledEmail, pair_key, state_index,
 };
 use crate::state::{LogClock, State, address_hash, standing_index};
 use crate::text::EmailAddress;
 use crate::thread::Link;
 use crate::time::Timestamp;
 use std::time::Duration;
-
-/// The request whose state (or a party's view of it) an event may change.
-fn tracked_request(body: &EventBody) -> Option<RequestId> {
-    match body {
-        EventBody::InvitationSent { request, .. }
-        | EventBody::InvitationAccepted { request, .. }
-        | EventBody::InvitationIgnored { request, .. }
-        | EventBody::InvitationDeclined { request, .. }
-        | EventBody::InvitationWithdrawn { request, .. }
-        | EventBody::InvitationExpired { request, .. }
-        | EventBody::InvitationCancelled { request, .. }
-        | EventBody::ViewChanged { request, .. }
-        | EventBody::InvitationRestored { request, .. }
-        | EventBody::ViewRestored { request, .. }
-        | EventBody::ViewExpiredBehindBlock { request, .. } => Some(*request),
-        _ => None,
-    }
-}
 
 impl State {
     /// Applies one event (everything but a policy change, which the model
@@ -46,10 +28,6 @@ impl State {
         let seq = event.seq;
         self.last_seq = seq;
         self.last_at = LogClock(self.last_at.0.max(at));
-        // Whatever the event, a sender's count of the requests they see open
-        // follows what they see of its request before and after it.
-        let tracked = tracked_request(&event.body);
-        let before = tracked.is_some_and(|id| self.sender_sees_open(id));
         match &event.body {
             EventBody::MemberRegistered { member, email, name, locale } => {
                 self.by_standing[standing_index(Standing::Good)] += 1;
@@ -109,8 +87,7 @@ impl State {
                 match notice {
                     Some(notice) => {
                         // A decline the sender is told of closes the pair for the cooldown.
-                        self.pairs.entry((s, r)).or_insert_with(|| PairHistory::closed_at(at)).last_closed =
-                            at;
+                        self.ended((s, r), *request, Ended::Declined, at, seq);
                         self.notify(s, NotificationKind::InvitationDeclined, *request, at, *notice);
                     }
                     None => {
@@ -131,7 +108,7 @@ impl State {
                 self.set_request_state(*request, RequestState::Withdrawn, at);
                 self.set_message(*request, message.as_deref());
                 let (s, r) = self.parties_of(*request);
-                self.pairs.entry((s, r)).or_insert_with(|| PairHistory::closed_at(at)).withdrawn(at, seq);
+                self.ended((s, r), *request, Ended::Withdrawn, at, seq);
                 match notice {
                     Some(notice) => {
                         self.notify(r, NotificationKind::InvitationWithdrawn, *request, at, *notice);
@@ -153,7 +130,10 @@ impl State {
                 let was_ignored = self.request_at(*request).state == RequestState::Ignored;
                 self.set_request_state(*request, RequestState::Expired, at);
                 self.record_outcome(*window, *request, false, was_ignored, seq);
-                let (s, _) = self.parties_of(*request);
+                let (s, r) = self.parties_of(*request);
+                if was_ignored {
+                    self.ended((s, r), *request, Ended::Ignored, at, seq);
+                }
                 self.notify(s, NotificationKind::InvitationExpired, *request, at, *notice);
             }
             EventBody::InvitationCancelled { request, blocker } => {
@@ -184,7 +164,7 @@ impl State {
                     self.dont_know.insert((*reporter, *reported));
                 }
                 self.reports_made.entry(*reporter).or_default().push((*reported, *reason, at));
-                self.moderation.entry(*reported).or_default().reports.push((*reporter, at, seq));
+                self.moderation.entry(*reported).or_default().reports.push((*reporter, at, seq, *reason));
             }
             EventBody::AccountFlagged { flag, member, rule, evidence } => {
                 debug_assert_eq!(flag.0 as usize, self.flags.len() + 1);
@@ -195,6 +175,9 @@ impl State {
                     created_at: at,
                     status: FlagStatus::Open,
                     automatic_restriction: false,
+                    resolved_by: None,
+                    resolution_note: None,
+                    resolved_at: None,
                 });
                 self.open_flags.insert(*flag);
                 self.moderation.entry(*member).or_default().open.push((*rule, *flag));
@@ -204,24 +187,30 @@ impl State {
                     f.evidence.extend_from_slice(evidence);
                 }
             }
-            EventBody::FlagResolved { flag, member, decision, .. } => {
+            EventBody::FlagResolved { flag, member, decision, moderator, note } => {
                 let f = &mut self.flags[flag.0 as usize - 1];
                 f.status = match decision {
                     Decision::Clear => FlagStatus::Cleared,
                     Decision::Restrict => FlagStatus::Restricted,
                 };
+                f.resolved_by = *moderator;
+                f.resolution_note = note.clone();
+                f.resolved_at = Some(at);
                 let rule = f.rule;
                 let through = f.evidence.iter().copied().max().unwrap_or(Seq(0));
                 self.open_flags.remove(flag);
                 let m = self.moderation.entry(*member).or_default();
                 m.open.retain(|(_, f)| f != flag);
-                match decision {
-                    Decision::Clear => {
-                        m.cleared_through.retain(|(r, _)| *r != rule);
-                        m.cleared_through.push((rule, through.max(seq)));
-                    }
-                    Decision::Restrict => m.restricted_by_decision = true,
+                // Evidence a moderator decided on is spent either way: a
+                // restriction lifted later does not bring it back.
+                m.cleared_through.retain(|(r, _)| *r != rule);
+                m.cleared_through.push((rule, through.max(seq)));
+                if *decision == Decision::Restrict {
+                    m.restricted_by_decision = true;
                 }
+            }
+            EventBody::RestrictionLifted { member, .. } => {
+                self.moderation.entry(*member).or_default().restricted_by_decision = false;
             }
             EventBody::StandingChanged { member, to, cause, .. } => {
                 if let StandingCause::AutomaticRestriction(flag) = cause
@@ -318,7 +307,7 @@ impl State {
                 let (s, r) = self.parties_of(*request);
                 if *party == Party::Sender && *state == RequestState::Withdrawn {
                     // The sender withdrew, as far as they know: for moderation and cooldowns, it counts.
-                    self.pairs.entry((s, r)).or_insert_with(|| PairHistory::closed_at(at)).withdrawn(at, seq);
+                    self.ended((s, r), *request, Ended::Withdrawn, at, seq);
                 }
                 if let Some(notice) = notice {
                     self.notify(s, NotificationKind::InvitationExpired, *request, at, *notice);
@@ -371,10 +360,6 @@ impl State {
                 self.erase_member(*member, *scrub_contacts, at)
             }
         }
-        if let Some(id) = tracked {
-            let after = self.sender_sees_open(id);
-            self.count_outstanding(id, before, after);
-        }
         if let EventBody::InvitationRestored { request, .. } | EventBody::ViewRestored { request, .. } =
             &event.body
         {
@@ -392,6 +377,18 @@ impl State {
                 | EventBody::ViewExpiredBehindBlock { .. }
         ) {
             self.advance_oldest_open();
+        }
+    }
+
+    /// Records in the pair's history that `request` ended.
+    fn ended(&mut self, pair: (MemberId, MemberId), request: RequestId, how: Ended, at: Timestamp, seq: Seq) {
+        // Request ids stay below 2^32 (`MAX_RECORDS`).
+        let ending = Ending { at, seq, request: request.0 as u32, how };
+        match self.pairs.get_mut(&pair) {
+            Some(p) => p.ended(ending),
+            None => {
+                self.pairs.insert(pair, PairHistory::of(ending));
+            }
         }
     }
 
@@ -722,23 +719,6 @@ impl State {
         }
     }
 
-    /// Adds one to the count of open requests of request `id`'s sender when
-    /// they now see it open and did not, takes one away in the other case.
-    fn count_outstanding(&mut self, id: RequestId, before: bool, after: bool) {
-        if before == after {
-            return;
-        }
-        let sender = self.request_at(id).sender;
-        if after {
-            *self.outstanding.entry(sender).or_default() += 1;
-        } else if let Some(n) = self.outstanding.get_mut(&sender) {
-            *n -= 1;
-            if *n == 0 {
-                self.outstanding.remove(&sender);
-            }
-        }
-    }
-
     /// Indexes `member` under the address with key `key`.
     fn index_email(&mut self, member: MemberId, key: &str) {
         let h = address_hash(key);
@@ -830,7 +810,6 @@ impl State {
         let connections = m.connections.clone();
         let mut cancelled = Vec::new();
         for id in ids {
-            let before = self.sender_sees_open(id);
             let r = self.request_at(id);
             let mine = r.party_of(member);
             if r.state.is_open() {
@@ -851,8 +830,6 @@ impl State {
                 }
                 _ => {}
             }
-            let after = self.sender_sees_open(id);
-            self.count_outstanding(id, before, after);
         }
         for other in connections {
             self.disconnect(member, other);
@@ -885,7 +862,6 @@ impl State {
             m.erased = true;
             m.mail = MailFlags::default();
         }
-        self.outstanding.remove(&member);
         self.wrong_addresses.remove(&member);
         self.reports_made.remove(&member);
         self.advance_oldest_open();
@@ -917,9 +893,12 @@ impl State {
             .collect();
         for (id, party) in mine {
             let r = self.request_at(id);
+            // A message is a withdrawal's (the sender's) or a decline's (the
+            // recipient's); a decline the sender was not told of can still be
+            // accepted as the sender sees it (SPEC §18), and keeps its message.
             let wrote_message = match party {
                 Party::Sender => r.state == RequestState::Withdrawn,
-                Party::Recipient => r.state == RequestState::Declined,
+                Party::Recipient => matches!(r.state, RequestState::Declined | RequestState::Accepted),
             };
             if r.has_texts
                 && let Some(t) = self.texts.get_mut(&id)

@@ -156,20 +156,13 @@ impl Model {
         if by_state != s.by_state {
             say("requests by state do not match the counters".into());
         }
-        let mut outstanding: crate::collections::Map<crate::ids::MemberId, u32> = Default::default();
         for (i, r) in s.requests.iter().enumerate() {
-            if s.sender_sees_open(RequestId(i as u64 + 1)) {
-                *outstanding.entry(r.sender).or_default() += 1;
-            }
             if r.state.is_open() && s.members.get(&r.sender).is_some_and(|m| m.erased) {
                 say(format!("{} is open, but its sender was erased", RequestId(i as u64 + 1)));
             }
             if r.state.is_open() && s.members.get(&r.recipient).is_some_and(|m| m.erased) {
                 say(format!("{} is open, but its recipient was erased", RequestId(i as u64 + 1)));
             }
-        }
-        if outstanding != s.outstanding {
-            say("the open requests counted per sender do not match the requests".into());
         }
         let mut addresses = 0usize;
         for (id, p) in s.profiles.iter() {
@@ -274,10 +267,10 @@ impl Model {
         };
         cmp("policy", self.policy() == other.policy());
         cmp("members", a.members == b.members && a.profiles == b.profiles);
-        cmp("requests", a.requests == b.requests && a.texts == b.texts);
+        cmp("requests", a.requests == b.requests);
+        cmp("texts", a.texts == b.texts);
         cmp("views", a.views == b.views && a.live_views == b.live_views);
         cmp("wrong addresses", a.wrong_addresses == b.wrong_addresses);
-        cmp("open requests per sender", a.outstanding == b.outstanding);
         cmp("members by address", a.by_email == b.by_email && a.by_email_more == b.by_email_more);
         cmp("reports made", a.reports_made == b.reports_made);
         cmp("open requests", a.open_pairs == b.open_pairs && a.oldest_open == b.oldest_open);

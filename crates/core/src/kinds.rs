@@ -317,6 +317,10 @@ vocabulary!(
         LowAcceptance = "low_acceptance",
         /// Many sends within an hour.
         Burst = "burst",
+        /// Sends to one member again after earlier requests to them ended
+        /// declined, withdrawn or ignored (SPEC §15). Last: rules are stored
+        /// by their position.
+        RepeatedResends = "repeated_resends",
     }
 );
 

@@ -39,14 +39,14 @@ impl Model {
             })
             .sum::<usize>()
             + table(&s.texts);
-        let withdrawals: usize = s.pairs.values().map(|p| size_of_val(&*p.withdrawals)).sum();
+        let endings: usize = s.pairs.values().map(|p| size_of_val(&*p.endings)).sum();
         let moderation: usize = s
             .moderation
             .values()
             .map(|r| {
                 r.open.capacity() * 16
                     + r.cleared_through.capacity() * 16
-                    + r.reports.capacity() * 24
+                    + r.reports.capacity() * 32
                     + r.outcomes.capacity() * 24
             })
             .sum();
@@ -58,7 +58,7 @@ impl Model {
             ("requests: notes and messages", texts),
             ("open pairs: table", table(&s.open_pairs)),
             ("pair histories: table", table(&s.pairs)),
-            ("pair histories: withdrawals", withdrawals),
+            ("pair histories: endings", endings),
             ("notifications: records", s.notifications.len() * size_of::<NotificationRecord>()),
             ("moderation: table", table(&s.moderation)),
             ("moderation: records", moderation),

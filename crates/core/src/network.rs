@@ -223,9 +223,53 @@ pub trait Network {
         self.execute(Command::Expire, at).map(Outcome::count)
     }
 
-    /// `resolve_flag(flag_id, decision)`.
+    /// `resolve_flag(flag_id, decision)`, no moderator named.
     fn resolve_flag(&self, flag: FlagId, decision: Decision, at: Timestamp) -> Result<(), Error> {
-        self.execute(Command::ResolveFlag { flag, decision }, at).map(drop)
+        self.resolve_flag_by(flag, decision, None, None, at)
+    }
+
+    /// `resolve_flag(flag_id, decision, moderator=, note=)`: who decided and why
+    /// are kept on the flag (`resolved_by`, `resolution_note`, `resolved_at`).
+    fn resolve_flag_by(
+        &self,
+        flag: FlagId,
+        decision: Decision,
+        moderator: Option<MemberId>,
+        note: Option<&str>,
+        at: Timestamp,
+    ) -> Result<(), Error> {
+        let note = note.map(str::to_owned);
+        self.execute(Command::ResolveFlag { flag, decision, moderator, note }, at).map(drop)
+    }
+
+    /// `lift_restriction(member, moderator=, note=)`: a member restricted by a
+    /// moderator's decision is no longer; their standing follows from their open flags.
+    fn lift_restriction(
+        &self,
+        member: MemberId,
+        moderator: Option<MemberId>,
+        note: Option<&str>,
+        at: Timestamp,
+    ) -> Result<(), Error> {
+        let note = note.map(str::to_owned);
+        self.execute(Command::LiftRestriction { member, moderator, note }, at).map(drop)
+    }
+
+    /// The flag with this id, open or resolved (who resolved it, why, when).
+    fn flag(&self, flag: FlagId) -> Result<Flag, Error> {
+        self.read(|m| m.flag(flag))?
+    }
+
+    /// `flag_events(flag_id)`: the events behind a flag's evidence, in log order.
+    fn flag_events(&self, flag: FlagId) -> Result<Vec<EventRecord>, Error> {
+        let mut evidence = self.flag(flag)?.evidence;
+        evidence.sort_unstable();
+        evidence.dedup();
+        let mut out = Vec::with_capacity(evidence.len());
+        for seq in evidence {
+            out.extend(self.events(Seq(seq.0 - 1), Some(1))?.into_iter().filter(|e| e.seq == seq));
+        }
+        Ok(out)
     }
 
     /// `request(id)`: the operator's view.

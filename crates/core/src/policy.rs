@@ -62,14 +62,33 @@ pub struct Policy {
     pub max_connections: u32,
     /// Open requests older than this expire; `None` for never.
     pub pending_ttl: Option<Duration>,
-    /// Withdrawals to one member within the window that flag the sender.
-    pub review_withdrawals_same_person: u32,
+    /// Withdrawals to one member within the window that flag the sender
+    /// (`repeated_withdrawals`); `None` switches the rule off.
+    pub review_withdrawals_same_person: Option<u32>,
     /// The window of every moderation rule.
     pub review_window: Duration,
-    /// Distinct reporters within the window that put a member under review.
-    pub review_after_reports: u32,
-    /// Distinct reporters within the window that restrict a member automatically.
-    pub restrict_after_reports: u32,
+    /// Distinct reporters within the window that put a member under review
+    /// (`reported`); `None` switches review by reports off.
+    pub review_after_reports: Option<u32>,
+    /// Distinct reporters within the window that restrict a member
+    /// automatically; `None` switches automatic restriction off.
+    pub restrict_after_reports: Option<u32>,
+    /// The share (0–1) of the distinct members the reported member invited
+    /// within the window that the distinct reporters must make up, besides
+    /// their number, before reports flag or restrict (SPEC §15; a member who
+    /// invited nobody counts as 100%). `None`: the count alone decides.
+    #[serde(default = "defaults::review_report_share")]
+    pub review_report_share: Option<f64>,
+    /// Earlier requests to one member that ended declined, withdrawn or
+    /// ignored within the window, after which one more send to them flags the
+    /// sender (`repeated_resends`); `None` switches the rule off.
+    #[serde(default = "defaults::review_resends_same_person")]
+    pub review_resends_same_person: Option<u32>,
+    /// Earlier declined requests to one member that, with a `harassment`
+    /// report by that member and a send to them after a decline, flag the
+    /// sender `repeated_resends`; `None` switches this combination off.
+    #[serde(default = "defaults::review_resends_after_harassment")]
+    pub review_resends_after_harassment: Option<u32>,
     /// Optional rule: how many of the sender's last resolved invitations to look at.
     pub low_acceptance_min_resolved: Option<u32>,
     /// Optional rule: flag when the accepted share of those is below this fraction (0–1).
@@ -118,6 +137,28 @@ pub mod as_json {
     }
 }
 
+/// The measured defaults of SPEC §15's fields (docs/MODERATION.md), shared by
+/// both policies; also what a policy stored before these fields existed reads as.
+mod defaults {
+    /// See [`super::Policy::review_report_share`].
+    pub(super) fn review_report_share() -> Option<f64> {
+        Some(REPORT_SHARE)
+    }
+
+    /// See [`super::Policy::review_resends_same_person`].
+    pub(super) fn review_resends_same_person() -> Option<u32> {
+        Some(3)
+    }
+
+    /// See [`super::Policy::review_resends_after_harassment`].
+    pub(super) fn review_resends_after_harassment() -> Option<u32> {
+        Some(1)
+    }
+
+    /// The default `review_report_share`.
+    pub(super) const REPORT_SHARE: f64 = 0.06;
+}
+
 impl Default for Policy {
     fn default() -> Self {
         Self::standard()
@@ -138,10 +179,13 @@ impl Policy {
             resend_cooldown: None,
             max_connections: 30_000,
             pending_ttl: None,
-            review_withdrawals_same_person: 3,
+            review_withdrawals_same_person: Some(3),
             review_window: Duration::from_secs(90 * DAY),
-            review_after_reports: 3,
-            restrict_after_reports: 5,
+            review_after_reports: Some(3),
+            restrict_after_reports: Some(5),
+            review_report_share: defaults::review_report_share(),
+            review_resends_same_person: defaults::review_resends_same_person(),
+            review_resends_after_harassment: defaults::review_resends_after_harassment(),
             low_acceptance_min_resolved: None,
             low_acceptance_max_rate: None,
             burst_per_hour: None,
@@ -172,11 +216,18 @@ impl Policy {
         if self.max_connections == 0 {
             return bad("max_connections", "must be at least 1");
         }
-        if self.review_withdrawals_same_person == 0 {
-            return bad("review_withdrawals_same_person", "must be at least 1");
+        let at_least_one = [
+            ("review_withdrawals_same_person", self.review_withdrawals_same_person),
+            ("review_after_reports", self.review_after_reports),
+            ("restrict_after_reports", self.restrict_after_reports),
+            ("review_resends_same_person", self.review_resends_same_person),
+            ("review_resends_after_harassment", self.review_resends_after_harassment),
+        ];
+        if let Some((field, _)) = at_least_one.iter().find(|(_, v)| *v == Some(0)) {
+            return bad(field, "must be at least 1 or None");
         }
-        if self.review_after_reports == 0 || self.restrict_after_reports == 0 {
-            return bad("review_after_reports", "and restrict_after_reports must be at least 1");
+        if self.review_report_share.is_some_and(|s| !(0.0..=1.0).contains(&s)) {
+            return bad("review_report_share", "must be between 0 and 1 or None");
         }
         if self.review_window.is_zero() {
             return bad("review_window", "must be longer than zero");
@@ -244,9 +295,9 @@ mod tests {
         assert_eq!(p.resend_cooldown, None);
         assert_eq!(p.max_connections, 30_000);
         assert_eq!(p.pending_ttl, None);
-        assert_eq!(p.review_withdrawals_same_person, 3);
+        assert_eq!(p.review_withdrawals_same_person, Some(3));
         assert_eq!(p.review_window, Duration::from_secs(90 * DAY));
-        assert_eq!((p.review_after_reports, p.restrict_after_reports), (3, 5));
+        assert_eq!((p.review_after_reports, p.restrict_after_reports), (Some(3), Some(5)));
         assert_eq!(p.low_acceptance_min_resolved, None);
         assert_eq!(p.burst_per_hour, None);
         assert_eq!(p.digest_hour, 8);
@@ -302,5 +353,48 @@ mod tests {
         let p = Policy::linkedin();
         let json = serde_json::to_string(&p).unwrap();
         assert_eq!(serde_json::from_str::<Policy>(&json).unwrap(), p);
+    }
+
+    #[test]
+    fn a_policy_stored_before_the_volume_and_pestering_rules_reads_with_their_defaults() {
+        let mut json: serde_json::Value = serde_json::to_value(Policy::linkedin()).unwrap();
+        let fields = json.as_object_mut().unwrap();
+        for field in ["review_report_share", "review_resends_same_person", "review_resends_after_harassment"]
+        {
+            assert!(fields.remove(field).is_some(), "{field}");
+        }
+        let read: Policy = serde_json::from_value(json).unwrap();
+        assert_eq!(read, Policy::linkedin());
+        let off =
+            Policy { review_report_share: None, review_resends_same_person: None, ..Policy::standard() };
+        let json = serde_json::to_string(&off).unwrap();
+        assert_eq!(serde_json::from_str::<Policy>(&json).unwrap(), off, "null stays off");
+    }
+
+    #[test]
+    fn thresholds_of_zero_and_shares_outside_zero_to_one_are_refused_by_field_name() {
+        let cases = [
+            (
+                "review_resends_same_person",
+                Policy { review_resends_same_person: Some(0), ..Policy::standard() },
+            ),
+            ("review_after_reports", Policy { review_after_reports: Some(0), ..Policy::standard() }),
+            ("review_report_share", Policy { review_report_share: Some(1.5), ..Policy::standard() }),
+            ("review_report_share", Policy { review_report_share: Some(-0.1), ..Policy::standard() }),
+        ];
+        for (field, p) in cases {
+            let err = p.validate().unwrap_err().to_string();
+            assert!(err.contains(field), "{field}: {err}");
+        }
+        let all_off = Policy {
+            review_withdrawals_same_person: None,
+            review_after_reports: None,
+            restrict_after_reports: None,
+            review_report_share: None,
+            review_resends_same_person: None,
+            review_resends_after_harassment: None,
+            ..Policy::standard()
+        };
+        assert!(all_off.validate().is_ok());
     }
 }

@@ -3,7 +3,9 @@
 //! entries. Each is laid out small, since a large network holds millions.
 
 use crate::ids::{FlagId, MemberId, NotificationId, RequestId, Seq};
-use crate::kinds::{EmailKind, FlagRule, FlagStatus, NotificationKind, RequestState, SkipReason};
+use crate::kinds::{
+    EmailKind, FlagRule, FlagStatus, NotificationKind, ReportReason, RequestState, SkipReason,
+};
 use crate::thread::Link;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -298,6 +300,12 @@ pub struct FlagRecord {
     pub status: FlagStatus,
     /// Whether it restricted the member automatically.
     pub automatic_restriction: bool,
+    /// The moderator who resolved it, when one was named.
+    pub resolved_by: Option<MemberId>,
+    /// The moderator's reason, when given.
+    pub resolution_note: Option<String>,
+    /// When it was resolved.
+    pub resolved_at: Option<Timestamp>,
 }
 
 /// Per-member moderation memory.
@@ -305,12 +313,13 @@ pub struct FlagRecord {
 pub struct ModerationRecord {
     /// Open flags, one per rule at most.
     pub open: Vec<(FlagRule, FlagId)>,
-    /// For each rule, the last event a cleared flag covered: evidence up to it is spent.
+    /// For each rule, the last event a resolved flag covered: evidence a
+    /// moderator has decided on (cleared or restricted) is spent.
     pub cleared_through: Vec<(FlagRule, Seq)>,
     /// A moderator restricted the member.
     pub restricted_by_decision: bool,
-    /// Reports received: (reporter, when, event).
-    pub reports: Vec<(MemberId, Timestamp, Seq)>,
+    /// Reports received: (reporter, when, event, why).
+    pub reports: Vec<(MemberId, Timestamp, Seq, ReportReason)>,
     /// Outcomes of the member's resolved invitations, oldest first: (request, accepted, event).
     pub outcomes: Vec<(RequestId, bool, Seq)>,
 }
@@ -327,28 +336,66 @@ impl ModerationRecord {
     }
 }
 
-/// Per ordered pair (sender, recipient) whose requests were withdrawn or
-/// declined: what moderation and cooldowns need. A large network holds
-/// millions, so it is kept small: 24 bytes, no spare capacity.
+/// How one of a sender's requests to a member ended, as the pair history keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Ended {
+    /// The sender withdrew it (in truth, or as far as they know).
+    Withdrawn,
+    /// The recipient declined it and the sender was told.
+    Declined,
+    /// The recipient ignored it and it expired.
+    Ignored,
+}
+
+/// One ended request of a pair (24 bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ending {
+    /// When it ended.
+    pub at: Timestamp,
+    /// The event that ended it.
+    pub seq: Seq,
+    /// The request (ids stay below 2^32, see [`crate::thread::MAX_RECORDS`]).
+    pub request: u32,
+    /// How.
+    pub how: Ended,
+}
+
+impl Ending {
+    /// The request.
+    pub fn request(&self) -> RequestId {
+        RequestId(u64::from(self.request))
+    }
+}
+
+/// Per ordered pair (sender, recipient) whose requests were withdrawn,
+/// declined, or ignored until they expired: what moderation and cooldowns
+/// need. A large network holds millions, so it is kept small: 16 bytes, no
+/// spare capacity.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PairHistory {
-    /// Withdrawals: (when, event), oldest first.
-    pub withdrawals: Box<[(Timestamp, Seq)]>,
-    /// The last withdrawal or decline (there is one: a pair has a history
-    /// only from its first).
-    pub last_closed: Timestamp,
+    /// How the pair's requests ended, oldest first.
+    pub endings: Box<[Ending]>,
 }
 
 impl PairHistory {
-    /// A history whose first withdrawal or decline was at `at`.
-    pub fn closed_at(at: Timestamp) -> Self {
-        Self { withdrawals: Box::new([]), last_closed: at }
+    /// A history whose first ending is `ending`.
+    pub fn of(ending: Ending) -> Self {
+        Self { endings: Box::new([ending]) }
     }
 
-    /// Records a withdrawal at `at` (event `seq`).
-    pub fn withdrawn(&mut self, at: Timestamp, seq: Seq) {
-        self.withdrawals = self.withdrawals.iter().copied().chain([(at, seq)]).collect();
-        self.last_closed = at;
+    /// Records one more ending.
+    pub fn ended(&mut self, ending: Ending) {
+        self.endings = self.endings.iter().copied().chain([ending]).collect();
+    }
+
+    /// The last withdrawal or decline the sender was told of: the resend cooldown runs from it.
+    pub fn last_closed(&self) -> Option<Timestamp> {
+        self.endings.iter().rev().find(|e| e.how != Ended::Ignored).map(|e| e.at)
+    }
+
+    /// The withdrawals: (when, event), oldest first.
+    pub fn withdrawals(&self) -> impl Iterator<Item = (Timestamp, Seq)> + '_ {
+        self.endings.iter().filter(|e| e.how == Ended::Withdrawn).map(|e| (e.at, e.seq))
     }
 }
 
@@ -391,15 +438,22 @@ mod tests {
         assert_eq!(align_of::<RequestRecord>(), 64);
         assert!(size_of::<NotificationRecord>() <= 24, "{}", size_of::<NotificationRecord>());
         assert!(size_of::<PairHistory>() <= 24, "{}", size_of::<PairHistory>());
+        assert_eq!(size_of::<Ending>(), 24);
     }
 
     #[test]
-    fn a_pair_history_keeps_every_withdrawal_in_order_and_the_last_close() {
-        let mut pair = PairHistory::closed_at(Timestamp(5));
-        assert!(pair.withdrawals.is_empty());
-        pair.withdrawn(Timestamp(7), Seq(3));
-        pair.withdrawn(Timestamp(9), Seq(8));
-        assert_eq!(&*pair.withdrawals, &[(Timestamp(7), Seq(3)), (Timestamp(9), Seq(8))]);
-        assert_eq!(pair.last_closed, Timestamp(9));
+    fn a_pair_history_keeps_every_ending_in_order_and_the_last_close() {
+        let end = |at, seq, how| Ending { at: Timestamp(at), seq: Seq(seq), request: seq as u32, how };
+        let mut pair = PairHistory::of(end(5, 2, Ended::Declined));
+        assert_eq!(pair.withdrawals().count(), 0);
+        assert_eq!(pair.last_closed(), Some(Timestamp(5)));
+        pair.ended(end(7, 3, Ended::Withdrawn));
+        pair.ended(end(9, 8, Ended::Withdrawn));
+        pair.ended(end(11, 9, Ended::Ignored));
+        let withdrawals: Vec<_> = pair.withdrawals().collect();
+        assert_eq!(withdrawals, [(Timestamp(7), Seq(3)), (Timestamp(9), Seq(8))]);
+        assert_eq!(pair.last_closed(), Some(Timestamp(9)), "an expiry after an ignore is no close");
+        assert_eq!(pair.endings.len(), 4);
+        assert_eq!(PairHistory::of(end(1, 1, Ended::Ignored)).last_closed(), None);
     }
 }

@@ -111,10 +111,6 @@ pub struct State {
     pub by_state: [u64; 7],
     /// Members by standing, indexed like [`Standing::ALL`] (erased members not counted).
     pub by_standing: [u64; 3],
-    /// How many of the requests each member sent they see open (SPEC §11
-    /// `max_outstanding`); members with none are absent.
-    #[serde(deserialize_with = "sized_map")]
-    pub outstanding: Map<MemberId, u32>,
     /// Members by address: [`address_hash`] of the address's key to the member
     /// with the lowest id that has it (others in `by_email_more`), so that
     /// imported contacts who are members are found without a scan.
@@ -399,8 +395,19 @@ impl State {
     }
 
     /// Whether the sender of request `id` sees it open.
-    pub fn sender_sees_open(&self, id: RequestId) -> bool {
-        self.request(id).and_then(|r| self.seen_by(id, r, Party::Sender)).is_some_and(|s| s.state.is_open())
+    /// How many of the requests member `m` sent they see open, counting up to
+    /// `at_most`: what SPEC §11's outstanding cap compares. Only requests from
+    /// the expiry scan's start on can be open (in truth or in a view), so the
+    /// walk stops there; it is run only under a policy with a cap.
+    pub fn open_sent_by(&self, m: &Member, at_most: usize) -> usize {
+        let from = self.oldest_open;
+        self.requests_of(m, Party::Sender)
+            .take_while(|(i, _)| *i >= from)
+            .filter(|(i, r)| {
+                self.seen_by(RequestId(*i as u64 + 1), r, Party::Sender).is_some_and(|s| s.state.is_open())
+            })
+            .take(at_most)
+            .count()
     }
 
     /// Whether a block stands in either direction.

@@ -167,7 +167,11 @@ impl Model {
                 return false;
             }
             if let Some(cooldown) = policy.resend_cooldown
-                && state.pairs.get(&(member, x)).is_some_and(|p| at < p.last_closed.plus(cooldown))
+                && state
+                    .pairs
+                    .get(&(member, x))
+                    .and_then(|p| p.last_closed())
+                    .is_some_and(|c| at < c.plus(cooldown))
             {
                 return false;
             }

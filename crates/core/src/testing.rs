@@ -60,10 +60,12 @@ fn policy() -> impl Strategy<Value = Policy> {
             resend_cooldown: Some(Duration::from_millis(2 * DAY_MS as u64)),
             max_connections: 3,
             pending_ttl: Some(Duration::from_millis(5 * DAY_MS as u64)),
-            review_withdrawals_same_person: 2,
+            review_withdrawals_same_person: Some(2),
             review_window: Duration::from_millis(30 * DAY_MS as u64),
-            review_after_reports: 2,
-            restrict_after_reports: 3,
+            review_after_reports: Some(2),
+            restrict_after_reports: Some(3),
+            review_report_share: Some(0.5),
+            review_resends_same_person: Some(2),
             low_acceptance_min_resolved: Some(3),
             low_acceptance_max_rate: Some(0.5),
             burst_per_hour: Some(3),
@@ -107,8 +109,10 @@ pub fn command(pool: u64) -> impl Strategy<Value = Command> {
             .prop_map(|(member, ids)| Command::MarkRead { member, ids }),
         10 => prop::collection::vec((1u64..30).prop_map(EmailId), 0..3).prop_map(|ids| Command::MarkEmailsSent { ids }),
         10 => Just(Command::Expire),
-        10 => ((1u64..5).prop_map(FlagId), prop::sample::select(Decision::ALL.to_vec()))
-            .prop_map(|(flag, decision)| Command::ResolveFlag { flag, decision }),
+        10 => ((1u64..5).prop_map(FlagId), prop::sample::select(Decision::ALL.to_vec()), prop::option::of(m()), text())
+            .prop_map(|(flag, decision, moderator, note)| Command::ResolveFlag { flag, decision, moderator, note }),
+        10 => (m(), prop::option::of(m()), text())
+            .prop_map(|(member, moderator, note)| Command::LiftRestriction { member, moderator, note }),
         10 => (m(), prop::option::of("[a-z@. ]{0,12}"), prop::option::of("[A-Za-z ]{1,10}"))
             .prop_map(|(member, email, name)| Command::Register { member, email, name, locale: None }),
         10 => (m(), prop::option::of(prop::option::of((1..=pool).prop_map(|i| format!("member{i}@example.com")))),

@@ -100,6 +100,12 @@ pub struct Flag {
     pub created_at: Timestamp,
     /// Where it is in review.
     pub status: FlagStatus,
+    /// The moderator who resolved it, when one was named.
+    pub resolved_by: Option<MemberId>,
+    /// The moderator's reason, when given.
+    pub resolution_note: Option<String>,
+    /// When it was resolved (`None` while open).
+    pub resolved_at: Option<Timestamp>,
 }
 
 /// What anyone may see of a member.
@@ -380,6 +386,9 @@ impl Model {
             evidence: f.evidence.clone(),
             created_at: f.created_at,
             status: f.status,
+            resolved_by: f.resolved_by,
+            resolution_note: f.resolution_note.clone(),
+            resolved_at: f.resolved_at,
         })
     }
 

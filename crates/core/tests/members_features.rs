@@ -343,3 +343,24 @@ fn an_erased_member_is_a_tombstone_everyone_sees_as_a_former_member() {
     );
     assert!(net.read(|model| model.invariant_violations()).unwrap().is_empty());
 }
+
+#[test]
+fn erasing_a_member_who_declined_silently_then_accepted_removes_their_message_from_state_and_log_alike() {
+    // The sender, not told of the decline, still sees it pending; the recipient's
+    // own send then accepts it (reverse_request = accept). The decline's message
+    // is the recipient's, whatever state the request is in now.
+    let policy = Policy {
+        notify_on_decline: false,
+        reverse_request: connreq_core::ReverseRequest::Accept,
+        ..Policy::standard()
+    };
+    let net = network(policy.clone(), &[1, 2]);
+    let r = net.send(A, B, Some("hello"), None, T0).unwrap();
+    net.decline(B, r, Some("not now"), minute(1)).unwrap();
+    assert_eq!(net.send(B, A, None, None, minute(2)).unwrap(), r);
+    net.erase_member(B, minute(3)).unwrap();
+    assert_eq!(net.request(r).unwrap().message, None);
+    let live = net.read(|m| m.clone()).unwrap();
+    let replayed = connreq_core::Model::replay(policy, &net.log());
+    assert!(replayed == live, "{:?}", replayed.differences(&live));
+}

@@ -30,6 +30,10 @@ fn open_flags(net: &MemoryNetwork, member: MemberId) -> Vec<Flag> {
     net.review_queue().unwrap().into_iter().filter(|f| f.member == member).collect()
 }
 
+fn open_flags_for(net: &MemoryNetwork, member: MemberId, rule: FlagRule) -> Vec<Flag> {
+    open_flags(net, member).into_iter().filter(|f| f.rule == rule).collect()
+}
+
 fn members() -> Vec<u64> {
     (1..=12).collect()
 }
@@ -90,15 +94,20 @@ fn a_fourth_withdrawal_adds_evidence_to_the_same_open_flag() {
     let mut seqs: Vec<Seq> = (0..3).map(|d| withdrawal(&net, A, B, day(d))).collect();
     let first = open_flags(&net, A);
     seqs.push(withdrawal(&net, A, B, day(10)));
-    let after_fourth = open_flags(&net, A);
+    let after_fourth = open_flags_for(&net, A, FlagRule::RepeatedWithdrawals);
     assert_eq!(after_fourth.len(), 1);
     assert_eq!(after_fourth[0].id, first[0].id);
     assert_eq!(after_fourth[0].evidence, seqs);
     assert_eq!(after_fourth[0].created_at, first[0].created_at);
     seqs.push(withdrawal(&net, A, B, day(11)));
-    assert_eq!(open_flags(&net, A)[0].evidence, seqs);
-    let flagged = all_events(&net).iter().filter(|e| e.kind == "account_flagged").count();
-    assert_eq!(flagged, 1);
+    assert_eq!(open_flags_for(&net, A, FlagRule::RepeatedWithdrawals)[0].evidence, seqs);
+    // The fourth send was a re-send after three withdrawals: one flag of that rule too, and no more.
+    let rules: Vec<String> = all_events(&net)
+        .iter()
+        .filter(|e| e.kind == "account_flagged")
+        .map(|e| serde_json::from_str::<serde_json::Value>(&e.detail).unwrap()["rule"].to_string())
+        .collect();
+    assert_eq!(rules, ["\"repeated_withdrawals\"", "\"repeated_resends\""]);
 }
 
 #[test]
@@ -126,7 +135,8 @@ fn clearing_a_flag_resets_to_good_and_only_later_withdrawals_count_again() {
 
 #[test]
 fn the_withdrawal_threshold_and_window_follow_the_policy() {
-    let policy = Policy { review_withdrawals_same_person: 2, review_window: days(10), ..Policy::standard() };
+    let policy =
+        Policy { review_withdrawals_same_person: Some(2), review_window: days(10), ..Policy::standard() };
     let net = network(policy, &members());
     withdrawal(&net, A, B, day(0));
     withdrawal(&net, A, B, day(11));

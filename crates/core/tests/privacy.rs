@@ -325,8 +325,8 @@ fn a_silent_decline_is_not_seen_by_the_sender() {
 #[test]
 fn a_flag_is_not_seen_by_the_member_flagged() {
     // Three withdrawals to member 4 flag A under one threshold and not under another.
-    let flagging = Policy { review_withdrawals_same_person: 3, ..with_ttl(Policy::standard()) };
-    let lenient = Policy { review_withdrawals_same_person: 100, ..flagging.clone() };
+    let flagging = Policy { review_withdrawals_same_person: Some(3), ..with_ttl(Policy::standard()) };
+    let lenient = Policy { review_withdrawals_same_person: Some(100), ..flagging.clone() };
     let withdrawals = |n: &MemoryNetwork| {
         for k in 0..3 {
             let r = n.send(A, D, None, None, minute(1 + k)).unwrap();
@@ -341,6 +341,33 @@ fn a_flag_is_not_seen_by_the_member_flagged() {
         assert_eq!(with.standing(A).unwrap(), connreq_core::Standing::UnderReview);
         assert_eq!(without.standing(A).unwrap(), connreq_core::Standing::Good);
         same_for(&format!("flag, sequence {k}"), (&with, &without), A, B, calls, minute(10));
+    }
+}
+
+#[test]
+fn a_pestering_flag_is_not_seen_by_the_member_flagged() {
+    // A sends again after D declined, and D reports harassment: flagged
+    // repeated_resends under the standard rules, not with them off.
+    let flagging = with_ttl(Policy::standard());
+    let lenient = Policy {
+        review_resends_same_person: None,
+        review_resends_after_harassment: None,
+        ..flagging.clone()
+    };
+    let pester = |n: &MemoryNetwork| {
+        let r = n.send(A, D, None, None, minute(1)).unwrap();
+        n.decline(D, r, None, minute(2)).unwrap();
+        let again = n.send(A, D, None, None, minute(3)).unwrap();
+        n.report(D, A, ReportReason::Harassment, Some(again), minute(4)).unwrap();
+    };
+    for (k, calls) in call_sequences(true).iter().enumerate() {
+        let (with, _) = base(flagging.clone());
+        let (without, _) = base(lenient.clone());
+        pester(&with);
+        pester(&without);
+        assert_eq!(with.standing(A).unwrap(), connreq_core::Standing::UnderReview);
+        assert_eq!(without.standing(A).unwrap(), connreq_core::Standing::Good);
+        same_for(&format!("pestering flag, sequence {k}"), (&with, &without), A, B, calls, minute(10));
     }
 }
 

@@ -39,7 +39,8 @@ enum Op {
     SetLocale { who: u8, locale: u8 },
     MarkUndeliverable { pick: u8 },
     Expire,
-    ResolveFlag { pick: u8, restrict: bool },
+    ResolveFlag { pick: u8, restrict: bool, moderator: Option<u8>, note: Option<String> },
+    LiftRestriction { who: u8, moderator: Option<u8> },
     ChangePolicy { policy: u8 },
     WithdrawAll { who: u8, older: u8, message: Option<String> },
     Update { who: u8, form: u8, name: Option<String> },
@@ -80,8 +81,11 @@ fn op() -> impl Strategy<Value = Op> {
                 88..=89 => Op::MarkRead { who: a, pick: b },
                 90..=91 => Op::MarkEmailsSent { pick: b },
                 92..=94 => Op::Expire,
-                95..=98 => Op::ResolveFlag { pick: b, restrict: flag && c % 3 == 0 },
-                99 if c % 2 == 0 => Op::ChangePolicy { policy: b },
+                95..=98 => {
+                    Op::ResolveFlag { pick: b, restrict: flag && c % 3 == 0, moderator: actor, note: text }
+                }
+                99 if c % 4 == 0 => Op::ChangePolicy { policy: b },
+                99 if c % 4 == 2 => Op::LiftRestriction { who: a, moderator: actor },
                 99 => Op::Expire,
                 100..=101 => Op::WithdrawAll { who: a, older: b, message: text },
                 102..=104 => Op::Update { who: a, form: b, name: text.filter(|_| flag) },
@@ -120,10 +124,13 @@ fn policies() -> Vec<Policy> {
             resend_cooldown: Some(days(2)),
             max_connections: 2,
             pending_ttl: Some(days(20)),
-            review_withdrawals_same_person: 2,
+            review_withdrawals_same_person: Some(2),
             review_window: days(30),
-            review_after_reports: 2,
-            restrict_after_reports: 3,
+            review_after_reports: Some(2),
+            restrict_after_reports: Some(3),
+            review_report_share: Some(0.4),
+            review_resends_same_person: Some(2),
+            review_resends_after_harassment: Some(1),
             low_acceptance_min_resolved: Some(3),
             low_acceptance_max_rate: Some(0.5),
             burst_per_hour: Some(3),
@@ -140,9 +147,11 @@ fn policies() -> Vec<Policy> {
         },
         Policy {
             weekly_invite_limit: Some(2),
-            review_withdrawals_same_person: 1,
-            review_after_reports: 1,
-            restrict_after_reports: 2,
+            review_withdrawals_same_person: Some(1),
+            review_after_reports: Some(1),
+            restrict_after_reports: Some(2),
+            review_report_share: None,
+            review_resends_same_person: Some(1),
             burst_per_hour: Some(2),
             low_acceptance_min_resolved: Some(2),
             low_acceptance_max_rate: Some(0.6),
@@ -386,7 +395,7 @@ impl World {
                 Ok(())
             }
             Op::Expire => net.expire(t).map(drop),
-            Op::ResolveFlag { pick, restrict } => {
+            Op::ResolveFlag { pick, restrict, moderator, note } => {
                 let queue = net.review_queue().unwrap();
                 let flag = if queue.is_empty() || pick % 6 == 0 {
                     FlagId(*pick as u64 % 4)
@@ -394,7 +403,12 @@ impl World {
                     queue[*pick as usize % queue.len()].id
                 };
                 let decision = if *restrict { Decision::Restrict } else { Decision::Clear };
-                net.resolve_flag(flag, decision, t)
+                let moderator = moderator.map(|m| self.member(m));
+                net.resolve_flag_by(flag, decision, moderator, note.as_deref(), t)
+            }
+            Op::LiftRestriction { who, moderator } => {
+                let moderator = moderator.map(|m| self.member(m));
+                net.lift_restriction(self.member(*who), moderator, Some("appeal upheld"), t)
             }
             Op::ChangePolicy { policy } => {
                 let all = policies();
@@ -536,6 +550,22 @@ impl World {
             }
         }
         assert_eq!(stats.open_flags, net.review_queue().unwrap().len() as u64, "{after}");
+        // Every flag is explained by its evidence: events in the log, each
+        // about the member flagged (they acted, or were acted on), in order.
+        for flag in net.read(|model| model.all_flags()).unwrap() {
+            let behind = net.flag_events(flag.id).unwrap();
+            let mut evidence = flag.evidence.clone();
+            evidence.sort_unstable();
+            evidence.dedup();
+            assert_eq!(behind.iter().map(|e| e.seq).collect::<Vec<_>>(), evidence, "{after}: {flag:?}");
+            for e in &behind {
+                assert!(
+                    e.actor == Some(flag.member) || e.subject == Some(flag.member),
+                    "{after}: {flag:?} holds {e:?}, which is not about the member"
+                );
+            }
+            assert_eq!(flag.resolved_at.is_some(), flag.status != connreq_core::FlagStatus::Open, "{after}");
+        }
         assert_eq!(stats.members.values().sum::<u64>(), members.len() as u64, "{after}");
 
         for x in &members {
@@ -547,7 +577,11 @@ impl World {
         let problems = live.invariant_violations();
         assert!(problems.is_empty(), "{after}: {problems:?}");
         let replayed = Model::replay(self.policy.clone(), &net.log());
-        assert!(replayed == live, "{after}: the log does not replay to the live model");
+        assert!(
+            replayed == live,
+            "{after}: the log does not replay to the live model: {:?}",
+            replayed.differences(&live)
+        );
         // Applying events decides nothing: replayed under another starting
         // policy, the same events give the same state (only the policy differs).
         let other = if self.policy == Policy::linkedin() { Policy::standard() } else { Policy::linkedin() };

@@ -1609,11 +1609,16 @@ fn a_member_has_one_open_flag_per_rule_and_more_evidence_is_added_to_it() {
     net.withdraw(A, id, None, day(11)).unwrap();
     seqs.push(all_events(&net).into_iter().rev().find(|e| e.kind == "invitation_withdrawn").unwrap().seq);
     let queue = net.review_queue().unwrap();
-    assert_eq!(queue.len(), 1);
+    // The fourth send after three withdrawals is also a re-send (SPEC §15): its own rule, its own flag.
+    let rules: Vec<_> = queue.iter().map(|f| f.rule).collect();
+    assert_eq!(rules, [FlagRule::RepeatedWithdrawals, FlagRule::RepeatedResends]);
     assert_eq!(queue[0].evidence, seqs);
     restrict_by_reports(&net, A, 100, day(12));
     let rules: Vec<_> = net.review_queue().unwrap().iter().map(|f| (f.member, f.rule)).collect();
-    assert_eq!(rules, [(A, FlagRule::RepeatedWithdrawals), (A, FlagRule::Reported)]);
+    assert_eq!(
+        rules,
+        [(A, FlagRule::RepeatedWithdrawals), (A, FlagRule::RepeatedResends), (A, FlagRule::Reported)]
+    );
 }
 
 // ---------------------------------------------------------------- §5 events and stats

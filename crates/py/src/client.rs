@@ -550,11 +550,56 @@ impl PyClient {
         list(py, items)
     }
 
-    /// Decides an open flag: ``clear`` or ``restrict``.
-    #[pyo3(signature = (flag_id, decision, *, at = None))]
-    fn resolve_flag(&self, py: Python<'_>, flag_id: Id, decision: Text, at: Option<At>) -> PyResult<()> {
+    /// Decides an open flag: ``clear`` or ``restrict``; the moderator and
+    /// their note are kept on the flag (under a moderator token, the moderator
+    /// is the token's member).
+    #[pyo3(signature = (flag_id, decision, *, moderator = None, note = None, at = None))]
+    fn resolve_flag(
+        &self,
+        py: Python<'_>,
+        flag_id: Id,
+        decision: Text,
+        moderator: Option<Id>,
+        note: Option<Text>,
+        at: Option<At>,
+    ) -> PyResult<()> {
         connreq_core::Decision::parse(decision.as_str()).map_err(|w| invalid(w.0))?;
-        self.run(py, |c| c.resolve_flag(flag_id.0, decision.as_str(), self::at(at))).map(drop)
+        let moderator = moderator.map(|m| m.0);
+        self.run(py, |c| {
+            c.resolve_flag(flag_id.0, decision.as_str(), moderator, opt_str(&note), self::at(at))
+        })
+        .map(drop)
+    }
+
+    /// Lifts a restriction a moderator decided on.
+    #[pyo3(signature = (member, *, moderator = None, note = None, at = None))]
+    fn lift_restriction(
+        &self,
+        py: Python<'_>,
+        member: Id,
+        moderator: Option<Id>,
+        note: Option<Text>,
+        at: Option<At>,
+    ) -> PyResult<()> {
+        let moderator = moderator.map(|m| m.0);
+        self.run(py, |c| c.lift_restriction(member.0, moderator, opt_str(&note), self::at(at)))
+    }
+
+    /// The flag with this id, open or resolved.
+    fn flag(&self, py: Python<'_>, flag_id: Id) -> PyResult<Py<Flag>> {
+        let f = self.run(py, |c| c.flag(flag_id.0))?;
+        Py::new(py, Flag::from(f))
+    }
+
+    /// The events behind a flag's evidence, in log order.
+    fn flag_events(&self, py: Python<'_>, flag_id: Id) -> PyResult<Vec<Py<Event>>> {
+        let items = self.run(py, |c| c.flag_events(flag_id.0))?;
+        let mut out = Vec::with_capacity(items.len());
+        for e in items {
+            let record = e.into_core().map_err(invalid)?;
+            out.push(Py::new(py, Event::from(record))?);
+        }
+        Ok(out)
     }
 
     /// What anyone may see of a member: ``{"member", "name", "connection_count"}``.

@@ -621,12 +621,53 @@ impl PyNetwork {
         list(py, items)
     }
 
-    /// Decides an open flag: ``clear`` (back to good standing) or ``restrict``.
-    #[pyo3(signature = (flag_id, decision, *, at = None))]
-    fn resolve_flag(&self, py: Python<'_>, flag_id: Id, decision: Text, at: Option<At>) -> PyResult<()> {
+    /// Decides an open flag: ``clear`` (back to good standing) or ``restrict``;
+    /// the moderator (a member id) and their note are kept on the flag.
+    #[pyo3(signature = (flag_id, decision, *, moderator = None, note = None, at = None))]
+    fn resolve_flag(
+        &self,
+        py: Python<'_>,
+        flag_id: Id,
+        decision: Text,
+        moderator: Option<Id>,
+        note: Option<Text>,
+        at: Option<At>,
+    ) -> PyResult<()> {
         let decision = Decision::parse(decision.as_str()).map_err(|w| to_pyerr(w.into()))?;
         let at = at_or_now(at);
-        self.run(py, |s| s.resolve_flag(FlagId(flag_id.0), decision, at))
+        let moderator = moderator.map(self::member);
+        let note = note.as_ref().map(Text::as_str);
+        self.run(py, |s| s.resolve_flag_by(FlagId(flag_id.0), decision, moderator, note, at))
+    }
+
+    /// Lifts a restriction a moderator decided on: the member's standing then
+    /// follows from their open flags (``good`` when none is open).
+    #[pyo3(signature = (member, *, moderator = None, note = None, at = None))]
+    fn lift_restriction(
+        &self,
+        py: Python<'_>,
+        member: Id,
+        moderator: Option<Id>,
+        note: Option<Text>,
+        at: Option<At>,
+    ) -> PyResult<()> {
+        let at = at_or_now(at);
+        let moderator = moderator.map(self::member);
+        let note = note.as_ref().map(Text::as_str);
+        self.run(py, |s| s.lift_restriction(self::member(member), moderator, note, at))
+    }
+
+    /// The flag with this id, open or resolved: ``resolved_by``,
+    /// ``resolution_note`` and ``resolved_at`` say who decided, why and when.
+    fn flag(&self, py: Python<'_>, flag_id: Id) -> PyResult<Py<Flag>> {
+        let f = self.run(py, |s| s.flag(FlagId(flag_id.0)))?;
+        Py::new(py, Flag::from(f))
+    }
+
+    /// The events behind a flag's evidence, in log order.
+    fn flag_events(&self, py: Python<'_>, flag_id: Id) -> PyResult<Vec<Py<Event>>> {
+        let items = self.run(py, |s| s.flag_events(FlagId(flag_id.0)))?;
+        list(py, items)
     }
 
     /// What anyone may see of a member: ``{"member", "name", "connection_count"}``.

@@ -42,10 +42,13 @@ impl PyPolicy {
         resend_cooldown = None,
         max_connections = Count(30_000),
         pending_ttl = None,
-        review_withdrawals_same_person = Count(3),
+        review_withdrawals_same_person = Some(Count(3)),
         review_window = Delta(Duration::from_secs(90 * 86_400)),
-        review_after_reports = Count(3),
-        restrict_after_reports = Count(5),
+        review_after_reports = Some(Count(3)),
+        restrict_after_reports = Some(Count(5)),
+        review_report_share = Policy::standard().review_report_share,
+        review_resends_same_person = Policy::standard().review_resends_same_person.map(Count),
+        review_resends_after_harassment = Policy::standard().review_resends_after_harassment.map(Count),
         low_acceptance_min_resolved = None,
         low_acceptance_max_rate = None,
         burst_per_hour = None,
@@ -56,6 +59,7 @@ impl PyPolicy {
         email_delay=..., date_context_after=..., reverse_request='error', weekly_invite_limit=None, \
         resend_cooldown=None, max_connections=30000, pending_ttl=None, review_withdrawals_same_person=3, \
         review_window=..., review_after_reports=3, restrict_after_reports=5, \
+        review_report_share=0.06, review_resends_same_person=3, review_resends_after_harassment=1, \
         low_acceptance_min_resolved=None, low_acceptance_max_rate=None, burst_per_hour=None, \
         max_outstanding=None, digest_hour=8, invitation_reminders=())")]
     #[allow(clippy::too_many_arguments)]
@@ -70,10 +74,13 @@ impl PyPolicy {
         resend_cooldown: Option<Delta>,
         max_connections: Count,
         pending_ttl: Option<Delta>,
-        review_withdrawals_same_person: Count,
+        review_withdrawals_same_person: Option<Count>,
         review_window: Delta,
-        review_after_reports: Count,
-        restrict_after_reports: Count,
+        review_after_reports: Option<Count>,
+        restrict_after_reports: Option<Count>,
+        review_report_share: Option<f64>,
+        review_resends_same_person: Option<Count>,
+        review_resends_after_harassment: Option<Count>,
         low_acceptance_min_resolved: Option<Count>,
         low_acceptance_max_rate: Option<f64>,
         burst_per_hour: Option<Count>,
@@ -97,10 +104,13 @@ impl PyPolicy {
             resend_cooldown: opt_delta(resend_cooldown),
             max_connections: max_connections.0,
             pending_ttl: opt_delta(pending_ttl),
-            review_withdrawals_same_person: review_withdrawals_same_person.0,
+            review_withdrawals_same_person: opt_count(review_withdrawals_same_person),
             review_window: review_window.0,
-            review_after_reports: review_after_reports.0,
-            restrict_after_reports: restrict_after_reports.0,
+            review_after_reports: opt_count(review_after_reports),
+            restrict_after_reports: opt_count(restrict_after_reports),
+            review_report_share,
+            review_resends_same_person: opt_count(review_resends_same_person),
+            review_resends_after_harassment: opt_count(review_resends_after_harassment),
             low_acceptance_min_resolved: opt_count(low_acceptance_min_resolved),
             low_acceptance_max_rate,
             burst_per_hour: opt_count(burst_per_hour),
@@ -185,9 +195,9 @@ impl PyPolicy {
         self.0.pending_ttl.map(|d| to_timedelta(py, d)).transpose()
     }
 
-    /// Withdrawals to one member within the window that flag the sender.
+    /// Withdrawals to one member within the window that flag the sender; ``None`` switches the rule off.
     #[getter]
-    fn review_withdrawals_same_person(&self) -> u32 {
+    fn review_withdrawals_same_person(&self) -> Option<u32> {
         self.0.review_withdrawals_same_person
     }
 
@@ -197,16 +207,40 @@ impl PyPolicy {
         to_timedelta(py, self.0.review_window)
     }
 
-    /// Distinct reporters within the window that put a member under review.
+    /// Distinct reporters within the window that put a member under review; ``None``: never.
     #[getter]
-    fn review_after_reports(&self) -> u32 {
+    fn review_after_reports(&self) -> Option<u32> {
         self.0.review_after_reports
     }
 
-    /// Distinct reporters within the window that restrict a member automatically.
+    /// Distinct reporters within the window that restrict a member automatically; ``None``: never.
     #[getter]
-    fn restrict_after_reports(&self) -> u32 {
+    fn restrict_after_reports(&self) -> Option<u32> {
         self.0.restrict_after_reports
+    }
+
+    /// The share (0 to 1) of the distinct members the reported member invited
+    /// within the window that the reporters must also make up (a member who
+    /// invited nobody counts as 100%); ``None``: the count alone decides.
+    #[getter]
+    fn review_report_share(&self) -> Option<f64> {
+        self.0.review_report_share
+    }
+
+    /// Earlier requests to one member that ended declined, withdrawn or
+    /// ignored within the window, after which one more send to them flags the
+    /// sender ``repeated_resends``; ``None`` switches the rule off.
+    #[getter]
+    fn review_resends_same_person(&self) -> Option<u32> {
+        self.0.review_resends_same_person
+    }
+
+    /// Earlier declined requests that, with a ``harassment`` report by that
+    /// member and a send after them, flag the sender ``repeated_resends``;
+    /// ``None`` switches this combination off.
+    #[getter]
+    fn review_resends_after_harassment(&self) -> Option<u32> {
+        self.0.review_resends_after_harassment
     }
 
     /// Optional rule: how many of the sender's last resolved invitations to look at.
@@ -267,6 +301,9 @@ pub const FIELDS: &[&str] = &[
     "review_window",
     "review_after_reports",
     "restrict_after_reports",
+    "review_report_share",
+    "review_resends_same_person",
+    "review_resends_after_harassment",
     "low_acceptance_min_resolved",
     "low_acceptance_max_rate",
     "burst_per_hour",

@@ -257,7 +257,7 @@ pub struct Flag {
     /// The member flagged.
     #[pyo3(get)]
     member: u64,
-    /// ``repeated_withdrawals``, ``reported``, ``low_acceptance`` or ``burst``.
+    /// ``repeated_withdrawals``, ``reported``, ``low_acceptance``, ``burst`` or ``repeated_resends``.
     #[pyo3(get)]
     rule: &'static str,
     /// The sequence numbers of the events behind it, in order.
@@ -267,6 +267,13 @@ pub struct Flag {
     /// ``open``, ``cleared`` or ``restricted``.
     #[pyo3(get)]
     status: &'static str,
+    /// The moderator who resolved it, when one was named.
+    #[pyo3(get)]
+    resolved_by: Option<u64>,
+    /// The moderator's reason, when given.
+    #[pyo3(get)]
+    resolution_note: Option<String>,
+    resolved_at_ms: Option<i64>,
 }
 
 impl From<views::Flag> for Flag {
@@ -278,6 +285,9 @@ impl From<views::Flag> for Flag {
             evidence: f.evidence.iter().map(|s| s.0).collect(),
             created_at_ms: f.created_at.0,
             status: f.status.as_str(),
+            resolved_by: f.resolved_by.map(|m| m.0),
+            resolution_note: f.resolution_note,
+            resolved_at_ms: f.resolved_at.map(|t| t.0),
         }
     }
 }
@@ -290,8 +300,25 @@ impl Flag {
         time(py, self.created_at_ms)
     }
 
+    /// When it was resolved (aware, UTC); ``None`` while it is open.
+    #[getter]
+    fn resolved_at<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.resolved_at_ms.map(|ms| time(py, ms)).transpose()
+    }
+
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
-        repr_of(slf, "Flag", &["id", "member", "rule", "evidence", "created_at", "status"])
+        let fields = [
+            "id",
+            "member",
+            "rule",
+            "evidence",
+            "created_at",
+            "status",
+            "resolved_by",
+            "resolution_note",
+            "resolved_at",
+        ];
+        repr_of(slf, "Flag", &fields)
     }
 }
 

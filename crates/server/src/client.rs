@@ -499,11 +499,41 @@ impl Client {
         list.into_iter().map(|f| f.into_core().map_err(unreadable)).collect()
     }
 
-    /// `resolve_flag(flag_id, decision)`: the flag after it.
-    pub fn resolve_flag(&self, flag: u64, decision: &str, at: Option<Timestamp>) -> Result<Flag> {
-        let body = json!({"decision": decision, "at": at_json(at)});
+    /// `resolve_flag(flag_id, decision, moderator, note)`: the flag after it.
+    pub fn resolve_flag(
+        &self,
+        flag: u64,
+        decision: &str,
+        moderator: Option<u64>,
+        note: Option<&str>,
+        at: Option<Timestamp>,
+    ) -> Result<Flag> {
+        let body = json!({"decision": decision, "moderator": moderator, "note": note, "at": at_json(at)});
         let f: FlagOut = self.ask("POST", &format!("/v1/flags/{flag}/resolve"), Some(&body))?;
         f.into_core().map_err(unreadable)
+    }
+
+    /// `flag(flag_id)`, whatever its status.
+    pub fn flag(&self, flag: u64) -> Result<Flag> {
+        let f: FlagOut = self.ask("GET", &format!("/v1/flags/{flag}"), None)?;
+        f.into_core().map_err(unreadable)
+    }
+
+    /// `flag_events(flag_id)`: the events behind a flag's evidence, in log order.
+    pub fn flag_events(&self, flag: u64) -> Result<Vec<EventOut>> {
+        self.ask("GET", &format!("/v1/flags/{flag}/events"), None)
+    }
+
+    /// `lift_restriction(member, moderator, note)`.
+    pub fn lift_restriction(
+        &self,
+        member: u64,
+        moderator: Option<u64>,
+        note: Option<&str>,
+        at: Option<Timestamp>,
+    ) -> Result<()> {
+        let body = json!({"moderator": moderator, "note": note, "at": at_json(at)});
+        self.done("POST", &format!("/v1/members/{member}/lift-restriction"), &body)
     }
 
     /// `stats()`.

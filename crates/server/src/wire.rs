@@ -236,6 +236,12 @@ pub struct FlagOut {
     pub created_at: String,
     /// `open`, `cleared` or `restricted`.
     pub status: String,
+    /// The moderator who resolved it, when one was named.
+    pub resolved_by: Option<u64>,
+    /// The moderator's reason, when given.
+    pub resolution_note: Option<String>,
+    /// When it was resolved.
+    pub resolved_at: Option<String>,
 }
 
 impl From<&Flag> for FlagOut {
@@ -247,6 +253,9 @@ impl From<&Flag> for FlagOut {
             evidence: f.evidence.iter().map(|s| s.0).collect(),
             created_at: time(f.created_at),
             status: f.status.as_str().to_owned(),
+            resolved_by: f.resolved_by.map(|m| m.0),
+            resolution_note: f.resolution_note.clone(),
+            resolved_at: f.resolved_at.map(time),
         }
     }
 }
@@ -261,6 +270,9 @@ impl FlagOut {
             evidence: self.evidence.into_iter().map(Seq).collect(),
             created_at: parse_time(&self.created_at)?,
             status: FlagStatus::parse(&self.status).map_err(|w| w.0)?,
+            resolved_by: self.resolved_by.map(MemberId),
+            resolution_note: self.resolution_note,
+            resolved_at: self.resolved_at.as_deref().map(parse_time).transpose()?,
         })
     }
 }
@@ -343,6 +355,25 @@ impl From<&EventRecord> for EventOut {
             request_id: e.request_id.map(|r| r.0),
             detail: e.detail.clone(),
         }
+    }
+}
+
+impl EventOut {
+    /// Back to the core's record (a kind this connreq does not know is an error).
+    pub fn into_core(self) -> Result<EventRecord, String> {
+        let kind = connreq_core::event_view::BodyView::KINDS
+            .iter()
+            .find(|k| **k == self.kind)
+            .ok_or_else(|| format!("an unknown event kind {:?}", self.kind))?;
+        Ok(EventRecord {
+            seq: Seq(self.seq),
+            at: parse_time(&self.at)?,
+            kind,
+            actor: self.actor.map(MemberId),
+            subject: self.subject.map(MemberId),
+            request_id: self.request_id.map(RequestId),
+            detail: self.detail,
+        })
     }
 }
 
@@ -559,6 +590,12 @@ pub struct IdsIn {
 pub struct ResolveIn {
     /// `clear` or `restrict`.
     pub decision: String,
+    /// The moderator deciding (default: the moderator token's member).
+    #[serde(default)]
+    pub moderator: Option<u64>,
+    /// Why.
+    #[serde(default)]
+    pub note: Option<String>,
     /// When (default now).
     #[serde(default)]
     pub at: Option<At>,
@@ -568,6 +605,21 @@ pub struct ResolveIn {
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AtIn {
+    /// When (default now).
+    #[serde(default)]
+    pub at: Option<At>,
+}
+
+/// `POST /v1/members/{m}/lift-restriction`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LiftIn {
+    /// The moderator lifting it (default: the moderator token's member).
+    #[serde(default)]
+    pub moderator: Option<u64>,
+    /// Why.
+    #[serde(default)]
+    pub note: Option<String>,
     /// When (default now).
     #[serde(default)]
     pub at: Option<At>,

@@ -190,7 +190,7 @@ pub(crate) fn copy_base(from: &Path, to: &Path, to_id: &[u8; 16]) -> Result<(), 
     let file = snapshot::BASE.file();
     let io = |e: std::io::Error| Error::StorageError(format!("cannot copy the database's base: {e}"));
     let mut bytes = std::fs::read(from.join(file)).map_err(io)?;
-    let magic = b"CONNREQ-BASE-LAYT5".len();
+    let magic = b"CONNREQ-BASE-LAYT7".len();
     if bytes.len() < magic + 16 + 8 + 4 {
         return Err(Error::StorageError("the database's base is damaged".into()));
     }

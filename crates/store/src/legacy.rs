@@ -139,8 +139,11 @@ pub(crate) struct PolicyV2 {
     burst_per_hour: Option<u32>,
 }
 
+/// A policy of formats 1 and 2 had none of SPEC §15's fields: they take their
+/// defaults, as a policy stored as JSON before them does.
 impl From<PolicyV2> for Policy {
     fn from(p: PolicyV2) -> Self {
+        let later = Policy::standard();
         Policy {
             max_note_chars: p.max_note_chars,
             notify_on_withdraw: p.notify_on_withdraw,
@@ -152,10 +155,13 @@ impl From<PolicyV2> for Policy {
             resend_cooldown: p.resend_cooldown,
             max_connections: p.max_connections,
             pending_ttl: p.pending_ttl,
-            review_withdrawals_same_person: p.review_withdrawals_same_person,
+            review_withdrawals_same_person: Some(p.review_withdrawals_same_person),
             review_window: p.review_window,
-            review_after_reports: p.review_after_reports,
-            restrict_after_reports: p.restrict_after_reports,
+            review_after_reports: Some(p.review_after_reports),
+            restrict_after_reports: Some(p.restrict_after_reports),
+            review_report_share: later.review_report_share,
+            review_resends_same_person: later.review_resends_same_person,
+            review_resends_after_harassment: later.review_resends_after_harassment,
             low_acceptance_min_resolved: p.low_acceptance_min_resolved,
             low_acceptance_max_rate: p.low_acceptance_max_rate,
             burst_per_hour: p.burst_per_hour,

@@ -25,14 +25,14 @@ use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-/// Layout 6: the outbox's reminders, digests and due times, email
-/// preferences and locales beside the notifications (SPEC §10); erased
-/// members, `max_outstanding`, and beside the profiles the open requests per
-/// sender, members by address and reports made (SPEC §11). Layout 4 added the
-/// views parties hold of their own (SPEC §18) beside the requests, and the
-/// wrong addresses given (layout 3 kept a cancel mark per request and the
-/// times from before blocks; layout 2 held members' lists in the members).
-const MAGIC: &[u8] = b"CONNREQ-SNAPSHOT-6";
+/// Layout 7: who resolved each flag and why, how each pair's requests ended
+/// and why each report was made (SPEC §15); the outbox's reminders, digests
+/// and due times, email preferences and locales (SPEC §10); erased members,
+/// members by address and reports made (SPEC §11). Layout 4 added the views
+/// parties hold of their own (SPEC §18) and the wrong addresses given;
+/// layout 3 kept a cancel mark per request and the times from before
+/// blocks; layout 2 held members' lists in the members.
+const MAGIC: &[u8] = b"CONNREQ-SNAPSHOT-7";
 /// Bytes before the first part: magic, database id, last event.
 const HEADER: usize = MAGIC.len() + 16 + 8;
 /// The snapshot's file name inside the database directory.
@@ -49,7 +49,7 @@ pub(crate) struct Kind {
 /// The snapshot, a cache of the log.
 pub(crate) const SNAPSHOT: Kind = Kind { file: FILE, magic: MAGIC };
 /// The base of a repaired database, in the snapshot's layout (magic of the same length).
-pub(crate) const BASE: Kind = Kind { file: "connreq.base", magic: b"CONNREQ-BASE-LAYT6" };
+pub(crate) const BASE: Kind = Kind { file: "connreq.base", magic: b"CONNREQ-BASE-LAYT7" };
 const _: () = assert!(BASE.magic.len() == MAGIC.len());
 
 /// Writes through, keeping a CRC-32 and a count of what passed.

@@ -4,7 +4,8 @@
 //! explicit [`Timestamp`]. Each simulated day the engine plans that day's
 //! actions at random times (mostly working hours), merges them with follow-ups
 //! scheduled earlier (withdrawals weeks later, re-sends, abusers' next steps),
-//! performs them in time order, and finally calls `expire`.
+//! performs them in time order, and finally calls `expire`. How recipients
+//! answer is drawn per run ([`Reactions`]); so is every kind's pace below.
 //!
 //! * Ordinary invitations: about 0.12 per member per day, the sender drawn in
 //!   proportion to a heavy-tailed activity weight; the recipient is a colleague,
@@ -14,31 +15,57 @@
 //!   invitations: accept (likely from colleagues, unlikely from strangers,
 //!   rare for a sales pitch), ignore, decline, leave it, and, rarely, block or
 //!   report (`dont_know`/`spam`) unwanted ones. Seeing the same member withdraw
-//!   from them twice makes a member likelier to block or report.
+//!   from them twice makes a member likelier to block or report. A sender
+//!   told of a decline now and then sends again weeks later (0.5–2% of declines).
 //! * Withdrawals: a sender looks at an unanswered invitation 10–40 days later
 //!   and withdraws it now and then (busy senders clean up more); some re-send
 //!   weeks later (12% after a first withdrawal to that person, 2% after a
 //!   second, never after a third); a few withdraw within hours (sent by mistake).
 //! * Settings and contacts: members change their invitation setting at a low
 //!   rate (and after spam), and 30% import contacts once.
-//! * Withdraw-cyclers (half the planted abusers): pick a few targets and send,
-//!   withdraw after 2–10 days if unanswered, and send again 1–7 days later
-//!   (after a cooldown, if the policy has one). A "pesterer" (30%) goes after
-//!   one to three people who do not want to connect with them; a "bumper"
-//!   (70%) keeps three to six strangers or cluster mates in rotation, replacing
-//!   each who accepts or becomes unreachable, to push its invitations back to
-//!   the top of their inboxes. They start within the first two weeks.
-//! * Spammers (the other half): from some day in the first half of the run,
-//!   send 4–12 (subtle pitch) or 12–50 (blatant pitch) invitations a day to
-//!   strangers, in bursts, and withdraw stale ones weekly; they stop once
-//!   restricted and wait out a rate limit.
+//!
+//! Legitimate kinds that look like abuse at a glance:
+//! * High-volume senders (recruiters, event organisers): 15–45 invitations a
+//!   week to strangers and cluster mates they have not invited before,
+//!   0.5–1.5% of recipients reporting them (each sender's own rate), a weekly
+//!   clean-up of invitations unanswered after a month, and one re-send to a
+//!   tenth of those people weeks later.
+//! * Every sender passes over people whose invitation they withdrew or who
+//!   declined them when looking for someone to invite; they invite them again
+//!   only on purpose (the re-sends above).
+//! * Mistaken re-senders: withdraw 4–8% of their invitations within hours
+//!   and send most of them again soon, sometimes twice.
+//! * Stale withdrawers: withdraw most invitations unanswered after 2–6 weeks,
+//!   and send a quarter of them again weeks later (a tenth a second time).
+//! * Members who report in anger: report 15–40% of the invitations they do
+//!   not accept from people outside their company, as spam or harassment,
+//!   declining them too.
+//!
+//! Planted abusers:
+//! * Pesterers: one to three people who do not want to connect with them;
+//!   send, and after each decline send again 1–14 days later (after a
+//!   cooldown, if the policy has one); never withdraw. The pestered decline
+//!   (70–95%) and report harassment more the more often it happens.
+//! * Spammers of three intensities, from some day in the first half of the
+//!   run: 2–5 subtle pitches a day, 5–15 of either kind, or 15–50 blatant
+//!   ones, to strangers, in bursts; they withdraw stale ones weekly, stop
+//!   once restricted and wait out a rate limit.
+//! * Withdraw-cyclers, fast (withdraw after 1–3 days, send again 1–3 days
+//!   later) and slow (after 1–3 weeks, again 3–14 days later). A "pesterer"
+//!   (30%) goes after one to three people who do not want to connect with
+//!   them; a "bumper" (70%) keeps three to six strangers or cluster mates in
+//!   rotation, replacing each who accepts or becomes unreachable, to push its
+//!   invitations back to the top of their inboxes. They start within the
+//!   first two weeks.
 //!
 //! Moderation runs inside the network on the events alone; the engine never
 //! tells it the labels and never resolves flags.
 
-use super::population::{Label, Population, Tie};
+use super::population::{Label, Population, Scenario, Tie};
+use super::reactions::{Appeal, Reactions, Response};
 use connreq_core::{
-    Error, InvitationSetting, MemberId, Network, NotificationKind, Policy, ReportReason, RequestId, Timestamp,
+    Error, InvitationSetting, MemberId, Network, NotificationKind, Policy, ReportReason, RequestId,
+    RequestState, Timestamp,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -91,13 +118,46 @@ pub struct SimConfig {
     pub days: u32,
     /// The PRNG seed: the same seed gives the same run.
     pub seed: u64,
-    /// The policy the network runs under (the network must have been opened with it).
+    /// The policy the network runs under (the network must have been opened with [`SimConfig::policy`]).
     pub policy: PolicyChoice,
+    /// Fields of the policy set otherwise: (field, JSON value), as `--set` gives them.
+    pub overrides: Vec<(String, String)>,
+    /// The population mix.
+    pub scenario: Scenario,
 }
 
 impl Default for SimConfig {
     fn default() -> Self {
-        Self { members: 10_000, days: 90, seed: 42, policy: PolicyChoice::Standard }
+        Self {
+            members: 10_000,
+            days: 90,
+            seed: 42,
+            policy: PolicyChoice::Standard,
+            overrides: Vec::new(),
+            scenario: Scenario::Mixed,
+        }
+    }
+}
+
+impl SimConfig {
+    /// The policy the run uses: the chosen one with the overrides applied.
+    pub fn policy(&self) -> Result<Policy, Error> {
+        let base = self.policy.policy();
+        if self.overrides.is_empty() {
+            return Ok(base);
+        }
+        let bad = |e: serde_json::Error| Error::InvalidInput(format!("policy: {e}"));
+        let mut json = serde_json::to_value(&base).map_err(bad)?;
+        for (field, value) in &self.overrides {
+            let fields = json.as_object_mut().ok_or_else(|| Error::InvalidInput("policy".into()))?;
+            if !fields.contains_key(field) {
+                return Err(Error::InvalidInput(format!("the policy has no field {field:?}")));
+            }
+            fields.insert(field.clone(), serde_json::from_str(value).map_err(bad)?);
+        }
+        let policy: Policy = serde_json::from_value(json).map_err(bad)?;
+        policy.validate()?;
+        Ok(policy)
     }
 }
 
@@ -142,6 +202,31 @@ struct Cycler {
     bumper: bool,
     targets: Vec<Option<u32>>,
     stopped: bool,
+    /// Withdraws this long after sending (ms, a range).
+    withdraw_after: (i64, i64),
+    /// Sends again this long after withdrawing (ms, a range).
+    resend_after: (i64, i64),
+}
+
+/// A planted pesterer's plan.
+#[derive(Clone, Debug)]
+struct Pester {
+    member: u32,
+    targets: Vec<Option<u32>>,
+    /// Sends again this many days after a decline (a range).
+    gap_days: (i64, i64),
+    stopped: bool,
+}
+
+/// A high-volume sender's pace.
+#[derive(Clone, Debug)]
+struct Recruiter {
+    member: u32,
+    per_week: f64,
+    report_per_mille: u16,
+    /// Everyone invited so far: a recruiter's tools keep the list, so the
+    /// same person is invited again only on purpose (the clean-up's re-sends).
+    invited: HashSet<u32>,
 }
 
 /// A planted spammer's plan.
@@ -154,19 +239,6 @@ struct Spammer {
     blatant: bool,
     stopped: bool,
     paused_until: Timestamp,
-}
-
-/// How an invitation strikes its recipient.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Appeal {
-    /// An ordinary invitation: the answer depends on how close the two are.
-    Ordinary,
-    /// From someone the recipient does not want to connect with (a pesterer's target).
-    Unwelcome,
-    /// A sales pitch that could pass for networking.
-    SubtlePitch,
-    /// An obvious sales pitch.
-    BlatantPitch,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -188,6 +260,10 @@ enum Action {
     QuickWithdraw { request: RequestId },
     CycleSend { cycler: u32, slot: u8 },
     CycleWithdraw { cycler: u32, slot: u8, request: RequestId },
+    PesterSend { pester: u32, slot: u8 },
+    PesterCheck { pester: u32, slot: u8, request: RequestId },
+    Outreach { recruiter: u32 },
+    OutreachCleanup { recruiter: u32 },
     SettingChange { member: u32 },
     ImportContacts { member: u32 },
     Unblock { blocker: u32, blocked: u32 },
@@ -212,71 +288,6 @@ impl PartialOrd for Scheduled {
     }
 }
 
-/// What a recipient does with a pending invitation on a visit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Response {
-    /// Not now: looked at again on a later visit.
-    Later,
-    /// Accept.
-    Accept,
-    /// Archive it.
-    Ignore,
-    /// Decline it.
-    Decline,
-    /// Report the sender (and archive the invitation).
-    Report(ReportReason),
-    /// Block the sender.
-    Block,
-    /// Never answer it.
-    Shelve,
-}
-
-/// How a recipient answers an invitation, given how close they are to the
-/// sender, what the invitation looks like, and whether this sender has
-/// withdrawn invitations to them before (`annoyed`).
-pub fn respond(tie: Tie, appeal: Appeal, annoyed: bool, rng: &mut impl Rng) -> Response {
-    if rng.random_bool(0.25) {
-        return Response::Later;
-    }
-    let (mut accept, mut report, block) = match (appeal, tie) {
-        (Appeal::BlatantPitch, _) => (0.03, 0.10, 0.010),
-        (Appeal::SubtlePitch, _) => (0.08, 0.045, 0.005),
-        (Appeal::Unwelcome, _) => (0.04, 0.01, 0.02),
-        (Appeal::Ordinary, Tie::Company) => (0.85, 0.0, 0.0),
-        (Appeal::Ordinary, Tie::Cluster) => (0.55, 0.0005, 0.0003),
-        (Appeal::Ordinary, Tie::Stranger) => (0.18, 0.003, 0.002),
-    };
-    if annoyed {
-        accept *= 0.6;
-        report += 0.02;
-    }
-    let u: f64 = rng.random();
-    if u < accept {
-        return Response::Accept;
-    }
-    // Among the rest: a few report or block, some decline, many ignore, the others never answer.
-    let v: f64 = rng.random();
-    if v < report {
-        let spam_share = match appeal {
-            Appeal::Ordinary | Appeal::Unwelcome => 0.2,
-            Appeal::SubtlePitch | Appeal::BlatantPitch => 0.5,
-        };
-        return Response::Report(if rng.random_bool(spam_share) {
-            ReportReason::Spam
-        } else {
-            ReportReason::DontKnow
-        });
-    }
-    if v < report + block {
-        return Response::Block;
-    }
-    match rng.random_range(0..100) {
-        0..12 => Response::Decline,
-        12..57 => Response::Ignore,
-        _ => Response::Shelve,
-    }
-}
-
 /// A running simulation over a network `N`.
 pub struct Simulation<'a, N: Network> {
     net: &'a N,
@@ -294,7 +305,23 @@ pub struct Simulation<'a, N: Network> {
     withdrawn_pairs: HashMap<(u32, u32), u32>,
     cyclers: Vec<Cycler>,
     spammers: Vec<Spammer>,
+    pesterers: Vec<Pester>,
+    recruiters: Vec<Recruiter>,
+    /// How recipients answer, drawn for this run.
+    reactions: Reactions,
+    /// Share of declines after which an ordinary sender sends again weeks later.
+    resend_after_decline: f64,
+    /// Members who report in anger, with the share of unwanted invitations they report.
+    angry: HashMap<u32, f64>,
+    /// Requests a pesterer sent to each target: (pesterer, target) → count.
+    pestered: HashMap<(u32, u32), u8>,
     restricted: HashSet<u32>,
+    /// When each member first sent an invitation.
+    first_send: HashMap<u32, Timestamp>,
+    /// (sender, recipient) pairs whose request the sender withdrew or the
+    /// recipient declined: a member browsing for people to invite passes
+    /// over them, and invites them again only on purpose (a re-send).
+    closed: HashSet<(u32, u32)>,
     counters: Counters,
 }
 
@@ -352,7 +379,12 @@ impl<'a, N: Network> Simulation<'a, N> {
     /// Draws the population and registers it on `net` (which should be empty).
     pub fn new(net: &'a N, config: &SimConfig) -> Result<Self, Error> {
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-        let pop = Population::generate(config.members, &mut rng);
+        let pop = Population::generate(config.members, config.scenario, &mut rng);
+        let (reactions, resend_after_decline) = if config.scenario == Scenario::Classic {
+            (Reactions::fixed(), 0.0)
+        } else {
+            (Reactions::draw(&mut rng), rng.random_range(0.005..0.02))
+        };
         let mut sim = Self {
             net,
             pop,
@@ -366,7 +398,15 @@ impl<'a, N: Network> Simulation<'a, N> {
             withdrawn_pairs: HashMap::new(),
             cyclers: Vec::new(),
             spammers: Vec::new(),
+            pesterers: Vec::new(),
+            recruiters: Vec::new(),
+            reactions,
+            resend_after_decline,
+            angry: HashMap::new(),
+            pestered: HashMap::new(),
             restricted: HashSet::new(),
+            first_send: HashMap::new(),
+            closed: HashSet::new(),
             counters: Counters::default(),
         };
         sim.setup()?;
@@ -381,6 +421,11 @@ impl<'a, N: Network> Simulation<'a, N> {
     /// What the engine did so far.
     pub fn counters(&self) -> &Counters {
         &self.counters
+    }
+
+    /// When member `i` (an index) first sent an invitation, if they did.
+    pub fn first_send(&self, i: u32) -> Option<Timestamp> {
+        self.first_send.get(&i).copied()
     }
 
     fn schedule(&mut self, at: Timestamp, action: Action) {
@@ -422,23 +467,66 @@ impl<'a, N: Network> Simulation<'a, N> {
             }
         }
         let early = self.days.clamp(1, 15);
-        for member in self.pop.labelled(Label::WithdrawCycler) {
+        let cyclers: Vec<(u32, bool)> = (self.pop.labelled(Label::CyclerFast).into_iter().map(|m| (m, true)))
+            .chain(self.pop.labelled(Label::CyclerSlow).into_iter().map(|m| (m, false)))
+            .collect();
+        for (member, fast) in cyclers {
             let bumper = self.rng.random_bool(0.7);
             let n = if bumper { self.rng.random_range(3..=6) } else { self.rng.random_range(1..=3) };
             let targets = (0..n).map(|_| self.new_target(member, bumper)).collect();
+            let (withdraw_after, resend_after) = if fast {
+                ((DAY, 3 * DAY), (DAY, 3 * DAY))
+            } else {
+                ((7 * DAY, 21 * DAY), (3 * DAY, 14 * DAY))
+            };
             let cycler = self.cyclers.len() as u32;
-            self.cyclers.push(Cycler { member, bumper, targets, stopped: false });
+            self.cyclers.push(Cycler {
+                member,
+                bumper,
+                targets,
+                stopped: false,
+                withdraw_after,
+                resend_after,
+            });
             let start = i64::from(self.rng.random_range(0..early)) * DAY;
             for slot in 0..n {
                 let at = START.0 + start + self.rng.random_range(0..3 * DAY);
                 self.schedule(Timestamp(at), Action::CycleSend { cycler, slot });
             }
         }
+        for member in self.pop.labelled(Label::Pesterer) {
+            let n = self.rng.random_range(1..=3);
+            let targets = (0..n).map(|_| self.new_target(member, false)).collect();
+            let low = self.rng.random_range(1..=5);
+            let gap_days = (low, low + self.rng.random_range(1..=9));
+            let pester = self.pesterers.len() as u32;
+            self.pesterers.push(Pester { member, targets, gap_days, stopped: false });
+            let start = i64::from(self.rng.random_range(0..early)) * DAY;
+            for slot in 0..n {
+                let at = START.0 + start + self.rng.random_range(0..5 * DAY);
+                self.schedule(Timestamp(at), Action::PesterSend { pester, slot });
+            }
+        }
+        for member in self.pop.labelled(Label::HighVolume) {
+            let per_week = self.rng.random_range(15.0..45.0);
+            let report_per_mille = self.rng.random_range(5..=15);
+            self.recruiters.push(Recruiter { member, per_week, report_per_mille, invited: HashSet::new() });
+        }
+        for member in self.pop.labelled(Label::AngryReporter) {
+            let share = self.rng.random_range(0.15..0.4);
+            self.angry.insert(member, share);
+        }
         let half = (self.days / 2).max(1);
-        for member in self.pop.labelled(Label::Spammer) {
-            let blatant = self.rng.random_bool(0.6);
-            let per_day =
-                if blatant { self.rng.random_range(12.0..50.0) } else { self.rng.random_range(4.0..12.0) };
+        let spammers: Vec<(u32, Label)> = [Label::SpammerLow, Label::SpammerMid, Label::SpammerHigh]
+            .into_iter()
+            .flat_map(|l| self.pop.labelled(l).into_iter().map(move |m| (m, l)))
+            .collect();
+        for (member, label) in spammers {
+            let (blatant, per_day) = match label {
+                Label::SpammerLow => (false, self.rng.random_range(2.0..5.0)),
+                Label::SpammerMid => (self.rng.random_bool(0.5), self.rng.random_range(5.0..15.0)),
+                _ => (true, self.rng.random_range(15.0..50.0)),
+            };
             let start_day = self.rng.random_range(0..half);
             let paused_until = START;
             self.spammers.push(Spammer { member, start_day, per_day, blatant, stopped: false, paused_until });
@@ -500,6 +588,22 @@ impl<'a, N: Network> Simulation<'a, N> {
             let at = start + time_of_day(&mut self.rng);
             self.schedule(Timestamp(at), Action::SettingChange { member });
         }
+        for r in 0..self.recruiters.len() {
+            let (member, per_week) = (self.recruiters[r].member, self.recruiters[r].per_week);
+            // Working days only.
+            if day % 7 >= 5 || self.restricted.contains(&member) {
+                continue;
+            }
+            let recruiter = r as u32;
+            for _ in 0..poisson(per_week / 5.0, &mut self.rng) {
+                let at = start + 8 * HOUR + self.rng.random_range(0..10 * HOUR);
+                self.schedule(Timestamp(at), Action::Outreach { recruiter });
+            }
+            if day % 7 == 4 {
+                let at = start + 16 * HOUR + self.rng.random_range(0..2 * HOUR);
+                self.schedule(Timestamp(at), Action::OutreachCleanup { recruiter });
+            }
+        }
         for s in 0..self.spammers.len() {
             let (stopped, start_day, per_day) =
                 (self.spammers[s].stopped, self.spammers[s].start_day, self.spammers[s].per_day);
@@ -535,6 +639,10 @@ impl<'a, N: Network> Simulation<'a, N> {
             Action::QuickWithdraw { request } => self.quick_withdraw(request, at),
             Action::CycleSend { cycler, slot } => self.cycle_send(cycler, slot, at),
             Action::CycleWithdraw { cycler, slot, request } => self.cycle_withdraw(cycler, slot, request, at),
+            Action::PesterSend { pester, slot } => self.pester_send(pester, slot, at),
+            Action::PesterCheck { pester, slot, request } => self.pester_check(pester, slot, request, at),
+            Action::Outreach { recruiter } => self.outreach(recruiter, at),
+            Action::OutreachCleanup { recruiter } => self.outreach_cleanup(recruiter, at),
             Action::SettingChange { member } => self.change_setting(member, None, at),
             Action::ImportContacts { member } => self.import_contacts(member, at),
             Action::Unblock { blocker, blocked } => {
@@ -586,6 +694,7 @@ impl<'a, N: Network> Simulation<'a, N> {
             Ok(id) => {
                 self.counters.commands += 1;
                 self.counters.sends += 1;
+                self.first_send.entry(sender).or_insert(at);
                 self.remember(id, Invite { sender, recipient, tie, appeal });
                 Ok(Ok(id))
             }
@@ -620,6 +729,9 @@ impl<'a, N: Network> Simulation<'a, N> {
         let done = self.attempt(r)?.is_some();
         if done {
             self.counters.withdrawals += 1;
+            if let Some(inv) = self.invite(id) {
+                self.closed.insert((inv.sender, inv.recipient));
+            }
         }
         Ok(done)
     }
@@ -630,9 +742,15 @@ impl<'a, N: Network> Simulation<'a, N> {
 
     /// After a successful ordinary send: the sender will look at it again later.
     fn follow_up(&mut self, id: RequestId, at: Timestamp) {
-        let later = at.0 + self.rng.random_range(10 * DAY..40 * DAY);
+        let label = self.invite(id).map_or(Label::Normal, |inv| self.pop.person(inv.sender).label);
+        let later = match label {
+            Label::StaleWithdrawer => at.0 + self.rng.random_range(14 * DAY..42 * DAY),
+            _ => at.0 + self.rng.random_range(10 * DAY..40 * DAY),
+        };
         self.schedule(Timestamp(later), Action::StaleCheck { request: id, round: 0 });
-        if self.rng.random_bool(0.008) {
+        let mistakes =
+            if label == Label::MistakenResender { self.rng.random_range(0.04..0.08) } else { 0.008 };
+        if self.rng.random_bool(mistakes) {
             let soon = at.0 + self.rng.random_range(2 * MINUTE..4 * HOUR);
             self.schedule(Timestamp(soon), Action::QuickWithdraw { request: id });
         }
@@ -652,6 +770,9 @@ impl<'a, N: Network> Simulation<'a, N> {
                 self.pop.cluster_mate(sender, &mut self.rng)
             };
             let Some(recipient) = candidate else { continue };
+            if self.closed.contains(&(sender, recipient)) {
+                continue;
+            }
             let (connected, open, reverse) = self.relation(sender, recipient)?;
             if connected || open.is_some() {
                 continue;
@@ -690,7 +811,9 @@ impl<'a, N: Network> Simulation<'a, N> {
         // Busy senders clean up more; an invitation already re-sent once is left alone more.
         let busy = self.pop.person(inv.sender).activity > 15.0;
         let resent = self.withdrawn_pairs.contains_key(&(inv.sender, inv.recipient));
-        let chance = if busy { 0.3 } else { 0.12 } * if resent { 0.5 } else { 1.0 };
+        let stale = self.pop.person(inv.sender).label == Label::StaleWithdrawer;
+        let chance =
+            if stale { 0.8 } else { (if busy { 0.3 } else { 0.12 }) * if resent { 0.5 } else { 1.0 } };
         if self.rng.random_bool(chance) {
             if self.withdraw(inv.sender, id, None, at)? {
                 let chance = self.resend_chance(inv);
@@ -708,13 +831,17 @@ impl<'a, N: Network> Simulation<'a, N> {
     }
 
     /// Counts an ordinary sender's withdrawal and returns the chance they re-send:
-    /// 12% after the first withdrawal to someone, 2% after the second, never after more.
+    /// 12% after the first withdrawal to someone, 2% after the second, never after more
+    /// (a stale withdrawer: 25% and 10%).
     fn resend_chance(&mut self, inv: Invite) -> f64 {
+        let stale = self.pop.person(inv.sender).label == Label::StaleWithdrawer;
         let n = self.withdrawn_pairs.entry((inv.sender, inv.recipient)).or_default();
         *n += 1;
-        match *n {
-            1 => 0.12,
-            2 => 0.02,
+        match (*n, stale) {
+            (1, false) => 0.12,
+            (2, false) => 0.02,
+            (1, true) => 0.25,
+            (2, true) => 0.1,
             _ => 0.0,
         }
     }
@@ -722,8 +849,11 @@ impl<'a, N: Network> Simulation<'a, N> {
     fn quick_withdraw(&mut self, id: RequestId, at: Timestamp) -> Result<(), Error> {
         let Some(inv) = self.invite(id) else { return Ok(()) };
         if self.is_open(id)? && self.withdraw(inv.sender, id, Some("Sorry, sent by mistake."), at)? {
-            // Withdrew to add a note, or sent to the wrong person: sometimes re-sent soon.
-            let chance = (self.resend_chance(inv) * 2.5).min(1.0);
+            // Withdrew to add a note, or sent to the wrong person: sometimes re-sent soon
+            // (a mistaken re-sender: most times, once more a second time).
+            let mistaken = self.pop.person(inv.sender).label == Label::MistakenResender;
+            let chance = self.resend_chance(inv);
+            let chance = if mistaken { (chance * 6.0).min(0.8) } else { (chance * 2.5).min(1.0) };
             if self.rng.random_bool(chance) {
                 let later = at.0 + self.rng.random_range(HOUR..3 * DAY);
                 let (sender, recipient) = (inv.sender, inv.recipient);
@@ -802,7 +932,8 @@ impl<'a, N: Network> Simulation<'a, N> {
         let appeal = if bumper { Appeal::Ordinary } else { Appeal::Unwelcome };
         match self.send(member, target, note, appeal, at)? {
             Ok(id) => {
-                let later = at.0 + self.rng.random_range(2 * DAY..10 * DAY);
+                let (lo, hi) = self.cyclers[c as usize].withdraw_after;
+                let later = at.0 + self.rng.random_range(lo..hi);
                 self.schedule(Timestamp(later), Action::CycleWithdraw { cycler: c, slot, request: id });
             }
             Err(Error::CooldownActive { until, .. } | Error::RateLimited { until, .. }) => {
@@ -823,7 +954,8 @@ impl<'a, N: Network> Simulation<'a, N> {
         } else if state == connreq_core::RequestState::Accepted {
             return self.slot_done(c, slot, at);
         }
-        let later = at.0 + self.rng.random_range(DAY..7 * DAY);
+        let (lo, hi) = self.cyclers[c as usize].resend_after;
+        let later = at.0 + self.rng.random_range(lo..hi);
         self.schedule(Timestamp(later), Action::CycleSend { cycler: c, slot });
         Ok(())
     }
@@ -840,10 +972,131 @@ impl<'a, N: Network> Simulation<'a, N> {
         Ok(())
     }
 
+    fn pester_send(&mut self, p: u32, slot: u8, at: Timestamp) -> Result<(), Error> {
+        let pe = &self.pesterers[p as usize];
+        let Some(target) = pe.targets[slot as usize] else { return Ok(()) };
+        if pe.stopped {
+            return Ok(());
+        }
+        let member = pe.member;
+        let (connected, open, reverse) = self.relation(member, target)?;
+        if connected || reverse.is_some() {
+            return Ok(());
+        }
+        if let Some(request) = open {
+            let later = at.0 + self.rng.random_range(3 * DAY..7 * DAY);
+            self.schedule(Timestamp(later), Action::PesterCheck { pester: p, slot, request });
+            return Ok(());
+        }
+        let times = self.pestered.get(&(member, target)).copied().unwrap_or(0);
+        let note = (times > 0).then_some("Please reconsider, I really want to connect.");
+        match self.send(member, target, note, Appeal::Pestering { times }, at)? {
+            Ok(request) => {
+                *self.pestered.entry((member, target)).or_default() += 1;
+                let later = at.0 + self.rng.random_range(DAY..5 * DAY);
+                self.schedule(Timestamp(later), Action::PesterCheck { pester: p, slot, request });
+            }
+            Err(Error::CooldownActive { until, .. } | Error::RateLimited { until, .. }) => {
+                let later = until.0.max(at.0) + self.rng.random_range(HOUR..DAY);
+                self.schedule(Timestamp(later), Action::PesterSend { pester: p, slot });
+            }
+            Err(Error::AccountRestricted) => self.pesterers[p as usize].stopped = true,
+            Err(_) => self.pesterers[p as usize].targets[slot as usize] = None,
+        }
+        Ok(())
+    }
+
+    fn pester_check(&mut self, p: u32, slot: u8, id: RequestId, at: Timestamp) -> Result<(), Error> {
+        let state = self.net.request(id)?.state;
+        let later = match state {
+            RequestState::Declined => {
+                let (lo, hi) = self.pesterers[p as usize].gap_days;
+                at.0 + self.rng.random_range(lo * DAY..=hi * DAY)
+            }
+            // Still unanswered (as far as the pesterer can tell): look again later.
+            RequestState::Pending | RequestState::Ignored | RequestState::Expired => {
+                let next = at.0 + self.rng.random_range(3 * DAY..7 * DAY);
+                if state != RequestState::Expired {
+                    self.schedule(Timestamp(next), Action::PesterCheck { pester: p, slot, request: id });
+                    return Ok(());
+                }
+                next
+            }
+            _ => return Ok(()),
+        };
+        self.schedule(Timestamp(later), Action::PesterSend { pester: p, slot });
+        Ok(())
+    }
+
+    fn outreach(&mut self, r: u32, at: Timestamp) -> Result<(), Error> {
+        let rec = &self.recruiters[r as usize];
+        let (member, report_per_mille) = (rec.member, rec.report_per_mille);
+        if self.restricted.contains(&member) {
+            return Ok(());
+        }
+        for _ in 0..4 {
+            let candidate = if self.rng.random_bool(0.7) {
+                self.pop.anyone(member, &mut self.rng)
+            } else {
+                self.pop.cluster_mate(member, &mut self.rng)
+            };
+            let Some(recipient) = candidate else { continue };
+            if self.recruiters[r as usize].invited.contains(&recipient)
+                || self.closed.contains(&(member, recipient))
+            {
+                continue;
+            }
+            let (connected, open, reverse) = self.relation(member, recipient)?;
+            if connected || open.is_some() || reverse.is_some() {
+                continue;
+            }
+            self.recruiters[r as usize].invited.insert(recipient);
+            let note = self
+                .rng
+                .random_bool(0.6)
+                .then_some("Hiring for a role that fits your profile, let's connect.");
+            // A refusal (a restriction, a limit) ends today's outreach to this one.
+            let _refused = self.send(member, recipient, note, Appeal::Outreach { report_per_mille }, at)?;
+            return Ok(());
+        }
+        Ok(())
+    }
+
+    /// A recruiter's weekly clean-up: invitations unanswered after a month are
+    /// withdrawn, and a few of those people invited again weeks later.
+    fn outreach_cleanup(&mut self, r: u32, at: Timestamp) -> Result<(), Error> {
+        let member = self.recruiters[r as usize].member;
+        let stale = Timestamp(at.0 - 30 * DAY);
+        let pending = self.net.sent(mid(member), Some(RequestState::Pending))?;
+        for req in pending.iter().filter(|r| r.created_at < stale).take(100) {
+            if !self.rng.random_bool(0.6) || !self.withdraw(member, req.id, None, at)? {
+                continue;
+            }
+            // One follow-up per person at most.
+            let recipient = idx(req.recipient);
+            let withdrawn = self.withdrawn_pairs.entry((member, recipient)).or_default();
+            *withdrawn += 1;
+            if *withdrawn == 1 && self.rng.random_bool(0.1) {
+                let later = at.0 + self.rng.random_range(14 * DAY..45 * DAY);
+                self.schedule(Timestamp(later), Action::Resend { sender: member, recipient });
+            }
+        }
+        Ok(())
+    }
+
     fn visit(&mut self, member: u32, at: Timestamp) -> Result<(), Error> {
         let unread = self.net.notifications(mid(member), true)?;
         if !unread.is_empty() {
             for n in &unread {
+                if n.kind == NotificationKind::InvitationDeclined
+                    && !self.pop.person(member).label.is_abuser()
+                    && self.rng.random_bool(self.resend_after_decline)
+                {
+                    // "They must have clicked the wrong button": asked again weeks later.
+                    let later = at.0 + self.rng.random_range(14 * DAY..60 * DAY);
+                    let recipient = idx(n.actor);
+                    self.schedule(Timestamp(later), Action::Resend { sender: member, recipient });
+                }
                 if n.kind != NotificationKind::InvitationWithdrawn {
                     continue;
                 }
@@ -882,16 +1135,28 @@ impl<'a, N: Network> Simulation<'a, N> {
                 None => (self.pop.tie(sender, member), Appeal::Ordinary),
             };
             let annoyed = self.withdrawals_seen.get(&(member, sender)).is_some_and(|n| *n > 0);
-            match respond(tie, appeal, annoyed, &mut self.rng) {
+            let mut response = self.reactions.respond(tie, appeal, annoyed, &mut self.rng);
+            if let Some(share) = self.angry.get(&member).copied()
+                && tie != Tie::Company
+                && matches!(response, Response::Ignore | Response::Decline | Response::Shelve)
+                && self.rng.random_bool(share)
+            {
+                let reason =
+                    if self.rng.random_bool(0.5) { ReportReason::Harassment } else { ReportReason::Spam };
+                response = Response::DeclineAndReport(reason);
+            }
+            match response {
                 Response::Later => {}
                 Response::Accept => {
                     self.accept(member, req.id, at)?;
                 }
                 Response::Ignore => self.ignore(member, req.id, at)?,
-                Response::Decline => {
-                    let r = self.net.decline(mid(member), req.id, None, at);
+                Response::Decline => self.decline(member, req.id, at)?,
+                Response::DeclineAndReport(reason) => {
+                    self.decline(member, req.id, at)?;
+                    let r = self.net.report(mid(member), req.sender, reason, Some(req.id), at);
                     if self.attempt(r)?.is_some() {
-                        self.counters.declines += 1;
+                        self.counters.reports += 1;
                     }
                 }
                 Response::Report(reason) => {
@@ -911,6 +1176,17 @@ impl<'a, N: Network> Simulation<'a, N> {
             let pitch = matches!(appeal, Appeal::SubtlePitch | Appeal::BlatantPitch);
             if pitch && self.rng.random_bool(0.01) {
                 self.change_setting(member, Some(InvitationSetting::EmailOrContacts), at)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn decline(&mut self, member: u32, id: RequestId, at: Timestamp) -> Result<(), Error> {
+        let r = self.net.decline(mid(member), id, None, at);
+        if self.attempt(r)?.is_some() {
+            self.counters.declines += 1;
+            if let Some(inv) = self.invite(id) {
+                self.closed.insert((inv.sender, inv.recipient));
             }
         }
         Ok(())
@@ -999,21 +1275,5 @@ mod tests {
             let mean = (0..n).map(|_| poisson(lambda, &mut rng)).sum::<u64>() as f64 / n as f64;
             assert!((mean - lambda).abs() < lambda * 0.05 + 0.05, "λ {lambda}: mean {mean}");
         }
-    }
-
-    #[test]
-    fn colleagues_accept_far_more_than_strangers_and_pitches_get_reported() {
-        let mut rng = ChaCha8Rng::seed_from_u64(2);
-        let rate = |tie, pitch, rng: &mut ChaCha8Rng, want: fn(Response) -> bool| {
-            (0..20_000).filter(|_| want(respond(tie, pitch, false, rng))).count() as f64 / 20_000.0
-        };
-        let accepted = |r| r == Response::Accept;
-        let reported = |r| matches!(r, Response::Report(_));
-        let company = rate(Tie::Company, Appeal::Ordinary, &mut rng, accepted);
-        let stranger = rate(Tie::Stranger, Appeal::Ordinary, &mut rng, accepted);
-        assert!(company > 3.0 * stranger, "{company} vs {stranger}");
-        let spam_reports = rate(Tie::Stranger, Appeal::BlatantPitch, &mut rng, reported);
-        let normal_reports = rate(Tie::Stranger, Appeal::Ordinary, &mut rng, reported);
-        assert!(spam_reports > 10.0 * normal_reports, "{spam_reports} vs {normal_reports}");
     }
 }

@@ -4,10 +4,11 @@
 
 pub mod engine;
 pub mod population;
+pub mod reactions;
 pub mod report;
 
 pub use engine::{PolicyChoice, SimConfig, Simulation};
-pub use population::{Label, Population, Tie};
+pub use population::{Label, Population, Scenario, Tie};
 pub use report::SimReport;
 
 use connreq_core::{Error, Network};
@@ -52,7 +53,7 @@ mod tests {
     use connreq_core::{EventBody, MemberId, MemoryNetwork, Timestamp};
 
     fn run(config: &SimConfig) -> (MemoryNetwork, SimReport) {
-        let net = MemoryNetwork::new(config.policy.policy()).unwrap();
+        let net = MemoryNetwork::new(config.policy().unwrap()).unwrap();
         let report = simulate(&net, config, &ProgressBar::hidden(), || Ok(0)).unwrap();
         (net, report)
     }
@@ -85,7 +86,13 @@ mod tests {
 
     #[test]
     fn time_is_data_from_2026_and_expire_runs_daily() {
-        let config = SimConfig { members: 200, days: 5, seed: 1, policy: PolicyChoice::Linkedin };
+        let config = SimConfig {
+            members: 200,
+            days: 5,
+            seed: 1,
+            policy: PolicyChoice::Linkedin,
+            ..SimConfig::default()
+        };
         let (net, report) = run(&config);
         let log = net.log();
         assert_eq!(log[0].at, engine::START);

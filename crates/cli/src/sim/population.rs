@@ -1,13 +1,16 @@
 //! The simulated population: who the members are, whom they know, how active
-//! they are, and which of them are planted abusers. Everything is drawn from
-//! the seeded PRNG, so a seed gives the same population every time.
+//! they are, and what kind of member each is. Everything is drawn from the
+//! seeded PRNG, so a seed gives the same population every time.
 //!
 //! Members belong to clusters (an industry in a region, Zipf-sized) and, inside
 //! a cluster, to companies (Pareto-sized). How often a member sends is a Pareto
 //! weight (α = 1.3, a third of members nearly dormant), so a few members send
-//! most invitations. About 1% of members are planted abusers, half
-//! withdraw-cyclers and half spammers; the labels stay in the simulation and are
-//! used only to score moderation afterwards.
+//! most invitations. A scenario ([`Scenario`]) says what share of members are
+//! of each kind ([`Label`]): legitimate members whose behaviour looks like
+//! abuse at a glance (high-volume senders, mistaken re-senders, stale
+//! withdrawers, members who report in anger) and planted abusers (pesterers,
+//! spammers of three intensities, withdraw-cyclers fast and slow). The labels
+//! stay in the simulation and are used only to score moderation afterwards.
 
 use connreq_core::{InvitationSetting, MemberId};
 use rand::Rng;
@@ -20,10 +23,165 @@ use rand::seq::SliceRandom;
 pub enum Label {
     /// An ordinary member.
     Normal,
-    /// Sends, withdraws and re-sends to the same few people again and again.
-    WithdrawCycler,
-    /// Sends many unwanted invitations with a sales pitch.
-    Spammer,
+    /// A recruiter or event organiser: many legitimate invitations a week to
+    /// people they do not know, a few of whom report them.
+    HighVolume,
+    /// Withdraws an invitation by mistake now and then and sends it again soon.
+    MistakenResender,
+    /// Cleans up unanswered invitations after weeks and sends some of them again later.
+    StaleWithdrawer,
+    /// Reports ordinary invitations from strangers, in anger (spam or harassment).
+    AngryReporter,
+    /// Sends to one to three people again after each decline, never withdrawing.
+    Pesterer,
+    /// Sends 2–5 sales pitches a day to strangers.
+    SpammerLow,
+    /// Sends 5–15 sales pitches a day.
+    SpammerMid,
+    /// Sends 15–50 blatant pitches a day.
+    SpammerHigh,
+    /// Sends, withdraws after 1–3 days and sends again to the same few people.
+    CyclerFast,
+    /// The same, withdrawing after one to three weeks.
+    CyclerSlow,
+}
+
+impl Label {
+    /// Every kind, normal kinds first.
+    pub const ALL: [Label; 11] = [
+        Label::Normal,
+        Label::HighVolume,
+        Label::MistakenResender,
+        Label::StaleWithdrawer,
+        Label::AngryReporter,
+        Label::Pesterer,
+        Label::SpammerLow,
+        Label::SpammerMid,
+        Label::SpammerHigh,
+        Label::CyclerFast,
+        Label::CyclerSlow,
+    ];
+
+    /// Whether moderation should catch this kind.
+    pub fn is_abuser(self) -> bool {
+        matches!(
+            self,
+            Label::Pesterer
+                | Label::SpammerLow
+                | Label::SpammerMid
+                | Label::SpammerHigh
+                | Label::CyclerFast
+                | Label::CyclerSlow
+        )
+    }
+
+    /// Whether this is a spammer of any intensity.
+    pub fn is_spammer(self) -> bool {
+        matches!(self, Label::SpammerLow | Label::SpammerMid | Label::SpammerHigh)
+    }
+
+    /// Whether this is a withdraw-cycler.
+    pub fn is_cycler(self) -> bool {
+        matches!(self, Label::CyclerFast | Label::CyclerSlow)
+    }
+
+    /// Its name in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Label::Normal => "normal",
+            Label::HighVolume => "high_volume",
+            Label::MistakenResender => "mistaken_resender",
+            Label::StaleWithdrawer => "stale_withdrawer",
+            Label::AngryReporter => "angry_reporter",
+            Label::Pesterer => "pesterer",
+            Label::SpammerLow => "spammer_low",
+            Label::SpammerMid => "spammer_mid",
+            Label::SpammerHigh => "spammer_high",
+            Label::CyclerFast => "cycler_fast",
+            Label::CyclerSlow => "cycler_slow",
+        }
+    }
+}
+
+/// A population mix: which share of members is of each kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    /// Every kind: 6% legitimate look-alikes, 1% abusers of every kind (the default).
+    #[default]
+    Mixed,
+    /// Many recruiters and event organisers (8%) beside low- and mid-volume spammers.
+    Recruiters,
+    /// Many pesterers, members who report in anger and mistaken re-senders.
+    Pestering,
+    /// Many stale withdrawers and mistaken re-senders beside fast and slow withdraw-cyclers.
+    Cycling,
+    /// Only the kinds the first simulator planted (fast withdraw-cyclers and
+    /// mid-volume spammers, 1% of members), with fixed reactions.
+    Classic,
+}
+
+impl Scenario {
+    /// Every scenario.
+    pub const ALL: [Scenario; 5] =
+        [Scenario::Mixed, Scenario::Recruiters, Scenario::Pestering, Scenario::Cycling, Scenario::Classic];
+
+    /// Its name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Mixed => "mixed",
+            Scenario::Recruiters => "recruiters",
+            Scenario::Pestering => "pestering",
+            Scenario::Cycling => "cycling",
+            Scenario::Classic => "classic",
+        }
+    }
+
+    /// The share of members of each kind other than normal.
+    pub fn mix(self) -> &'static [(Label, f64)] {
+        use Label::*;
+        match self {
+            Scenario::Mixed => &[
+                (HighVolume, 0.02),
+                (MistakenResender, 0.015),
+                (StaleWithdrawer, 0.015),
+                (AngryReporter, 0.01),
+                (Pesterer, 0.002),
+                (SpammerLow, 0.001),
+                (SpammerMid, 0.0015),
+                (SpammerHigh, 0.0015),
+                (CyclerFast, 0.002),
+                (CyclerSlow, 0.002),
+            ],
+            Scenario::Recruiters => &[
+                (HighVolume, 0.08),
+                (MistakenResender, 0.01),
+                (StaleWithdrawer, 0.01),
+                (AngryReporter, 0.01),
+                (SpammerLow, 0.004),
+                (SpammerMid, 0.004),
+                (SpammerHigh, 0.002),
+            ],
+            Scenario::Pestering => &[
+                (HighVolume, 0.01),
+                (MistakenResender, 0.03),
+                (StaleWithdrawer, 0.01),
+                (AngryReporter, 0.04),
+                (Pesterer, 0.008),
+                (SpammerMid, 0.001),
+                (CyclerFast, 0.001),
+            ],
+            Scenario::Cycling => &[
+                (HighVolume, 0.01),
+                (MistakenResender, 0.03),
+                (StaleWithdrawer, 0.04),
+                (AngryReporter, 0.005),
+                (CyclerFast, 0.004),
+                (CyclerSlow, 0.004),
+                (SpammerMid, 0.001),
+            ],
+            Scenario::Classic => &[(CyclerFast, 0.005), (SpammerMid, 0.005)],
+        }
+    }
 }
 
 /// One simulated member.
@@ -63,8 +221,6 @@ pub struct Population {
     senders: WeightedIndex<f64>,
 }
 
-/// Share of members planted as abusers.
-pub const ABUSER_SHARE: f64 = 0.01;
 /// Largest activity weight: the busiest member sends about 3 invitations a day by default.
 const MAX_ACTIVITY: f64 = 120.0;
 
@@ -85,8 +241,8 @@ fn pareto(rng: &mut impl Rng, alpha: f64) -> f64 {
 }
 
 impl Population {
-    /// Draws a population of `n` members (at least 2).
-    pub fn generate(n: u32, rng: &mut impl Rng) -> Self {
+    /// Draws a population of `n` members (at least 2) mixed as `scenario` says.
+    pub fn generate(n: u32, scenario: Scenario, rng: &mut impl Rng) -> Self {
         let n = n.max(2);
         // Clusters, Zipf-sized.
         let n_clusters = (n / 250).max(1);
@@ -163,22 +319,23 @@ impl Population {
                 }
             })
             .collect();
-        // Planted abusers: ordinary-looking accounts otherwise.
-        let abusers = (f64::from(n) * ABUSER_SHARE).round() as usize;
+        // The other kinds: ordinary-looking accounts otherwise.
         let mut order: Vec<u32> = (0..n).collect();
         order.shuffle(rng);
-        for (k, i) in order.into_iter().take(abusers).enumerate() {
-            let p = &mut people[i as usize];
-            p.setting = InvitationSetting::Everyone;
-            if k % 2 == 0 {
-                p.label = Label::WithdrawCycler;
-                p.activity = p.activity.max(0.5);
-                p.engagement = p.engagement.max(0.3);
-            } else {
-                p.label = Label::Spammer;
-                p.activity = 0.3;
-                p.stranger_share = 1.0;
-                p.engagement = 0.5;
+        let mut order = order.into_iter();
+        for (label, share) in scenario.mix() {
+            let count = (f64::from(n) * share).round() as usize;
+            for i in order.by_ref().take(count) {
+                let p = &mut people[i as usize];
+                p.label = *label;
+                if label.is_abuser() {
+                    // Abusers want to be reachable by anyone they target.
+                    p.engagement = p.engagement.max(0.3);
+                }
+                if label.is_spammer() {
+                    p.activity = 0.3;
+                    p.stranger_share = 1.0;
+                }
             }
         }
         let senders = WeightedIndex::new(people.iter().map(|p| p.activity)).expect("positive weights");
@@ -277,9 +434,9 @@ mod tests {
 
     #[test]
     fn same_seed_same_population_other_seed_other_population() {
-        let a = Population::generate(500, &mut ChaCha8Rng::seed_from_u64(7));
-        let b = Population::generate(500, &mut ChaCha8Rng::seed_from_u64(7));
-        let c = Population::generate(500, &mut ChaCha8Rng::seed_from_u64(8));
+        let a = Population::generate(500, Scenario::Mixed, &mut ChaCha8Rng::seed_from_u64(7));
+        let b = Population::generate(500, Scenario::Mixed, &mut ChaCha8Rng::seed_from_u64(7));
+        let c = Population::generate(500, Scenario::Mixed, &mut ChaCha8Rng::seed_from_u64(8));
         assert_eq!(a.people, b.people);
         assert_ne!(a.people, c.people);
     }
@@ -288,7 +445,7 @@ mod tests {
     fn top_tenth_of_members_send_at_least_forty_percent() {
         for seed in [1, 42, 2026] {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            let pop = Population::generate(2000, &mut rng);
+            let pop = Population::generate(2000, Scenario::Mixed, &mut rng);
             let mut counts = vec![0u64; pop.len()];
             for _ in 0..20_000 {
                 counts[pop.pick_sender(&mut rng) as usize] += 1;
@@ -299,10 +456,16 @@ mod tests {
     }
 
     #[test]
-    fn about_one_percent_planted_half_of_each_kind() {
-        let pop = Population::generate(10_000, &mut ChaCha8Rng::seed_from_u64(42));
-        assert_eq!(pop.labelled(Label::WithdrawCycler).len(), 50);
-        assert_eq!(pop.labelled(Label::Spammer).len(), 50);
+    fn each_scenario_plants_its_mix() {
+        for scenario in Scenario::ALL {
+            let pop = Population::generate(10_000, scenario, &mut ChaCha8Rng::seed_from_u64(42));
+            for (label, share) in scenario.mix() {
+                assert_eq!(pop.labelled(*label).len(), (10_000.0 * share).round() as usize, "{label:?}");
+            }
+            let abusers = pop.people.iter().filter(|p| p.label.is_abuser()).count();
+            assert!((80..=110).contains(&abusers), "{scenario:?}: about 1% abusers, {abusers}");
+        }
+        let pop = Population::generate(10_000, Scenario::Mixed, &mut ChaCha8Rng::seed_from_u64(42));
         assert!(pop.companies.iter().all(|c| !c.is_empty()));
         assert_eq!(pop.companies.iter().map(Vec::len).sum::<usize>(), 10_000);
         assert_eq!(pop.clusters.iter().map(Vec::len).sum::<usize>(), 10_000);
@@ -311,7 +474,7 @@ mod tests {
     #[test]
     fn ties_follow_companies_and_clusters() {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
-        let pop = Population::generate(1000, &mut rng);
+        let pop = Population::generate(1000, Scenario::Mixed, &mut rng);
         for i in 0..50 {
             if let Some(c) = pop.colleague(i, &mut rng) {
                 assert_ne!(pop.tie(i, c), Tie::Stranger);

@@ -91,6 +91,8 @@ pub(crate) struct Overlay {
     /// Queued digests this command touched: (member, notifications that left
     /// it, whether it was skipped).
     pub(crate) digests: Vec<(MemberId, u32, bool)>,
+    /// Evidence given to flags: (flag, event).
+    pub(crate) evidence: Vec<(FlagId, Seq)>,
 }
 
 impl Overlay {

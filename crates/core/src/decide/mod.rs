@@ -10,7 +10,7 @@
 //! | `respond.rs` | accept, ignore, decline, withdraw, withdraw all |
 //! | `relations.rs` | remove a connection, block, unblock, report |
 //! | `inbox.rs` | mark notifications read, mark emails sent or undeliverable |
-//! | `operator.rs` | expire, resolve a flag, change the policy |
+//! | `operator.rs` | expire, resolve a flag, lift a restriction, change the policy |
 //! | `notices.rs` | who is told of what, how the email goes, which emails never will |
 //! | `moderation.rs` | the moderation rules run after the events that trigger them |
 //! | `standing.rs` | the standing a member's flags imply |
@@ -121,7 +121,12 @@ pub(crate) fn decide(
         Command::MarkRead { member, ids } => inbox::mark_read(&mut cx, *member, ids),
         Command::MarkEmailsSent { ids } => inbox::mark_emails_sent(&mut cx, ids),
         Command::Expire => operator::expire(&mut cx),
-        Command::ResolveFlag { flag, decision } => operator::resolve_flag(&mut cx, *flag, *decision),
+        Command::ResolveFlag { flag, decision, moderator, note } => {
+            operator::resolve_flag(&mut cx, *flag, *decision, *moderator, note.as_deref())
+        }
+        Command::LiftRestriction { member, moderator, note } => {
+            operator::lift_restriction(&mut cx, *member, *moderator, note.as_deref())
+        }
         Command::ChangePolicy { policy } => operator::change_policy(&mut cx, policy),
         Command::WithdrawAll { sender, older_than, message } => {
             respond::withdraw_all(&mut cx, *sender, *older_than, message.as_deref())

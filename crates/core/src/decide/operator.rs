@@ -1,13 +1,18 @@
-//! The operator's commands: expiry, a moderator's decision on a flag, a new policy.
+//! The operator's commands: expiry, a moderator's decision on a flag or on a
+//! restriction, a new policy.
 
 use crate::command::Outcome;
 use crate::decide::{Ctx, moderation, notices, standing};
 use crate::error::Error;
 use crate::event::{EventBody, StandingCause};
-use crate::ids::{FlagId, RequestId};
-use crate::kinds::{Decision, NotificationKind, RequestState};
+use crate::ids::{FlagId, MemberId, RequestId};
+use crate::kinds::{Decision, FlagStatus, NotificationKind, RequestState};
 use crate::policy::Policy;
 use crate::records::Party;
+use crate::text::{check_note, meaningful};
+
+/// Longest moderator's note, in Unicode scalar values.
+pub(crate) const MAX_MODERATOR_NOTE: usize = 2_000;
 
 /// `expire()`: every open request older than `pending_ttl` expires, oldest
 /// first; the sender is told in-app. Returns how many expired.
@@ -51,16 +56,71 @@ pub(super) fn expire(cx: &mut Ctx<'_>) -> Result<Outcome, Error> {
     Ok(Outcome::Count(n))
 }
 
-/// `resolve_flag(flag, decision)`: an open flag only; the member's standing
-/// follows from the flags left open and the decision.
-pub(super) fn resolve_flag(cx: &mut Ctx<'_>, flag: FlagId, decision: Decision) -> Result<Outcome, Error> {
+/// A moderator's name and note: the moderator must be a registered member,
+/// the note follows a note's rules (a longer limit); a note of only
+/// whitespace is no note.
+fn who_and_why<'n>(
+    cx: &Ctx<'_>,
+    moderator: Option<MemberId>,
+    note: Option<&'n str>,
+) -> Result<Option<&'n str>, Error> {
+    if let Some(m) = moderator {
+        cx.member(m)?;
+    }
+    if let Some(n) = note {
+        check_note("note", n, MAX_MODERATOR_NOTE)?;
+    }
+    Ok(meaningful(note))
+}
+
+/// `resolve_flag(flag, decision, moderator, note)`: an open flag only; the
+/// member's standing follows from the flags left open and the decision.
+pub(super) fn resolve_flag(
+    cx: &mut Ctx<'_>,
+    flag: FlagId,
+    decision: Decision,
+    moderator: Option<MemberId>,
+    note: Option<&str>,
+) -> Result<Outcome, Error> {
     let f = cx.state.flag(flag).ok_or_else(|| Error::NotFound(flag.to_string()))?;
     if !cx.state.open_flags.contains(&flag) {
         return Err(Error::InvalidInput(format!("{flag} was already resolved ({})", f.status)));
     }
-    cx.push(EventBody::FlagResolved { flag, member: f.member, decision, moderator: None, note: None });
+    let note = who_and_why(cx, moderator, note)?.map(str::to_owned);
+    cx.push(EventBody::FlagResolved { flag, member: f.member, decision, moderator, note });
     let to = standing::after_resolution(cx.state, f.member, flag, decision);
     moderation::change_standing(cx, f.member, to, StandingCause::Resolved(flag));
+    Ok(Outcome::Done)
+}
+
+/// `lift_restriction(member, moderator, note)`: only a restriction a
+/// moderator decided on can be lifted (an automatic one ends when its flag is
+/// cleared); the member's standing then follows from their open flags.
+pub(super) fn lift_restriction(
+    cx: &mut Ctx<'_>,
+    member: MemberId,
+    moderator: Option<MemberId>,
+    note: Option<&str>,
+) -> Result<Outcome, Error> {
+    cx.member(member)?;
+    let restricted = cx.state.moderation.get(&member).is_some_and(|m| m.restricted_by_decision);
+    if !restricted {
+        return Err(Error::InvalidInput(format!(
+            "{member} is not restricted by a moderator's decision (an automatic restriction ends when its flag is cleared)"
+        )));
+    }
+    let note = who_and_why(cx, moderator, note)?.map(str::to_owned);
+    // The flag the restriction was decided on: the member's last flag resolved `restrict`.
+    let decided_on = (1..=cx.state.flags.len() as u64)
+        .rev()
+        .map(FlagId)
+        .find(|id| {
+            cx.state.flag(*id).is_some_and(|f| f.member == member && f.status == FlagStatus::Restricted)
+        })
+        .unwrap_or(FlagId(0));
+    cx.push(EventBody::RestrictionLifted { member, moderator, note });
+    let to = standing::after_lift(cx.state, member);
+    moderation::change_standing(cx, member, to, StandingCause::Lifted(decided_on));
     Ok(Outcome::Done)
 }
 

@@ -148,5 +148,8 @@ pub(super) fn report(
         }
     }
     moderation::after_report(cx, reporter, reported, seq);
+    if reason == ReportReason::Harassment {
+        moderation::after_harassment_report(cx, reporter, reported, seq);
+    }
     Ok(Outcome::Done)
 }

@@ -109,12 +109,12 @@ pub(super) fn send(
     }
     // SPEC §11: the open requests the sender sees, after the weekly limit.
     if let Some(max) = cx.policy.max_outstanding
-        && state.outstanding.get(&sender).copied().unwrap_or(0) >= max
+        && state.open_sent_by(s, max as usize) >= max as usize
     {
         return Err(Error::OutstandingLimit { max });
     }
     if let Some(cooldown) = cx.policy.resend_cooldown
-        && let Some(closed) = state.pairs.get(&(sender, recipient)).map(|p| p.last_closed)
+        && let Some(closed) = state.pairs.get(&(sender, recipient)).and_then(|p| p.last_closed())
     {
         let until = closed.plus(cooldown);
         if cx.at < until {
@@ -134,6 +134,7 @@ pub(super) fn send(
         reminders,
     });
     moderation::after_send(cx, sender, seq);
+    moderation::after_resend(cx, sender, recipient, seq);
     Ok(Outcome::Request(request))
 }
 

@@ -42,3 +42,15 @@ pub(crate) fn after_resolution(
     let remaining: Vec<FlagId> = m.open.iter().map(|(_, f)| *f).filter(|f| *f != flag).collect();
     implied(state, &remaining, m.restricted_by_decision || decision == Decision::Restrict)
 }
+
+/// The standing `member` has once a restriction by decision is lifted: what
+/// their open flags imply.
+pub(crate) fn after_lift(state: &State, member: MemberId) -> Standing {
+    match state.moderation.get(&member) {
+        Some(m) => {
+            let open: Vec<FlagId> = m.open.iter().map(|(_, f)| *f).collect();
+            implied(state, &open, false)
+        }
+        None => Standing::Good,
+    }
+}

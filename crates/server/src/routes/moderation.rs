@@ -1,4 +1,5 @@
-//! Moderation: flags and their resolution (service key or moderator).
+//! Moderation: flags, the events behind them, their resolution (who decided
+//! and why) and lifting a restriction (service key or moderator token).
 
 use crate::auth::Principal;
 use crate::command::{Origin, at_of, run};
@@ -6,11 +7,11 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Body, P, Q};
 use crate::reply::Reply;
 use crate::state::App;
-use crate::wire::{FlagOut, ResolveIn};
+use crate::wire::{EventOut, FlagOut, LiftIn, ResolveIn};
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri};
 use connreq_core::Network as _;
-use connreq_core::{Command, Decision, FlagId, FlagStatus};
+use connreq_core::{Command, Decision, FlagId, FlagStatus, MemberId};
 use serde::Deserialize;
 use std::sync::Arc;
 use utoipa::IntoParams;
@@ -64,10 +65,78 @@ pub async fn resolve(
     let decision = Decision::parse(&input.decision).map_err(|w| ApiError::invalid(w.0))?;
     let at = at_of(&input.at)?;
     let flag = FlagId(id);
+    let moderator = deciding(principal, input.moderator)?;
     let answer = Box::new(move |store: &connreq_store::Store, _| {
         let f = store.read(|m| m.flag(flag))??;
         Ok(Reply::json(200, &FlagOut::from(&f)))
     });
     let origin = Origin { principal, headers: &headers, method: &method, uri: &uri, body: &body.0 };
-    run(&app, origin, "resolve_flag", Command::ResolveFlag { flag, decision }, at, None, answer).await
+    let command = Command::ResolveFlag { flag, decision, moderator, note: input.note };
+    run(&app, origin, "resolve_flag", command, at, None, answer).await
+}
+
+/// Who decides: under a moderator token, its member (naming another is
+/// `NotAuthorized`); under the service key, whoever the body names.
+fn deciding(principal: Principal, given: Option<u64>) -> Result<Option<MemberId>, ApiError> {
+    match (principal.member(), given) {
+        (Some(me), Some(other)) if other != me.0 => {
+            Err(ApiError::forbidden("a moderator token decides as its own member"))
+        }
+        (Some(me), _) => Ok(Some(me)),
+        (None, given) => Ok(given.map(MemberId)),
+    }
+}
+
+/// One flag, whatever its status.
+#[utoipa::path(get, path = "/v1/flags/{id}", tag = "moderation",
+    params(("id" = u64, Path, description = "the flag")),
+    responses((status = 200, body = FlagOut), (status = "4XX", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn flag(
+    State(app): State<Arc<App>>,
+    principal: Principal,
+    P(id): P<u64>,
+) -> Result<Reply, ApiError> {
+    principal.operator()?;
+    let f = app.store.read(|m| m.flag(FlagId(id)))??;
+    Ok(Reply::json(200, &FlagOut::from(&f)))
+}
+
+/// The events behind a flag's evidence, in log order (SPEC §15).
+#[utoipa::path(get, path = "/v1/flags/{id}/events", tag = "moderation",
+    params(("id" = u64, Path, description = "the flag")),
+    responses((status = 200, body = Vec<EventOut>), (status = "4XX", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn flag_events(
+    State(app): State<Arc<App>>,
+    principal: Principal,
+    P(id): P<u64>,
+) -> Result<Reply, ApiError> {
+    principal.operator()?;
+    let events = app.store.flag_events(FlagId(id))?;
+    Ok(Reply::json(200, &events.iter().map(EventOut::from).collect::<Vec<_>>()))
+}
+
+/// Lifts a restriction a moderator decided on (SPEC §15): the member is back in good standing.
+#[utoipa::path(post, path = "/v1/members/{m}/lift-restriction", tag = "moderation", request_body = LiftIn,
+    params(("m" = u64, Path, description = "the member"),
+           ("Idempotency-Key" = Option<String>, Header, description = "carry the command out once")),
+    responses((status = 204, description = "lifted"), (status = "4XX", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn lift_restriction(
+    State(app): State<Arc<App>>,
+    principal: Principal,
+    P(m): P<u64>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Reply, ApiError> {
+    principal.operator()?;
+    let input: LiftIn = if body.0.is_empty() { LiftIn::default() } else { body.json()? };
+    let at = at_of(&input.at)?;
+    let moderator = deciding(principal, input.moderator)?;
+    let origin = Origin { principal, headers: &headers, method: &method, uri: &uri, body: &body.0 };
+    let command = Command::LiftRestriction { member: MemberId(m), moderator, note: input.note };
+    run(&app, origin, "lift_restriction", command, at, None, Box::new(|_, _| Ok(Reply::no_content()))).await
 }

@@ -7,7 +7,7 @@
 //! | 0 | policy, clock, members, moderation memory, flags, blocks, "don't know" reports, counters |
 //! | 1 | requests, the open-pair index, the views parties have of their own, the notes |
 //! | 2 | notifications, the outbox (reminders, digests, due times) and email preferences |
-//! | 3 | withdrawal and decline histories, member profiles (address, name, contacts, locale), wrong addresses given, open requests per sender, members by address, reports made |
+//! | 3 | withdrawal and decline histories (how each ended), member profiles (address, name, contacts, locale), wrong addresses given, members by address, reports made |
 
 use crate::chunked::Chunked;
 use crate::collections::{Map, Set, sized_map};
@@ -93,7 +93,6 @@ type PairsOwned = (
     Sized<(MemberId, MemberId), PairHistory>,
     Sized<MemberId, Profile>,
     Sized<MemberId, Vec<Timestamp>>,
-    Sized<MemberId, u32>,
     Sized<u64, MemberId>,
     Sized<u64, Vec<MemberId>>,
     Sized<MemberId, Vec<(MemberId, ReportReason, Timestamp)>>,
@@ -144,16 +143,10 @@ pub fn serialize_part<S: Serializer>(model: &Model, index: usize, s: S) -> Resul
             &st.email_off,
         )
             .serialize(s),
-        3 => (
-            &st.pairs,
-            &st.profiles,
-            &st.wrong_addresses,
-            &st.outstanding,
-            &st.by_email,
-            &st.by_email_more,
-            &st.reports_made,
-        )
-            .serialize(s),
+        3 => {
+            (&st.pairs, &st.profiles, &st.wrong_addresses, &st.by_email, &st.by_email_more, &st.reports_made)
+                .serialize(s)
+        }
         _ => Err(serde::ser::Error::custom(format!("a model has {PARTS} parts, not {}", index + 1))),
     }
 }
@@ -203,7 +196,7 @@ pub fn join(parts: impl IntoIterator<Item = Part>) -> Result<Model, Error> {
     let (requests, oldest_open, open_pairs, views, live_views, texts) = requests.ok_or_else(missing)?;
     let (notifications, email_delays, oldest_unsent, unsent, scheduled, due, digests, email_off) =
         notifications.ok_or_else(missing)?;
-    let (pairs, profiles, wrong_addresses, outstanding, by_email, by_email_more, reports_made) =
+    let (pairs, profiles, wrong_addresses, by_email, by_email_more, reports_made) =
         pairs.ok_or_else(missing)?;
     let state = State {
         last_seq,
@@ -234,7 +227,6 @@ pub fn join(parts: impl IntoIterator<Item = Part>) -> Result<Model, Error> {
         connection_pairs,
         by_state,
         by_standing,
-        outstanding: outstanding.0,
         by_email: by_email.0,
         by_email_more: by_email_more.0,
         reports_made: reports_made.0,
