@@ -3,9 +3,13 @@
 //! - subject `connreq.<network>.events.<kind>`;
 //! - `Nats-Msg-Id: <network>:<seq>`, so JetStream drops a message published
 //!   twice (after a restart) within its duplicate window;
-//! - `Nats-Expected-Last-Msg-Id: <network>:<seq - 1>`, so JetStream refuses a
-//!   message whose predecessor it does not hold: the stream never has a gap,
-//!   whatever was lost in flight when a connection broke;
+//! - `Nats-Expected-Last-Sequence: <seq - 1>`, so JetStream refuses a
+//!   message whose predecessor is not the stream's last: the stream never
+//!   has a gap, whatever was lost in flight when a connection broke, and its
+//!   own sequence numbers are the events'. (The stream's last sequence is
+//!   part of its stored state; the last message id, which
+//!   `Nats-Expected-Last-Msg-Id` compares with, is forgotten by a restarted
+//!   server once it falls out of the duplicate window.)
 //! - the body: the SPEC §5 record as JSON (the `GET /v1/events` line), for
 //!   any consumer;
 //! - `Connreq-Event`: the event itself, as the log stores it (postcard,
@@ -61,14 +65,12 @@ pub fn encode(
     let bytes =
         postcard::to_allocvec(event).map_err(|e| format!("cannot encode event {}: {e}", event.seq.0))?;
     let seq = event.seq.0;
-    let mut message = PublishMessage::build()
+    let message = PublishMessage::build()
         .payload(body.into())
         .message_id(message_id(network, seq))
+        .expected_last_sequence(seq - 1)
         .header(EVENT_HEADER, STANDARD.encode(bytes).as_str())
         .header(FORMAT_HEADER, FORMAT);
-    if seq > 1 {
-        message = message.expected_last_message_id(message_id(network, seq - 1));
-    }
     Ok((subject(network, record.kind), message))
 }
 
@@ -111,7 +113,7 @@ mod tests {
         assert_eq!(body["kind"], "member_unblocked");
         let headers = outbound.headers.unwrap();
         assert_eq!(headers.get(MSG_ID_HEADER).unwrap().as_str(), "ab:7");
-        assert_eq!(headers.get("Nats-Expected-Last-Msg-Id").unwrap().as_str(), "ab:6");
+        assert_eq!(headers.get("Nats-Expected-Last-Sequence").unwrap().as_str(), "6");
         assert_eq!(seq_of_message_id("ab", "ab:7"), Some(7));
         assert_eq!(seq_of_message_id("ab", "cd:7"), None);
     }
