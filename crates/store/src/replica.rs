@@ -30,15 +30,13 @@ impl Store {
             Some(i) => &events[i..],
             None => return Ok(()),
         };
-        let mut expected = last.0 + 1;
-        for e in fresh {
+        for (expected, e) in (last.0 + 1..).zip(fresh) {
             if e.seq.0 != expected {
                 return Err(Error::StorageError(format!(
                     "the feed skipped events: event {} came where {expected} was expected",
                     e.seq.0
                 )));
             }
-            expected += 1;
         }
         // Runs of ordinary events are one append each; an erasure rewrites the log.
         let mut start = 0;
