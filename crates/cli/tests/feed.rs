@@ -1,6 +1,7 @@
 //! The event feed against a real nats-server: every event arrives in the
 //! stream once and in order while the connreq server and the NATS server
-//! are each killed (SIGKILL) and restarted at random moments under load.
+//! are each killed (SIGKILL) and restarted at random moments under load; a
+//! primary stopped gracefully publishes what the stream lacks before it exits.
 
 mod servers;
 
@@ -181,4 +182,36 @@ fn a_stream_ahead_of_the_database_is_refused_and_commands_go_on() {
     assert_eq!(restored.health()["feed"]["published"], 0);
     restored.client().register(9, None, None, None, None).unwrap();
     restored.kill();
+}
+
+#[test]
+fn a_primary_stopped_with_sigterm_publishes_what_the_stream_lacks_before_it_exits() {
+    // What a promotion relies on: once the old primary has stopped, the
+    // stream holds every command it acknowledged.
+    let dir = tempfile::tempdir().unwrap();
+    let mut nats = Nats::start(&dir.path().join("nats"));
+    let db = dir.path().join("primary.db");
+    let mut primary = Serve::primary(&db, &nats.url());
+    let network = primary.network();
+    let client = primary.client();
+    for m in 1..=5 {
+        client.register(m, None, None, None, None).unwrap();
+    }
+    poll(Duration::from_secs(30), "the feed", || (primary.health()["feed"]["published"] == 5).then_some(()));
+    nats.kill();
+    for m in 6..=40 {
+        client.register(m, None, None, None, None).unwrap();
+    }
+    assert_eq!(primary.health()["feed"]["published"], 5, "NATS is down: the feed is behind");
+    primary.terminate();
+    nats.restart();
+    let status = primary.wait();
+    assert!(status.success(), "{status}: {}", primary.log());
+    let store = connreq_store::Store::open_with(&db, connreq_store::OpenOptions::read_only()).unwrap();
+    let last = store.last_seq().unwrap().0;
+    store.close().unwrap();
+    assert_eq!(last, 40);
+    let messages = stream_messages(&nats.url(), &network);
+    assert_eq!(messages.len() as u64, last, "the stream holds every acknowledged event");
+    assert_eq!(messages.last().unwrap().0, format!("{network}:{last}"));
 }

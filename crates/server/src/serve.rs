@@ -65,6 +65,8 @@ pub struct ServeConfig {
 
 /// How long a new replica waits for its network's creation policy.
 const POLICY_WAIT: Duration = Duration::from_secs(30);
+/// How long a stopping primary waits for the stream to take the events it lacks.
+const FEED_DRAIN: Duration = Duration::from_secs(10);
 
 fn init_logging(format: LogFormat) {
     use std::io::IsTerminal;
@@ -191,11 +193,12 @@ pub fn serve(config: ServeConfig) -> Result<(), String> {
                 published: published.clone(),
             };
             tracing::info!(nats = %url, network = %network, "publishing every event to JetStream");
-            runtime.spawn(publisher.run(shutdown_rx.clone()));
-            Some(published)
+            let handle = runtime.spawn(publisher.run(shutdown_rx.clone()));
+            Some((published, handle))
         }
         None => None,
     };
+    let (published, publisher) = published.unzip();
     let app = Arc::new(App {
         store: store.clone(),
         writer: writer.clone(),
@@ -209,6 +212,15 @@ pub fn serve(config: ServeConfig) -> Result<(), String> {
         published,
     });
     let served = run_http(&runtime, &config.listen, app, shutdown_tx, shutdown_rx);
+    if let Some(publisher) = publisher {
+        // Every command answered is durable now: the feed publishes what the
+        // stream lacks before the server exits (a promotion then loses nothing),
+        // unless NATS cannot take it within FEED_DRAIN.
+        let drained = runtime.block_on(async { tokio::time::timeout(FEED_DRAIN, publisher).await });
+        if drained.is_err() {
+            tracing::warn!("the stream does not hold every event yet: the next start publishes the rest");
+        }
+    }
     drop(runtime);
     stop_mail.store(true, Ordering::Relaxed);
     if let Some(t) = mail_thread {

@@ -425,6 +425,8 @@ pub struct HealthOut {
 /// The event feed of a primary, in `/healthz`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FeedOut {
+    /// The network id: what a replica's `--network` names.
+    pub network: String,
     /// The last event JetStream acknowledged.
     pub published: u64,
     /// Durable events not acknowledged yet.

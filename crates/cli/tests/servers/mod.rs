@@ -171,6 +171,18 @@ impl Serve {
         }
     }
 
+    /// SIGTERM (a graceful stop), without waiting for it to exit.
+    pub fn terminate(&mut self) {
+        let pid = self.child.as_ref().expect("running").id();
+        let sent = Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill runs");
+        assert!(sent.success(), "SIGTERM sent");
+    }
+
+    /// Waits for it to exit; its exit status.
+    pub fn wait(&mut self) -> std::process::ExitStatus {
+        self.child.take().expect("running").wait().expect("it exits")
+    }
+
     /// `/healthz`, as JSON (`Null` when it does not answer).
     pub fn health(&self) -> Value {
         match self.client().call("GET", "/healthz", None, None) {

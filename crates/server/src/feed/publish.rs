@@ -48,21 +48,46 @@ pub struct Publisher {
 }
 
 impl Publisher {
-    /// Publishes until `stop` becomes true, reconnecting with back-off.
+    /// Publishes until `stop` becomes true, reconnecting with back-off;
+    /// then publishes what is durable and not in the stream yet, and
+    /// returns once the stream holds every durable event (the server stops
+    /// commands before it sets `stop`, and bounds how long it waits for this).
     pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
         let mut backoff = FIRST_BACKOFF;
+        let mut stopping = false;
         loop {
             let before = self.published.load(Ordering::Relaxed);
-            let ended = tokio::select! {
-                ended = self.session() => ended,
-                _ = stop.wait_for(|s| *s) => return,
+            let ended = if stopping {
+                self.session(true).await
+            } else {
+                tokio::select! {
+                    ended = self.session(false) => ended,
+                    _ = stop.wait_for(|s| *s) => {
+                        stopping = true;
+                        continue;
+                    }
+                }
             };
-            if let Err(e) = ended {
-                tracing::warn!(error = %e, "the event feed stopped; it resumes from what the stream holds");
+            match ended {
+                Ok(()) if stopping => {
+                    tracing::info!(
+                        published = self.published.load(Ordering::Relaxed),
+                        "the stream holds every durable event"
+                    );
+                    return;
+                }
+                Ok(()) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "the event feed stopped; it resumes from what the stream holds")
+                }
             }
-            tokio::select! {
-                () = tokio::time::sleep(backoff) => {},
-                _ = stop.wait_for(|s| *s) => return,
+            if stopping {
+                tokio::time::sleep(backoff).await;
+            } else {
+                tokio::select! {
+                    () = tokio::time::sleep(backoff) => {},
+                    _ = stop.wait_for(|s| *s) => stopping = true,
+                }
             }
             // A session that got somewhere starts the back-off afresh.
             backoff = if self.published.load(Ordering::Relaxed) > before {
@@ -73,8 +98,9 @@ impl Publisher {
         }
     }
 
-    /// One connection: from the stream's last event to whatever fails.
-    async fn session(&mut self) -> Result<(), String> {
+    /// One connection: from the stream's last event to whatever fails, or
+    /// (`drain`) to the last durable event, every publish acknowledged.
+    async fn session(&mut self, drain: bool) -> Result<(), String> {
         let client = feed::connect(&self.url).await?;
         let js = jetstream::ContextBuilder::new()
             .timeout(Duration::from_secs(5))
@@ -109,6 +135,9 @@ impl Publisher {
         let mut next = last + 1;
         let result = loop {
             let durable = *self.durable.borrow_and_update();
+            if durable < next && drain {
+                break Ok(());
+            }
             if durable < next {
                 tokio::select! {
                     changed = self.durable.changed() => {
@@ -145,6 +174,10 @@ impl Publisher {
             }
         };
         drop(acks);
+        if drain && result.is_ok() {
+            // Every message sent; the session is done when JetStream has taken them all.
+            return acker.await.map_err(|e| e.to_string()).and_then(|r| r);
+        }
         acker.abort();
         result
     }

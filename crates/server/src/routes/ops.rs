@@ -18,7 +18,8 @@ pub async fn healthz(State(app): State<Arc<App>>) -> Reply {
     let events = app.store.read(|m| m.last_seq().0).unwrap_or(0);
     let feed = app.published.as_ref().map(|p| {
         let published = p.load(Ordering::Relaxed);
-        FeedOut { published, lag_events: events.saturating_sub(published) }
+        let network = app.store.database_id().map(|id| crate::feed::network_id(&id)).unwrap_or_default();
+        FeedOut { network, published, lag_events: events.saturating_sub(published) }
     });
     let replica = app.replica.as_ref().map(|r| {
         let lag = r.lag();
