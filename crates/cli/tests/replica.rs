@@ -1,7 +1,8 @@
 //! A read replica against a real nats-server: after catching up it answers
 //! every query exactly as its primary does (the differential of the two over
 //! a random workload, an erasure and a restart of the replica included),
-//! refuses commands naming the primary, and reports its lag.
+//! refuses commands naming the primary, and reports its lag; a new replica
+//! started from a copy of another's database replays only what came after.
 
 mod servers;
 
@@ -330,4 +331,30 @@ fn a_replica_answers_every_query_as_the_primary_refuses_commands_and_reports_lag
     assert_eq!(health["replica"]["connected"], true);
     assert!(health["replica"]["applied_events"].as_u64().unwrap() > 0);
     assert_same_answers(&primary, &replica, 3);
+
+    // A new replica from a copy of a stopped one's database starts from its
+    // snapshot and replays only what the stream holds after it.
+    let held = events(&primary);
+    replica.terminate();
+    assert!(replica.wait().success(), "{}", replica.log());
+    let copy = dir.path().join("replica2.db");
+    copy_dir(&dir.path().join("replica.db"), &copy);
+    workload(&c, &mut rng, 100);
+    let second = Serve::replica(&copy, &nats.url(), &primary.network());
+    assert!(second.log().contains(&format!("events={held}")), "{}", second.log());
+    caught_up(&primary, &second);
+    assert_same_answers(&primary, &second, 4);
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }
