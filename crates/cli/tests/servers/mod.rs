@@ -42,6 +42,7 @@ fn nats_binary() -> String {
 
 /// A nats-server with JetStream on its own port and store directory.
 pub struct Nats {
+    /// Its port on 127.0.0.1 (the same across restarts).
     pub port: u16,
     dir: PathBuf,
     child: Option<Child>,
@@ -96,6 +97,7 @@ impl Drop for Nats {
 
 /// A `connreq serve` process.
 pub struct Serve {
+    /// Its port on 127.0.0.1 (the same across restarts).
     pub port: u16,
     db: PathBuf,
     args: Vec<String>,
