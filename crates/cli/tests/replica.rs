@@ -242,10 +242,20 @@ fn events(s: &Serve) -> u64 {
 
 fn caught_up(primary: &Serve, replica: &Serve) {
     let last = events(primary);
-    poll(Duration::from_secs(60), "the replica to catch up", || {
+    let start = std::time::Instant::now();
+    loop {
         let h = replica.health();
-        (h["events"].as_u64() == Some(last) && h["replica"]["lag_events"] == 0).then_some(())
-    });
+        if h["events"].as_u64() == Some(last) && h["replica"]["lag_events"] == 0 {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the replica did not reach event {last}: /healthz {h}; the primary's {}\n{}",
+            primary.health(),
+            replica.log()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 fn assert_same_answers(primary: &Serve, replica: &Serve, seed: u64) {

@@ -91,16 +91,21 @@ impl Follower {
         let messages =
             consumer.messages().await.map_err(|e| format!("cannot read the stream {name}: {e}"))?;
         self.status.heard(true);
-        let pending = consumer_pending(&stream, applied).await;
-        self.status.applied(applied, pending, feed::status::now_ms(), std::iter::empty());
-        // The client's connection state, for `/healthz` while no message comes.
+        let held = stream_last(&stream).await.unwrap_or(applied);
+        self.status.applied(applied, held, feed::status::now_ms(), std::iter::empty());
+        // The client's connection state and the stream's last event, for
+        // `/healthz` while no message comes.
         let watcher = {
             let status = self.status.clone();
             let client = client.clone();
+            let stream = stream.clone();
             tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(Duration::from_millis(250)).await;
                     status.heard(client.connection_state() == async_nats::connection::State::Connected);
+                    if let Some(last) = stream_last(&stream).await {
+                        status.stream_holds(last);
+                    }
                 }
             })
         };
@@ -129,7 +134,11 @@ impl Follower {
                     }
                 }
                 if let Ok(info) = m.info() {
-                    last = Some((info.pending, (info.published.unix_timestamp_nanos() / 1_000_000) as i64));
+                    let published = (info.published.unix_timestamp_nanos() / 1_000_000) as i64;
+                    // The message's own sequence: what the stream holds at least.
+                    // (Its `pending` is not relied on: the replica test saw
+                    // it say 4 on the last event of the stream.)
+                    last = Some((info.stream_sequence, published));
                 }
             }
             if !events.is_empty() {
@@ -143,8 +152,8 @@ impl Follower {
                 if let Err(e) = replicated {
                     break Err(e);
                 }
-                let (pending, published) = last.unwrap_or((0, feed::status::now_ms()));
-                self.status.applied(seq.max(self.status.applied_seq()), pending, published, ats.into_iter());
+                let (held, published) = last.unwrap_or((seq, feed::status::now_ms()));
+                self.status.applied(seq.max(self.status.applied_seq()), held, published, ats.into_iter());
             }
             if let Some(e) = failed {
                 break Err(e);
@@ -155,13 +164,10 @@ impl Follower {
     }
 }
 
-/// How many messages the stream holds after event `applied` (its sequence
-/// numbers are the events', see `publish`).
-async fn consumer_pending(stream: &jetstream::stream::Stream, applied: u64) -> u64 {
-    match stream.get_info().await {
-        Ok(info) => info.state.last_sequence.saturating_sub(applied),
-        Err(_) => 0,
-    }
+/// The stream's last sequence: its last event (its sequence numbers are
+/// the events', see `message`), when it answers.
+async fn stream_last(stream: &jetstream::stream::Stream) -> Option<u64> {
+    stream.get_info().await.ok().map(|info| info.state.last_sequence)
 }
 
 /// A piece of the network's metadata, if the primary published it.

@@ -1,7 +1,10 @@
 //! What a read replica knows of how far behind its primary it is.
 //!
-//! - **Lag in events**: how many events the stream held after the last one
-//!   the replica applied (JetStream tells it with each message: `pending`).
+//! - **Lag in events**: how many events the stream holds after the last one
+//!   the replica applied: the stream's last sequence (its sequence numbers
+//!   are the events', see `message`) as last learnt — from each message's
+//!   own sequence and from the stream's state, read every 250 ms — less the
+//!   last event applied.
 //! - **Lag in seconds**: 0 when nothing is pending; otherwise how long ago
 //!   the last event applied was published — how old the state the replica
 //!   shows is, now that newer exists. While the stream cannot be reached,
@@ -24,7 +27,8 @@ pub struct ReplicaStatus {
     /// The NATS server the replica follows.
     pub nats: String,
     applied: AtomicU64,
-    pending: AtomicU64,
+    /// The stream's last sequence, as last learnt (only grows).
+    stream_last: AtomicU64,
     /// Publication time (epoch ms) of the last event applied.
     applied_published_ms: AtomicI64,
     /// Last time (epoch ms) the stream was heard from.
@@ -51,7 +55,7 @@ impl ReplicaStatus {
             primary: Mutex::new(primary),
             nats,
             applied: AtomicU64::new(applied),
-            pending: AtomicU64::new(0),
+            stream_last: AtomicU64::new(applied),
             applied_published_ms: AtomicI64::new(0),
             heard_ms: AtomicI64::new(now_ms()),
             connected: AtomicBool::new(false),
@@ -64,13 +68,13 @@ impl ReplicaStatus {
         self.primary.lock().map(|p| p.clone()).unwrap_or_default()
     }
 
-    /// The follower applied events up to `seq`; the stream then held
-    /// `pending` more; the last was published at `published_ms`; `ats` are
-    /// the times the primary recorded the events applied.
-    pub fn applied(&self, seq: u64, pending: u64, published_ms: i64, ats: impl Iterator<Item = i64>) {
+    /// The follower applied events up to `seq`; the stream then held up
+    /// to `stream_last`; the last was published at `published_ms`; `ats`
+    /// are the times the primary recorded the events applied.
+    pub fn applied(&self, seq: u64, stream_last: u64, published_ms: i64, ats: impl Iterator<Item = i64>) {
         let now = now_ms();
         self.applied.store(seq, Ordering::Relaxed);
-        self.pending.store(pending, Ordering::Relaxed);
+        self.stream_last.fetch_max(stream_last, Ordering::Relaxed);
         self.applied_published_ms.store(published_ms, Ordering::Relaxed);
         self.heard(true);
         if let Ok(mut h) = self.histogram.lock() {
@@ -89,6 +93,11 @@ impl ReplicaStatus {
         self.connected.store(connected, Ordering::Relaxed);
     }
 
+    /// The stream holds events up to `last` (its state, read now).
+    pub fn stream_holds(&self, last: u64) {
+        self.stream_last.fetch_max(last, Ordering::Relaxed);
+    }
+
     /// The last event applied.
     pub fn applied_seq(&self) -> u64 {
         self.applied.load(Ordering::Relaxed)
@@ -97,7 +106,8 @@ impl ReplicaStatus {
     /// The lag now.
     pub fn lag(&self) -> Lag {
         let now = now_ms();
-        let events = self.pending.load(Ordering::Relaxed);
+        let events =
+            self.stream_last.load(Ordering::Relaxed).saturating_sub(self.applied.load(Ordering::Relaxed));
         let connected = self.connected.load(Ordering::Relaxed);
         let ms = if !connected {
             now - self.heard_ms.load(Ordering::Relaxed)
@@ -142,11 +152,17 @@ mod tests {
     fn lag_is_zero_when_nothing_is_pending() {
         let s = ReplicaStatus::new("http://p".into(), "nats://n".into(), 0);
         let now = now_ms();
-        s.applied(10, 0, now - 5_000, [now - 20, now - 20, now - 900].into_iter());
+        s.applied(10, 10, now - 5_000, [now - 20, now - 20, now - 900].into_iter());
         let lag = s.lag();
         assert_eq!((lag.events, lag.seconds, lag.connected), (0, 0.0, true));
-        s.applied(11, 4, now - 5_000, std::iter::empty());
+        s.applied(11, 15, now - 5_000, std::iter::empty());
+        assert_eq!(s.lag().events, 4);
         assert!(s.lag().seconds >= 5.0);
+        // A stale message cannot make the lag grow back; the stream's state can.
+        s.applied(15, 12, now, std::iter::empty());
+        assert_eq!(s.lag().events, 0);
+        s.stream_holds(18);
+        assert_eq!(s.lag().events, 3);
         let (p50, n) = s.quantile(0.5);
         assert_eq!(n, 3);
         assert!((0.02..0.1).contains(&p50));
