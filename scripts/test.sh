@@ -2,7 +2,8 @@
 # The whole test suite: Rust (every crate, doc tests included), then the Python
 # package (built and installed into .venv, linted, type-checked, tested), then a
 # short run of each fuzz target over its committed corpus.
-# Safe to run on a fresh machine with cargo and python3 (>= 3.11).
+# Safe to run on a fresh machine with cargo and python3 (>= 3.11); the browser
+# tests of the web interface install Chromium with apt-get when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -103,3 +103,44 @@ def test_export_is_json_ready_and_erasure_leaves_a_tombstone(tmp_path: Path) -> 
             data = file.read_bytes()
             for text in (secret, "Erasable Person", "erase.me@example.com"):
                 assert text.encode() not in data, f"{text} in {file}"
+
+
+def test_the_export_holds_the_email_settings_and_an_erasure_leaves_no_mail_queued() -> None:
+    with Network.temporary() as net:
+        net.register(1, email="a@example.com", name="Ada", at=T)
+        net.register(2, email="b@example.com", at=T)
+        net.set_email_preference(1, "invitation_accepted", False, at=T)
+        net.set_email_frequency(1, "daily", at=T)
+        settings = net.export_member(1)["settings"]
+        assert settings["email_preferences"]["invitation_accepted"] is False
+        assert settings["email_preferences"]["invitation_received"] is True
+        assert settings["email_frequency"] == "daily"
+        net.set_email_frequency(1, "immediate", at=T)
+        net.send(2, 1, at=T)
+        later = T + 24 * 60 * MINUTE
+        assert [e.member for e in net.pending_emails(due_before=later)] == [1]
+        net.erase_member(1, at=T + MINUTE)
+        assert net.pending_emails(due_before=later) == []
+
+
+def test_withdraw_all_is_silent_where_withdrawals_are() -> None:
+    with Network.temporary(Policy.linkedin()) as net:
+        net.register(1, at=T)
+        net.register(2, at=T)
+        net.send(1, 2, at=T)
+        net.withdraw_all(1, message="sorry, wrong person", at=T + MINUTE)
+        assert [n.kind for n in net.notifications(2)] == ["invitation_received"]
+        assert net.received(2) == []
+        assert [r.state for r in net.sent(1)] == ["withdrawn"]
+
+
+def test_withdrawals_in_bulk_count_towards_repeated_withdrawals() -> None:
+    with Network.temporary() as net:
+        net.register(1, at=T)
+        net.register(2, at=T)
+        for i in range(3):
+            assert net.standing(1) == "good"
+            net.send(1, 2, at=T + i * 10 * MINUTE)
+            assert net.withdraw_all(1, at=T + i * 10 * MINUTE + MINUTE) == 1
+        assert net.standing(1) == "under_review"
+        assert [f.rule for f in net.review_queue()] == ["repeated_withdrawals"]

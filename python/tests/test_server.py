@@ -9,6 +9,7 @@ import hmac
 import http.client
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -108,6 +109,15 @@ ROUTES: list[tuple[str, str, object]] = [
     ("PUT", "/v1/members/2/email-preferences/invitation_received", {"enabled": False}),
     ("PUT", "/v1/members/2/email-frequency", {"frequency": "daily"}),
     ("PUT", "/v1/members/2/locale", {"locale": "de"}),
+    ("GET", "/v1/members/2/invitations", None),
+    ("GET", "/v1/members/2/suggestions", None),
+    ("GET", "/v1/members/2/export", None),
+    ("PATCH", "/v1/members/2", {"name": "Someone Else"}),
+    ("POST", "/v1/members/2/withdraw-all", {}),
+    ("DELETE", "/v1/members/2", {}),
+    ("GET", "/v1/flags/1", None),
+    ("GET", "/v1/flags/1/events", None),
+    ("POST", "/v1/members/2/lift-restriction", {}),
 ]
 
 
@@ -116,12 +126,12 @@ def test_every_route_is_in_the_openapi_document(server: Server) -> None:
     for method, path, _ in ROUTES:
         template = path.split("?")[0].replace("{rid}", "{id}")
         template = (
-            template.replace("/members/2/", "/members/{m}/")
+            re.sub(r"/members/2(/|$)", r"/members/{m}\1", template)
             .replace("/3", "/{other}")
-            .replace("/flags/1/", "/flags/{id}/")
             .replace("/emails/1", "/emails/{id}")
             .replace("/email-preferences/invitation_received", "/email-preferences/{kind}")
         )
+        template = re.sub(r"/flags/1(/|$)", r"/flags/{id}\1", template)
         assert template in doc["paths"], template
         assert method.lower() in doc["paths"][template], (method, template)
     for path in ("/healthz", "/metrics"):
@@ -399,3 +409,20 @@ def test_client_with_a_member_token_acts_only_as_its_member(server: Server) -> N
     with pytest.raises(connreq.StorageError, match="closed"):
         bob.connections(2)
     assert datetime.now(UTC) > T0
+
+
+def test_the_outstanding_cap_is_409_naming_it(tmp_path: Any) -> None:
+    db = str(tmp_path / "capped.db")
+    with connreq.Network.open(db, connreq.Policy(max_outstanding=1)):
+        pass  # the database keeps its policy; the server runs under it
+    s = Server(db=db).start()
+    try:
+        setup_pair(s)  # 1 -> 2 is open
+        a = call(s, "POST", "/v1/requests", {"sender": 1, "recipient": 3, "at": 3})
+        assert a.status == 409, a.body
+        assert a.json()["error"] == "OutstandingLimit"
+        # Withdrawing the open one makes room.
+        assert call(s, "POST", "/v1/members/1/withdraw-all", {"at": 4}).status == 200
+        assert call(s, "POST", "/v1/requests", {"sender": 1, "recipient": 3, "at": 5}).status == 201
+    finally:
+        assert s.stop() == 0, s.log()

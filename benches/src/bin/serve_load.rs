@@ -311,7 +311,7 @@ async fn stream(addr: String, member: u64, shared: Arc<Shared>, stop: Arc<Atomic
     }
 }
 
-/// A tiny SMTP server: takes every message, records when each `email-N` arrived.
+/// A tiny SMTP server: takes every message, records when each email (by the id in its Message-ID) arrived.
 async fn smtp_sink(listener: tokio::net::TcpListener, got: Arc<Mutex<HashMap<u64, (u64, i64)>>>) {
     loop {
         let Ok((sock, _)) = listener.accept().await else { return };
@@ -342,8 +342,9 @@ async fn smtp_sink(listener: tokio::net::TcpListener, got: Arc<Mutex<HashMap<u64
                         if line == ".\r\n" {
                             break;
                         }
-                        if let Some(rest) = line.strip_prefix("Message-ID: <email-") {
-                            id = rest.split('@').next().and_then(|n| n.parse::<u64>().ok());
+                        // `Message-ID: <N.DATABASE@DOMAIN>`: N is the email's id.
+                        if let Some(rest) = line.strip_prefix("Message-ID: <") {
+                            id = rest.split(['.', '@']).next().and_then(|n| n.parse::<u64>().ok());
                         }
                     }
                     if let Some(id) = id {

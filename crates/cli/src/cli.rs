@@ -535,6 +535,10 @@ pub enum Command {
         /// database id in hex, which the primary logs when it starts).
         #[arg(long, value_name = "ID", requires = "replica_of")]
         network: Option<String>,
+        /// Add a "sign in as member N" page to the web interface, for trying it
+        /// on a simulated network (refused unless --listen is a loopback address).
+        #[arg(long)]
+        demo: bool,
     },
     /// Mint a member token (a JWT signed with CONNREQ_TOKEN_SECRET, else the
     /// secret in the secrets file beside --db).

@@ -140,7 +140,17 @@ fn main_command(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i3
         return Ok(0);
     }
     match &cli.command {
-        Command::Serve { listen, smtp, mail_from, public_url, log_format, publish, replica_of, network } => {
+        Command::Serve {
+            listen,
+            smtp,
+            mail_from,
+            public_url,
+            log_format,
+            publish,
+            replica_of,
+            network,
+            demo,
+        } => {
             let config = connreq_server::ServeConfig {
                 db: path,
                 listen: listen.clone(),
@@ -155,6 +165,7 @@ fn main_command(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i3
                 publish: publish.clone(),
                 replica_of: replica_of.clone(),
                 network: network.clone(),
+                demo: *demo,
             };
             connreq_server::serve(config).map_err(CliError::Failed)?;
             Ok(0)

@@ -80,7 +80,8 @@ pub struct PartyView {
 
 /// A stored request (64 bytes, aligned to a cache line so reading one is one
 /// miss: millions are held in memory, and a member's lists are walked through
-/// them). The state shown to each party is derived by [`RequestRecord::shown_to`].
+/// them). The state each party sees is [`RequestRecord::truth_seen_by`], or
+/// their own view where they keep one (`State::seen_by`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[repr(align(64))]
 pub struct RequestRecord {

@@ -394,7 +394,6 @@ impl State {
         self.members.get(&id).filter(|m| !m.erased)
     }
 
-    /// Whether the sender of request `id` sees it open.
     /// How many of the requests member `m` sent they see open, counting up to
     /// `at_most`: what SPEC §11's outstanding cap compares. Only requests from
     /// the expiry scan's start on can be open (in truth or in a view), so the

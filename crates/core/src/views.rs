@@ -3,11 +3,11 @@
 use crate::error::Error;
 use crate::ids::{EmailId, FlagId, MemberId, NotificationId, RequestId, Seq};
 use crate::kinds::{
-    EmailFrequency, EmailKind, EmailStatus, FlagRule, FlagStatus, Locale, NotificationKind, PreferenceKind,
-    RequestState, SkipReason, Standing,
+    EmailFrequency, EmailKind, EmailStatus, FlagRule, FlagStatus, InvitationSetting, Locale,
+    NotificationKind, PreferenceKind, RequestState, SkipReason, Standing,
 };
 use crate::model::Model;
-use crate::records::{Mail, Party, RequestRecord, RequestTexts, state_index};
+use crate::records::{Mail, NotificationRecord, Party, RequestRecord, RequestTexts, state_index};
 use crate::render;
 use crate::time::Timestamp;
 use std::collections::BTreeMap;
@@ -245,26 +245,50 @@ impl Model {
         let mut out: Vec<Notification> = self
             .state()
             .inbox_of(m)
-            .filter_map(|(i, n)| {
-                if unread_only && n.read {
-                    return None;
-                }
-                let r = self.state().request(n.request)?;
-                let (member, actor) = n.parties(r);
-                Some(Notification {
-                    id: NotificationId(i as u64 + 1),
-                    member,
-                    kind: n.kind,
-                    request_id: n.request,
-                    actor,
-                    created_at: self.state().notified_at(n)?,
-                    text: render::notification_text(self.state(), self.policy(), n),
-                    read: n.read,
-                })
-            })
+            .filter(|(_, n)| !unread_only || !n.read)
+            .filter_map(|(i, n)| self.notification(i, n))
             .collect();
         out.reverse();
         Ok(out)
+    }
+
+    /// A page of a member's notifications, newest first: those with an id
+    /// below `before` (all when `None`) and above `after`, at most `limit`.
+    /// Only the page is rendered, so a screen showing the newest few of a
+    /// long inbox, or a stream catching up after an id, costs what it shows.
+    pub fn notifications_page(
+        &self,
+        member: MemberId,
+        before: Option<NotificationId>,
+        after: NotificationId,
+        limit: usize,
+    ) -> Result<Vec<Notification>, Error> {
+        let m = self.member(member)?;
+        let below = before.map_or(u64::MAX, |b| b.0);
+        Ok(self
+            .state()
+            .inbox_of(m)
+            .skip_while(|(i, _)| *i as u64 + 1 >= below)
+            .take_while(|(i, _)| *i as u64 + 1 > after.0)
+            .filter_map(|(i, n)| self.notification(i, n))
+            .take(limit)
+            .collect())
+    }
+
+    /// Notification record `i` (`n`) as its member sees it, its text rendered.
+    fn notification(&self, i: usize, n: &NotificationRecord) -> Option<Notification> {
+        let r = self.state().request(n.request)?;
+        let (member, actor) = n.parties(r);
+        Some(Notification {
+            id: NotificationId(i as u64 + 1),
+            member,
+            kind: n.kind,
+            request_id: n.request,
+            actor,
+            created_at: self.state().notified_at(n)?,
+            text: render::notification_text(self.state(), self.policy(), n),
+            read: n.read,
+        })
     }
 
     /// How many of a member's notifications are unread (the badge count).
@@ -365,6 +389,11 @@ impl Model {
         Ok(if m.mail.daily() { EmailFrequency::Daily } else { EmailFrequency::Immediate })
     }
 
+    /// Who may invite the member (SPEC §1, §11).
+    pub fn invitation_setting(&self, member: MemberId) -> Result<InvitationSetting, Error> {
+        Ok(self.member(member)?.setting)
+    }
+
     /// `locale(member)`: the language of the member's texts.
     pub fn locale(&self, member: MemberId) -> Result<Locale, Error> {
         self.member(member)?;
@@ -374,6 +403,13 @@ impl Model {
     /// `standing(member)`.
     pub fn standing(&self, member: MemberId) -> Result<Standing, Error> {
         Ok(self.member(member)?.standing)
+    }
+
+    /// Whether a moderator's decision restricts `member`: what
+    /// `lift_restriction` undoes (an automatic restriction ends with its flag).
+    pub fn restricted_by_decision(&self, member: MemberId) -> Result<bool, Error> {
+        self.member(member)?;
+        Ok(self.state().moderation.get(&member).is_some_and(|m| m.restricted_by_decision))
     }
 
     /// The flag with this id.

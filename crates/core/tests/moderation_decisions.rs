@@ -68,7 +68,9 @@ fn a_restriction_by_decision_can_be_lifted_and_the_standing_follows_the_flags_le
     let flag = withdrawals_flag(&net);
     net.resolve_flag_by(flag, Decision::Restrict, Some(MODERATOR), Some("cycling"), day(4)).unwrap();
     assert_eq!(net.send(A, C, None, None, day(5)), Err(Error::AccountRestricted));
+    assert_eq!(net.read(|m| m.restricted_by_decision(A)).unwrap(), Ok(true));
     net.lift_restriction(A, Some(MODERATOR), Some("appeal upheld"), day(6)).unwrap();
+    assert_eq!(net.read(|m| m.restricted_by_decision(A)).unwrap(), Ok(false));
     assert_eq!(net.standing(A).unwrap(), Standing::Good);
     let lifted = all_events(&net).into_iter().rev().find(|e| e.kind == "restriction_lifted").unwrap();
     assert_eq!((lifted.actor, lifted.subject), (Some(MODERATOR), Some(A)));
@@ -100,6 +102,7 @@ fn lifting_leaves_a_member_with_an_open_flag_under_review_and_never_lifts_an_aut
     let net = network(Policy::standard(), &[1, 2]);
     restrict_by_reports(&net, A, 10, day(1));
     assert_eq!(net.standing(A).unwrap(), Standing::Restricted);
+    assert_eq!(net.read(|m| m.restricted_by_decision(A)).unwrap(), Ok(false), "restricted automatically");
     assert_eq!(
         outcome(net.lift_restriction(A, None, None, day(2))),
         "InvalidInput",

@@ -561,3 +561,43 @@ fn undeliverable_emails_are_skipped_for_their_address() {
     ));
     assert_eq!(EmailStatus::parse("skipped").unwrap(), EmailStatus::Skipped);
 }
+
+// ------------------------------------------------------------ pages of an inbox
+
+#[test]
+fn a_page_of_notifications_is_the_inbox_newest_first_between_its_bounds() {
+    let net = network(Policy::standard(), &[1, 2, 3, 4, 5, 6]);
+    for (i, sender) in [2, 3, 4, 5, 6].into_iter().enumerate() {
+        net.send(m(sender), A, None, None, minute(i as i64)).unwrap();
+    }
+    let all = net.notifications(A, false).unwrap();
+    let newest_first: Vec<_> = all.iter().rev().cloned().collect();
+    let page = |before: Option<u64>, after: u64, limit: usize| {
+        net.read(|model| {
+            model.notifications_page(
+                A,
+                before.map(connreq_core::NotificationId),
+                connreq_core::NotificationId(after),
+                limit,
+            )
+        })
+        .unwrap()
+        .unwrap()
+    };
+    assert_eq!(page(None, 0, 100), newest_first);
+    assert_eq!(page(None, 0, 2), newest_first[..2]);
+    let cursor = newest_first[1].id.0;
+    assert_eq!(page(Some(cursor), 0, 2), newest_first[2..4]);
+    assert_eq!(page(None, newest_first[2].id.0, 100), newest_first[..2]);
+    assert_eq!(page(Some(cursor), newest_first[3].id.0, 100), newest_first[2..3]);
+    assert!(page(None, 0, 0).is_empty());
+    assert_eq!(
+        net.read(|model| model.invitation_setting(A)).unwrap().unwrap(),
+        connreq_core::InvitationSetting::Everyone
+    );
+    net.set_invitation_setting(A, connreq_core::InvitationSetting::Nobody, minute(9)).unwrap();
+    assert_eq!(
+        net.read(|model| model.invitation_setting(A)).unwrap().unwrap(),
+        connreq_core::InvitationSetting::Nobody
+    );
+}

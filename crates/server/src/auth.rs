@@ -27,10 +27,13 @@ pub enum Principal {
     Member(TokenHolder),
 }
 
-/// Paths anyone may call: operations, the API's description, and one-click
-/// unsubscribe links (their signed token is their credential).
+/// Paths anyone may call: operations, the API's description, one-click
+/// unsubscribe links (their signed token is their credential), and the web
+/// interface's pages and files (their content needs credentials, [`crate::web`]).
 pub fn is_open_path(path: &str) -> bool {
-    matches!(path, "/healthz" | "/metrics" | "/v1/openapi.json") || path.starts_with("/v1/unsubscribe/")
+    matches!(path, "/healthz" | "/metrics" | "/v1/openapi.json")
+        || path.starts_with("/v1/unsubscribe/")
+        || crate::web::is_public(path)
 }
 
 /// Checks the `Authorization` header against the secrets.

@@ -12,6 +12,7 @@
 //! * [`sse`]: live notifications; [`mailer`]: the email loop.
 //! * [`feed`]: the event log on NATS JetStream (`--publish`) and the read
 //!   replicas fed from it (`--replica-of`).
+//! * [`web`]: the web interface for members and moderators at `/` (SPEC §14).
 //! * [`client`]: a blocking client of the API (the CLI's `--server`, Python's `Client`).
 
 #![warn(missing_docs)]
@@ -32,6 +33,7 @@ pub mod sse;
 pub mod state;
 pub mod time;
 pub mod token;
+pub mod web;
 pub mod wire;
 pub mod writer;
 

@@ -61,6 +61,8 @@ pub struct ServeConfig {
     pub replica_of: Option<String>,
     /// The network a replica follows (its id, 32 hex digits).
     pub network: Option<String>,
+    /// Offer the web interface's "sign in as member N" page (loopback addresses only).
+    pub demo: bool,
 }
 
 /// How long a new replica waits for its network's creation policy.
@@ -107,6 +109,13 @@ async fn signalled(tx: watch::Sender<bool>) {
 /// Runs the server until SIGTERM or SIGINT. Errors are said in words.
 pub fn serve(config: ServeConfig) -> Result<(), String> {
     init_logging(config.log_format);
+    if config.demo && !crate::web::demo::loopback_only(&config.listen) {
+        return Err(format!(
+            "--demo lets anyone who reaches the server sign in as any member, so it listens on a \
+             loopback address only (127.0.0.1, [::1] or localhost), not {}",
+            config.listen
+        ));
+    }
     let (secrets, source) = secrets::load_or_create(&config.db)?;
     match &source {
         Source::Environment => tracing::info!("credentials from the environment"),
@@ -210,8 +219,9 @@ pub fn serve(config: ServeConfig) -> Result<(), String> {
         shutdown: shutdown_rx.clone(),
         replica: None,
         published,
+        demo: config.demo,
     });
-    let served = run_http(&runtime, &config.listen, app, shutdown_tx, shutdown_rx);
+    let served = run_http(&runtime, &config.listen, config.demo, app, shutdown_tx, shutdown_rx);
     if let Some(publisher) = publisher {
         // Every command answered is durable now: the feed publishes what the
         // stream lacks before the server exits (a promotion then loses nothing),
@@ -293,8 +303,9 @@ fn serve_replica(
         shutdown: shutdown_rx.clone(),
         replica: Some(status),
         published: None,
+        demo: config.demo,
     });
-    let served = run_http(&runtime, &config.listen, app, shutdown_tx, shutdown_rx);
+    let served = run_http(&runtime, &config.listen, config.demo, app, shutdown_tx, shutdown_rx);
     drop(runtime);
     let closed = store.close().map_err(|e| e.to_string());
     tracing::info!("stopped");
@@ -305,6 +316,7 @@ fn serve_replica(
 fn run_http(
     runtime: &tokio::runtime::Runtime,
     listen: &str,
+    demo: bool,
     app: Arc<App>,
     shutdown_tx: watch::Sender<bool>,
     shutdown_rx: watch::Receiver<bool>,
@@ -315,6 +327,9 @@ fn run_http(
             .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         tracing::info!(address = %addr, "listening");
+        if demo {
+            tracing::info!("demo: open http://{addr}/demo to sign in as any member");
+        }
         tokio::spawn(signalled(shutdown_tx));
         let mut done = shutdown_rx;
         axum::serve(listener, routes::app(app))

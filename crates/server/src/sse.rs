@@ -188,12 +188,12 @@ pub async fn stream(
     let durable = app.hub.durable();
     let (backlog, last_sent) = match last {
         Some(after) => {
-            let list = app.store.read(|model| model.notifications(member, false))??;
-            let backlog: VecDeque<NotificationOut> = list
-                .iter()
-                .filter(|n| n.id.0 > after && n.id <= durable)
-                .map(NotificationOut::from)
-                .collect();
+            // Only what came after `after` is read (and rendered), newest first.
+            let list = app
+                .store
+                .read(|model| model.notifications_page(member, None, NotificationId(after), usize::MAX))??;
+            let backlog: VecDeque<NotificationOut> =
+                list.iter().rev().filter(|n| n.id <= durable).map(NotificationOut::from).collect();
             (backlog, after)
         }
         None => (VecDeque::new(), durable.0),

@@ -33,4 +33,6 @@ pub struct App {
     pub replica: Option<Arc<ReplicaStatus>>,
     /// With `--publish`, the last event JetStream acknowledged.
     pub published: Option<Arc<AtomicU64>>,
+    /// Whether the web interface offers the demo's sign-in as any member (`serve --demo`).
+    pub demo: bool,
 }

@@ -10,7 +10,7 @@
 //! snapshot could not go unnoticed.
 //!
 //! File layout (`connreq.snapshot` in the database directory):
-//! `CONNREQ-SNAPSHOT-5` · database id (16 bytes) · last event (u64 BE) ·
+//! `CONNREQ-SNAPSHOT-7` · database id (16 bytes) · last event (u64 BE) ·
 //! the model's parts (`connreq_core::parts`, each postcard) back to back ·
 //! the length of each part (u64 BE each) · CRC-32 of everything before it
 //! (u32 BE). The parts are decoded side by side, one thread each, which on

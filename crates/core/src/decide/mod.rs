@@ -12,7 +12,7 @@
 //! | `inbox.rs` | mark notifications read, mark emails sent or undeliverable |
 //! | `operator.rs` | expire, resolve a flag, lift a restriction, change the policy |
 //! | `notices.rs` | who is told of what, how the email goes, which emails never will |
-//! | `moderation.rs` | the moderation rules run after the events that trigger them |
+//! | `moderation/` | the moderation rules run after the events that trigger them |
 //! | `standing.rs` | the standing a member's flags imply |
 
 mod context;

@@ -123,6 +123,7 @@ pub fn app(state: Arc<App>) -> Router {
                 async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], (*doc).clone()) }
             }),
         )
+        .merge(crate::web::router(state.demo))
         .fallback(ops::unknown_route)
         .method_not_allowed_fallback(ops::wrong_method)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -19,6 +19,12 @@ pub fn views(net: &impl Network, pool: u64) -> Vec<String> {
         out.push(format!("notifications {i}: {:?}", net.notifications(m, false)));
         out.push(format!("standing {i}: {:?}", net.standing(m)));
         out.push(format!("profile {i}: {:?}", net.public_profile(m)));
+        out.push(format!("invitations {i}: {:?}", net.invitations(m, true)));
+        out.push(format!("suggestions {i}: {:?}", net.suggestions(m, 10, last_time(net))));
+        out.push(format!("export {i}: {:?}", net.export_member(m)));
+        out.push(format!("email preferences {i}: {:?}", net.email_preferences(m)));
+        out.push(format!("email frequency {i}: {:?}", net.email_frequency(m)));
+        out.push(format!("locale {i}: {:?}", net.locale(m)));
         for j in 1..=pool {
             out.push(format!("mutual {i} {j}: {:?}", net.mutual_connections(m, MemberId(j))));
             out.push(format!("blocked {i} {j}: {:?}", net.is_blocked(m, MemberId(j))));
@@ -26,9 +32,19 @@ pub fn views(net: &impl Network, pool: u64) -> Vec<String> {
     }
     out.push(format!("emails: {:?}", net.pending_emails(None)));
     out.push(format!("queue: {:?}", net.review_queue()));
+    if let Ok(flags) = net.review_queue() {
+        for f in flags {
+            out.push(format!("flag {:?}: {:?} {:?}", f.id, net.flag(f.id), net.flag_events(f.id)));
+        }
+    }
     out.push(format!("stats: {:?}", net.stats()));
     out.push(format!("events: {:?}", net.events(Seq(0), None)));
     out
+}
+
+/// The time of the network's last event (suggestions are asked at it).
+fn last_time(net: &impl Network) -> connreq_core::Timestamp {
+    net.events(Seq(0), None).ok().and_then(|e| e.last().map(|e| e.at)).unwrap_or(connreq_core::Timestamp(0))
 }
 
 /// The largest member id a scenario registers.
