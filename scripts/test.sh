@@ -7,6 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The feed and replica tests run a real nats-server with JetStream (Debian's package).
+if ! command -v nats-server >/dev/null 2>&1; then
+    apt-get update && apt-get install -y nats-server
+fi
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace

@@ -12,6 +12,11 @@
 //! SMTP receipt latency, and the server's memory for `--idle-streams` open
 //! streams. `--url URL` runs the same workload against a peer (no streams,
 //! no email) instead: `--peer django` speaks the Django service's routes.
+//! `--publish nats://HOST:PORT` has the server publish its log to JetStream
+//! and starts a read replica fed from it: the driver then also reports the
+//! replica's lag under the load — for each moment sampled (every 10 ms), the
+//! time from the event count the primary reported (durable there) until the
+//! replica reported as many applied.
 //!
 //!     cargo run --release -p connreq-benches --bin serve_load -- --seconds 20
 
@@ -39,6 +44,7 @@ struct Args {
     email_share: u64,
     url: Option<String>,
     peer: String,
+    publish: Option<String>,
 }
 
 fn args() -> Args {
@@ -52,6 +58,7 @@ fn args() -> Args {
         email_share: 5,
         url: None,
         peer: "connreq".into(),
+        publish: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -66,6 +73,7 @@ fn args() -> Args {
             "--email-percent" => a.email_share = value().parse().expect("--email-percent N"),
             "--url" => a.url = Some(value()),
             "--peer" => a.peer = value(),
+            "--publish" => a.publish = Some(value()),
             other => panic!("unknown argument {other}"),
         }
     }
@@ -391,18 +399,20 @@ fn free_addr() -> String {
 }
 
 async fn start_server(a: &Args, smtp: &str) -> Server {
+    let mut extra = vec!["--smtp".to_owned(), smtp.to_owned()];
+    if let Some(url) = &a.publish {
+        extra.extend(["--publish".to_owned(), url.clone()]);
+    }
+    spawn_server(&a.connreq, &extra).await
+}
+
+/// `connreq serve` on a fresh database with `extra` arguments, once it answers.
+async fn spawn_server(connreq: &str, extra: &[String]) -> Server {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let addr = free_addr();
-    let child = Command::new(&a.connreq)
-        .args([
-            "--db",
-            &dir.path().join("db").display().to_string(),
-            "serve",
-            "--listen",
-            &addr,
-            "--smtp",
-            smtp,
-        ])
+    let child = Command::new(connreq)
+        .args(["--db", &dir.path().join("db").display().to_string(), "serve", "--listen", &addr])
+        .args(extra)
         .env("CONNREQ_API_KEY", KEY)
         .env("CONNREQ_TOKEN_SECRET", "bench-token-secret")
         .stdout(Stdio::null())
@@ -466,6 +476,13 @@ async fn main() {
     }
     println!("registered {} members in {:.1} s", a.members, registered.elapsed().as_secs_f64());
     let stop = Arc::new(AtomicBool::new(false));
+    let replica = match (&a.publish, &server) {
+        (Some(nats), Some(_)) => Some(start_replica(&a.connreq, nats, &addr).await),
+        _ => None,
+    };
+    let sampled = Arc::new(AtomicBool::new(false));
+    let lag_sampler =
+        replica.as_ref().map(|r| tokio::spawn(sample_lag(addr.clone(), r.addr.clone(), sampled.clone())));
     if a.url.is_none() {
         for m in 1..=a.streams.min(a.members) {
             tokio::spawn(stream(addr.clone(), m, shared.clone(), stop.clone()));
@@ -508,6 +525,31 @@ async fn main() {
         percentile(&lat, 0.5),
         percentile(&lat, 0.99)
     );
+    if let (Some(replica), Some(sampler)) = (&replica, lag_sampler) {
+        // The load is over: the replica catches up, then the sampler stops.
+        let mut p = Conn::open(&addr, &auth).await.expect("connect");
+        let mut r = Conn::open(&replica.addr, KEY).await.expect("connect");
+        let last = health(&mut p).await["events"].as_u64().unwrap_or(0);
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while health(&mut r).await["events"].as_u64().unwrap_or(0) < last && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let h = health(&mut r).await;
+        sampled.store(true, Ordering::Relaxed);
+        let (mut lags, mut reported) = sampler.await.expect("the lag sampler");
+        lags.sort_unstable();
+        reported.sort_unstable();
+        println!(
+            "replica lag (durable on the primary → applied on the replica), {} samples: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; \
+             the replica's own lag_seconds p99 {:.0} ms; it applied {} of {last} events",
+            lags.len(),
+            percentile(&lags, 0.5),
+            percentile(&lags, 0.99),
+            lags.last().map_or(f64::NAN, |l| f64::from(*l) / 1000.0),
+            percentile(&reported, 0.99),
+            h["events"],
+        );
+    }
     let Some(mut server) = server else { return };
     let flushes = metric(&mut probe, "connreq_flushes_total").await - flushes0;
     let commands = metric(&mut probe, "connreq_commands_total").await - commands0;
@@ -618,6 +660,67 @@ async fn main() {
     drop(idle);
     let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
     let _ = server.child.wait();
+    if let Some(mut replica) = replica {
+        let _ = Command::new("kill").args(["-TERM", &replica.child.id().to_string()]).status();
+        let _ = replica.child.wait();
+    }
+}
+
+/// `/healthz` as JSON (`Null` when it does not answer).
+async fn health(conn: &mut Conn) -> serde_json::Value {
+    match conn.call("GET", "/healthz", "").await {
+        Ok((_, body)) => serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+        Err(_) => serde_json::Value::Null,
+    }
+}
+
+/// A read replica of the primary at `primary`, which publishes to `nats`,
+/// once it has caught up with what the primary holds.
+async fn start_replica(connreq: &str, nats: &str, primary: &str) -> Server {
+    let mut p = Conn::open(primary, KEY).await.expect("connect");
+    let network = health(&mut p).await["feed"]["network"].as_str().expect("the primary publishes").to_owned();
+    let args = ["--replica-of", nats, "--network", &network].map(str::to_owned);
+    let replica = spawn_server(connreq, &args).await;
+    let mut r = Conn::open(&replica.addr, KEY).await.expect("connect");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let last = health(&mut p).await["events"].as_u64().unwrap_or(0);
+        if health(&mut r).await["events"].as_u64() == Some(last) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the replica did not catch up");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!("replica of network {network} caught up");
+    replica
+}
+
+/// Samples both servers every 10 ms until `stop`: for each sample, the time
+/// until the replica had applied as many events as the primary then held
+/// (µs), and the lag the replica itself reported (µs).
+async fn sample_lag(primary: String, replica: String, stop: Arc<AtomicBool>) -> (Vec<u32>, Vec<u32>) {
+    let mut p = Conn::open(&primary, KEY).await.expect("connect");
+    let mut r = Conn::open(&replica, KEY).await.expect("connect");
+    let mut waiting: std::collections::VecDeque<(Instant, u64)> = Default::default();
+    let (mut lags, mut reported) = (Vec::new(), Vec::new());
+    while !stop.load(Ordering::Relaxed) {
+        let t = Instant::now();
+        if let Some(e) = health(&mut p).await["events"].as_u64() {
+            waiting.push_back((t, e));
+        }
+        let h = health(&mut r).await;
+        let applied = h["events"].as_u64().unwrap_or(0);
+        let now = Instant::now();
+        while waiting.front().is_some_and(|(_, e)| *e <= applied) {
+            let (at, _) = waiting.pop_front().expect("a sample");
+            lags.push(now.saturating_duration_since(at).as_micros().min(u128::from(u32::MAX)) as u32);
+        }
+        if let Some(s) = h["replica"]["lag_seconds"].as_f64() {
+            reported.push((s * 1e6) as u32);
+        }
+        tokio::time::sleep_until((t + Duration::from_millis(10)).into()).await;
+    }
+    (lags, reported)
 }
 
 /// RFC 3339 → epoch ms (the server's own parser).

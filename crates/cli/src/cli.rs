@@ -80,6 +80,9 @@ pub enum EventFormat {
     Ndjson,
     /// Comma-separated values with a header line.
     Csv,
+    /// A Parquet dataset partitioned by month, written to --out (only what
+    /// is new since the last export into it).
+    Parquet,
 }
 
 fn parse_setting(s: &str) -> Result<InvitationSetting, String> {
@@ -474,6 +477,9 @@ pub enum Command {
         /// At most this many events.
         #[arg(long)]
         limit: Option<usize>,
+        /// The dataset's directory (with --format parquet).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// Check the database for damage (reads it only; with --json, always prints JSON).
     Check,
@@ -515,6 +521,20 @@ pub enum Command {
         /// Log lines for a person, or JSON objects.
         #[arg(long, value_enum, default_value_t = LogFormat::Text)]
         log_format: LogFormat,
+        /// Publish every event, in log order, to this NATS server's JetStream
+        /// (nats://HOST:PORT): stream CONNREQ_<network id>, subjects
+        /// connreq.<network id>.events.<kind>. Commands never wait for it.
+        #[arg(long, value_name = "URL", conflicts_with = "replica_of")]
+        publish: Option<String>,
+        /// Serve as a read replica of the network whose feed this NATS server
+        /// holds (nats://HOST:PORT): every query, no command (503, naming the
+        /// primary). --db is the replica's own database.
+        #[arg(long, value_name = "URL", requires = "network")]
+        replica_of: Option<String>,
+        /// The network a replica follows: the primary's network id (its
+        /// database id in hex, which the primary logs when it starts).
+        #[arg(long, value_name = "ID", requires = "replica_of")]
+        network: Option<String>,
         /// Add a "sign in as member N" page to the web interface, for trying it
         /// on a simulated network (refused unless --listen is a loopback address).
         #[arg(long)]

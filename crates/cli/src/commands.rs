@@ -551,7 +551,35 @@ pub fn execute<N: Backend>(
             );
             Output::new(text, stats_json(&s))
         }
-        Command::Events { format, since, limit } => {
+        Command::Events { format: EventFormat::Parquet, since, limit, out: dir } => {
+            let Some(dir) = dir else {
+                return Err(CliError::Failed("--format parquet writes a dataset: give --out DIR".into()));
+            };
+            if *since != 0 || limit.is_some() {
+                return Err(CliError::Failed(
+                    "--format parquet exports what the dataset does not hold yet: leave out --since and --limit"
+                        .into(),
+                ));
+            }
+            let r = net.export_parquet(dir)?;
+            let text = format!(
+                "wrote {} event(s) in {} file(s) to {}{}; it holds events 1 to {}",
+                r.events,
+                r.files.len(),
+                dir.display(),
+                if r.rewritten { " (rewritten whole: an erasure came since the last export)" } else { "" },
+                r.last
+            );
+            let files: Vec<String> = r.files.iter().map(|f| f.display().to_string()).collect();
+            Output::new(
+                text,
+                json!({ "events": r.events, "files": files, "last": r.last, "rewritten": r.rewritten }),
+            )
+        }
+        Command::Events { format, since, limit, out: dir } => {
+            if dir.is_some() {
+                return Err(CliError::Failed("--out is for --format parquet".into()));
+            }
             write_events(net, *format, Seq(*since), *limit, out)?;
             return Ok(None);
         }
@@ -600,6 +628,7 @@ fn write_events<N: Backend>(
         for e in &page {
             match format {
                 EventFormat::Ndjson => writeln!(out, "{}", safe_json(&event_json(e)))?,
+                EventFormat::Parquet => {}
                 EventFormat::Csv => {
                     let opt = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
                     writeln!(

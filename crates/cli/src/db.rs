@@ -6,6 +6,7 @@ use connreq_core::{Error, Network, Policy, Timestamp};
 use connreq_store::{Durability, OpenOptions, Store};
 use std::path::{Path, PathBuf};
 
+pub use connreq_dataset::ExportReport;
 pub use connreq_store::{BackupReport, Damage, RepairReport};
 
 /// The network type the binary operates on.
@@ -78,6 +79,12 @@ pub fn dispatch_db(db: &Db, smtp_url: &str, sender: Option<&str>, at: Timestamp)
     Store::dispatch_emails(db, smtp_url, sender, at)
 }
 
+/// Writes the events the Parquet dataset at `dir` does not hold yet
+/// (`connreq_dataset::export`: partitioned by month, incremental).
+pub fn export_parquet_db(db: &Db, dir: &Path) -> Result<ExportReport, Error> {
+    connreq_dataset::export(db, dir)
+}
+
 /// The bytes the database occupies on disk (0 for an in-memory database).
 pub fn db_bytes(path: &Path) -> u64 {
     if PERSISTENT { dir_size(path) } else { 0 }
@@ -109,6 +116,8 @@ pub trait Backend: Network {
     fn dispatch(&self, smtp_url: &str, sender: Option<&str>, at: Timestamp) -> Result<u64, Error>;
     /// See [`flush_db`].
     fn flush(&self) -> Result<(), Error>;
+    /// See [`export_parquet_db`].
+    fn export_parquet(&self, dir: &Path) -> Result<ExportReport, Error>;
 }
 
 impl Backend for Db {
@@ -122,6 +131,10 @@ impl Backend for Db {
 
     fn flush(&self) -> Result<(), Error> {
         flush_db(self)
+    }
+
+    fn export_parquet(&self, dir: &Path) -> Result<ExportReport, Error> {
+        export_parquet_db(self, dir)
     }
 }
 

@@ -140,7 +140,17 @@ fn main_command(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i3
         return Ok(0);
     }
     match &cli.command {
-        Command::Serve { listen, smtp, mail_from, public_url, log_format, demo } => {
+        Command::Serve {
+            listen,
+            smtp,
+            mail_from,
+            public_url,
+            log_format,
+            publish,
+            replica_of,
+            network,
+            demo,
+        } => {
             let config = connreq_server::ServeConfig {
                 db: path,
                 listen: listen.clone(),
@@ -152,6 +162,9 @@ fn main_command(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<i3
                     cli::LogFormat::Json => connreq_server::LogFormat::Json,
                 },
                 policy: cli.policy.map(|p| p.policy()),
+                publish: publish.clone(),
+                replica_of: replica_of.clone(),
+                network: network.clone(),
                 demo: *demo,
             };
             connreq_server::serve(config).map_err(CliError::Failed)?;

@@ -292,7 +292,13 @@ pub fn execute(client: &Client, command: &Command, out: &mut dyn Write) -> Resul
             let json = serde_json::to_value(&s).map_err(|e| CliError::Failed(e.to_string()))?;
             Output::new(text, json)
         }
-        Command::Events { format, since, limit } => {
+        Command::Events { format: EventFormat::Parquet, .. } => {
+            return Err(CliError::Failed(
+                "--format parquet reads the database itself: run it where the database is (or on a replica's)"
+                    .into(),
+            ));
+        }
+        Command::Events { format, since, limit, .. } => {
             let events = client.events(*since, limit.map(|l| l as u64))?;
             if *format == EventFormat::Csv {
                 writeln!(out, "seq,at,kind,actor,subject,request_id,detail")?;
@@ -306,6 +312,7 @@ pub fn execute(client: &Client, command: &Command, out: &mut dyn Write) -> Resul
                             "subject": e.subject, "request_id": e.request_id, "detail": detail});
                         writeln!(out, "{line}")?;
                     }
+                    EventFormat::Parquet => {}
                     EventFormat::Csv => {
                         let opt = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
                         writeln!(

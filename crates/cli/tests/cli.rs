@@ -618,3 +618,42 @@ fn simulate_takes_a_scenario_and_policy_fields_and_refuses_unknown_fields() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("no field \"no_such_field\""), "{}", r.stderr);
 }
+
+#[test]
+fn events_as_parquet_write_a_dataset_by_month_and_then_only_what_is_new() {
+    let (dir, db) = fresh();
+    let out = dir.path().join("events");
+    let out_arg = out.to_str().unwrap();
+    for (m, at) in [("1", "2026-01-31T23:00:00Z"), ("2", "2026-02-01T01:00:00Z")] {
+        assert_eq!(connreq(&db, &["register", m, "--at", at], None).code, 0);
+    }
+    // The flags parquet needs, and those it refuses.
+    let r = connreq(&db, &["events", "--format", "parquet"], None);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("--out DIR"), "{}", r.stderr);
+    let r = connreq(&db, &["events", "--format", "parquet", "--out", out_arg, "--since", "1"], None);
+    assert_eq!(r.code, 1);
+    let r = connreq(&db, &["events", "--out", out_arg], None);
+    assert_eq!(r.code, 1);
+    assert!(!out.exists(), "nothing written by a refused command");
+
+    let r = connreq(&db, &["--json", "events", "--format", "parquet", "--out", out_arg], None);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    let report: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!((report["events"].as_u64(), report["last"].as_u64()), (Some(2), Some(2)));
+    let mut months: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('_'))
+        .collect();
+    months.sort();
+    assert_eq!(months, ["month=2026-01", "month=2026-02"]);
+
+    assert_eq!(connreq(&db, &["register", "3", "--at", "2026-02-02T00:00:00Z"], None).code, 0);
+    let r = connreq(&db, &["--json", "events", "--format", "parquet", "--out", out_arg], None);
+    let report: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!((report["events"].as_u64(), report["last"].as_u64()), (Some(1), Some(3)));
+    let files = report["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1);
+    assert!(files[0].as_str().unwrap().contains("month=2026-02"), "{files:?}");
+}

@@ -143,6 +143,19 @@ impl ApiError {
         }
     }
 
+    /// 503 on a read replica: commands go to the primary, which this names.
+    pub fn replica(primary: &str) -> Self {
+        let primary = if primary.is_empty() { "its primary (not known yet)" } else { primary };
+        Self {
+            status: 503,
+            name: "StorageError",
+            message: format!(
+                "this server is a read replica and takes no commands; send them to the primary at {primary}"
+            ),
+            retry_after: None,
+        }
+    }
+
     /// The answer to send.
     pub fn reply(&self) -> Reply {
         let body = ErrorBody { error: self.name.to_owned(), message: self.message.clone() };

@@ -10,6 +10,8 @@
 //!   an answer is given only after the flush that made the command durable.
 //! * [`auth`], [`token`], [`secrets`]: the service key and member tokens.
 //! * [`sse`]: live notifications; [`mailer`]: the email loop.
+//! * [`feed`]: the event log on NATS JetStream (`--publish`) and the read
+//!   replicas fed from it (`--replica-of`).
 //! * [`web`]: the web interface for members and moderators at `/` (SPEC §14).
 //! * [`client`]: a blocking client of the API (the CLI's `--server`, Python's `Client`).
 
@@ -20,6 +22,7 @@ pub mod client;
 pub mod command;
 pub mod error;
 pub mod extract;
+pub mod feed;
 pub mod mailer;
 pub mod metrics;
 pub mod reply;

@@ -408,12 +408,48 @@ pub struct CountOut {
 }
 
 /// `GET /healthz`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct HealthOut {
     /// `ok`, or `degraded` when the database refuses commands.
     pub status: String,
     /// The last event of the log.
     pub events: u64,
+    /// On a primary that publishes its log (`--publish`): how far the feed is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed: Option<FeedOut>,
+    /// On a read replica (`--replica-of`): its primary and its lag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replica: Option<ReplicaOut>,
+}
+
+/// The event feed of a primary, in `/healthz`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FeedOut {
+    /// The network id: what a replica's `--network` names.
+    pub network: String,
+    /// The last event JetStream acknowledged.
+    pub published: u64,
+    /// Durable events not acknowledged yet.
+    pub lag_events: u64,
+}
+
+/// A read replica's lag, in `/healthz`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReplicaOut {
+    /// Where commands go.
+    pub primary: String,
+    /// Events the stream holds that the replica has not applied yet.
+    pub lag_events: u64,
+    /// 0 when nothing is pending; else how long ago the last event applied
+    /// was published (while the stream is unreachable: since it was last heard).
+    pub lag_seconds: f64,
+    /// Whether the replica reaches the stream now.
+    pub connected: bool,
+    /// Of every event applied since the replica started, the time from its
+    /// recording on the primary to its application here below which 99% fell.
+    pub applied_p99_seconds: f64,
+    /// How many events that covers.
+    pub applied_events: u64,
 }
 
 /// `POST /v1/members`.

@@ -12,6 +12,7 @@
 //! the record in one atomic write (see `connreq_store::Recorded`).
 
 use crate::error::ApiError;
+use crate::feed::status::ReplicaStatus;
 use crate::metrics::Metrics;
 use crate::reply::Reply;
 use crate::sse::Hub;
@@ -23,7 +24,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 /// How long an idempotency key is remembered.
 pub const KEY_LIFETIME: Duration = Duration::from_secs(24 * 3600);
@@ -71,11 +72,23 @@ enum Msg {
 #[derive(Clone)]
 pub struct Writer {
     tx: mpsc::Sender<Msg>,
+    /// On a read replica: every command is refused, naming the primary.
+    replica: Option<Arc<ReplicaStatus>>,
 }
 
 impl Writer {
+    /// The writer of a read replica: it refuses every command with 503,
+    /// naming the primary (no thread; the follower alone writes).
+    pub fn replica(status: Arc<ReplicaStatus>) -> Self {
+        let (tx, _) = mpsc::channel();
+        Self { tx, replica: Some(status) }
+    }
+
     /// Queues a command and waits for its answer (given after the flush).
     pub async fn submit(&self, job: Job) -> Reply {
+        if let Some(status) = &self.replica {
+            return ApiError::replica(&status.primary()).reply();
+        }
         let (tx, rx) = oneshot::channel();
         if self.tx.send(Msg::Job(Box::new(job), Instant::now(), tx)).is_err() {
             return ApiError::unavailable().reply();
@@ -86,6 +99,9 @@ impl Writer {
     /// Queues a command from a thread outside the runtime (the mail loop)
     /// without waiting: [`Pending::wait`] gives its answer.
     pub fn queue(&self, job: Job) -> Pending {
+        if self.replica.is_some() {
+            return Pending(None);
+        }
         let (tx, rx) = oneshot::channel();
         match self.tx.send(Msg::Job(Box::new(job), Instant::now(), tx)) {
             Ok(()) => Pending(Some(rx)),
@@ -124,6 +140,9 @@ pub struct Shared {
     pub degraded: Arc<AtomicBool>,
     /// Woken after each flush that made notifications (the mail loop).
     pub wake: Option<mpsc::SyncSender<()>>,
+    /// Set to the last durable event after each flush (the event feed reads
+    /// the log up to it; setting it never waits).
+    pub durable: watch::Sender<u64>,
 }
 
 /// Starts the writer thread.
@@ -131,7 +150,7 @@ pub fn spawn(shared: Shared) -> std::io::Result<(Writer, JoinHandle<()>)> {
     let (tx, rx) = mpsc::channel();
     let handle =
         std::thread::Builder::new().name("connreq-writer".into()).spawn(move || run(&shared, &rx))?;
-    Ok((Writer { tx }, handle))
+    Ok((Writer { tx, replica: None }, handle))
 }
 
 const PENDING: u8 = b'P';
@@ -314,6 +333,7 @@ fn run(shared: &Shared, rx: &mpsc::Receiver<Msg>) {
             } else {
                 shared.metrics.flushes.inc();
                 shared.metrics.per_flush.observe(answers.len() as f64);
+                shared.durable.send_replace(seq_after.0);
             }
         }
         if !shared.degraded.load(Ordering::Relaxed) {

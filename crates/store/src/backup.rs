@@ -82,9 +82,15 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Starts a database in `staging` (emptied first): format 2, or format 3
-    /// when it will have a base; `policy` is its creation policy.
-    pub(crate) fn create(staging: &Path, policy: &Policy, based: bool) -> Result<Self, Error> {
+    /// Starts a database in `staging` (emptied first), with a base when
+    /// `based`; `policy` is its creation policy, `id` its id (`None`: a new
+    /// one, as a backup or a repair is another database).
+    pub(crate) fn create(
+        staging: &Path,
+        policy: &Policy,
+        based: bool,
+        id: Option<[u8; 16]>,
+    ) -> Result<Self, Error> {
         let shown = staging.display();
         if staging.exists() {
             std::fs::remove_dir_all(staging)
@@ -93,7 +99,7 @@ impl Writer {
         crate::fork::may_start_sled()?;
         let options = OpenOptions::default();
         let db = sled_config(staging, &options).open().map_err(storage(&format!("cannot create {shown}")))?;
-        let id = new_id();
+        let id = id.unwrap_or_else(new_id);
         let ctx = "cannot write the new database";
         let mut batch = sled::Batch::default();
         batch.insert(POLICY_KEY, codec::encode_policy(policy)?);
@@ -225,7 +231,7 @@ impl Store {
         };
         let staging = beside(dest, ".creating");
         let result = (|| {
-            let mut writer = Writer::create(&staging, &origin.policy, origin.base.is_some())?;
+            let mut writer = Writer::create(&staging, &origin.policy, origin.base.is_some(), None)?;
             if origin.base.is_some() {
                 let dir = self.path.as_deref().ok_or_else(|| Error::StorageError("no base".into()))?;
                 copy_base(dir, &staging, &writer.id())?;

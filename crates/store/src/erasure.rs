@@ -127,10 +127,25 @@ impl Store {
         let mut guard = self.command_inner()?;
         let inner = &mut *guard;
         let decided = inner.model.decide(&command, at)?;
-        let Some(erasure) = Erasure::of(&inner.model, &decided.events) else { return decided.result() };
+        self.erase_with(inner, &decided.events)?;
+        decided.result()
+    }
+
+    /// Writes `events` (an erasure's, decided here or, on a read replica,
+    /// by the primary) with the log rewritten without the erased member's
+    /// texts, then applies them. Events that erase nobody are appended as
+    /// they are.
+    pub(crate) fn erase_with(&self, inner: &mut Inner, decided: &[Event]) -> Result<(), Error> {
+        let Some(erasure) = Erasure::of(&inner.model, decided) else {
+            if let (Some(first), Some(open)) = (decided.first(), inner.open.as_mut()) {
+                open.append(first.seq, decided.len(), codec::encode(decided)?)?;
+                inner.model.apply(decided);
+            }
+            return Ok(());
+        };
         let open = inner.open.as_ref().ok_or_else(|| Error::StorageError("the database is closed".into()))?;
         let mut events = redacted_events(open, &inner.model, &erasure)?;
-        events.extend(decided.events.iter().cloned());
+        events.extend(decided.iter().cloned());
         match self.path.clone() {
             Some(path) => self.swap_in(inner, &path, events, &erasure)?,
             None => rewrite_in_place(
@@ -138,8 +153,8 @@ impl Store {
                 &events,
             )?,
         }
-        inner.model.apply(&decided.events);
-        decided.result()
+        inner.model.apply(decided);
+        Ok(())
     }
 
     /// Steps 2 to 4 of the module's notes for the database at `path`.
@@ -154,7 +169,10 @@ impl Store {
         let aside = beside(path, ".erased");
         let last = events.last().map_or(Seq(0), |e| e.seq);
         let written = (|| {
-            let mut writer = Writer::create(&staging, &inner.origin.policy, inner.origin.base.is_some())?;
+            // The same database, rewritten: it keeps its id (its feed, its
+            // emails' Message-IDs and its unsubscribe links name it).
+            let mut writer =
+                Writer::create(&staging, &inner.origin.policy, inner.origin.base.is_some(), Some(inner.id))?;
             for e in events {
                 writer.push(e)?;
             }

@@ -56,6 +56,7 @@ mod open;
 mod options;
 mod recovery;
 mod repair;
+mod replica;
 mod snapshot;
 mod store;
 pub mod unsubscribe;

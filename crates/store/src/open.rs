@@ -146,7 +146,7 @@ fn create(path: &Path, options: &OpenOptions) -> Result<(), Error> {
         let mut batch = sled::Batch::default();
         batch.insert(POLICY_KEY, codec::encode_policy(&policy)?);
         batch.insert(FORMAT_KEY, FORMAT.as_bytes());
-        batch.insert(ID_KEY, new_id().to_vec());
+        batch.insert(ID_KEY, options.database_id.unwrap_or_else(new_id).to_vec());
         db.apply_batch(batch).map_err(storage("cannot create the database"))?;
         db.open_tree(LOG_TREE).map_err(storage("cannot create the database"))?;
         db.flush().map_err(storage("cannot create the database"))?;

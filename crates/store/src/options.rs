@@ -74,6 +74,11 @@ pub struct OpenOptions {
     /// On close, save a snapshot of the model if at least this many events
     /// were added since the last one, so the next open need not replay them.
     pub snapshot_after_events: u64,
+    /// The id of a database this open creates (`None`: 16 new random bytes).
+    /// A read replica takes its primary's, so that it names the same network
+    /// (its feed, Message-IDs, unsubscribe links) and can be promoted in its
+    /// place. Ignored when the database exists.
+    pub database_id: Option<[u8; 16]>,
 }
 
 impl Default for OpenOptions {
@@ -86,6 +91,7 @@ impl Default for OpenOptions {
             cache_capacity: 16 * 1024 * 1024,
             mail_from: "connreq <notifications@localhost>".to_owned(),
             snapshot_after_events: 10_000,
+            database_id: None,
         }
     }
 }

@@ -328,7 +328,7 @@ impl Store {
         let based = s.based || !replays_to(&s.policy, &s.events, &s.model);
         let staging = beside(path, ".repairing");
         let written = (|| {
-            let mut writer = Writer::create(&staging, &s.policy, based)?;
+            let mut writer = Writer::create(&staging, &s.policy, based, None)?;
             for event in s.events {
                 writer.push(event)?;
             }

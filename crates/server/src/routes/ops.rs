@@ -3,7 +3,7 @@
 use crate::error::ErrorBody;
 use crate::reply::Reply;
 use crate::state::App;
-use crate::wire::HealthOut;
+use crate::wire::{FeedOut, HealthOut, ReplicaOut};
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -16,10 +16,27 @@ use std::sync::atomic::Ordering;
     responses((status = 200, body = HealthOut), (status = 503, body = HealthOut)))]
 pub async fn healthz(State(app): State<Arc<App>>) -> Reply {
     let events = app.store.read(|m| m.last_seq().0).unwrap_or(0);
-    if app.degraded.load(Ordering::Relaxed) {
-        return Reply::json(503, &HealthOut { status: "degraded".into(), events });
-    }
-    Reply::json(200, &HealthOut { status: "ok".into(), events })
+    let feed = app.published.as_ref().map(|p| {
+        let published = p.load(Ordering::Relaxed);
+        let network = app.store.database_id().map(|id| crate::feed::network_id(&id)).unwrap_or_default();
+        FeedOut { network, published, lag_events: events.saturating_sub(published) }
+    });
+    let replica = app.replica.as_ref().map(|r| {
+        let lag = r.lag();
+        let (p99, applied) = r.quantile(0.99);
+        ReplicaOut {
+            primary: r.primary(),
+            lag_events: lag.events,
+            lag_seconds: lag.seconds,
+            connected: lag.connected,
+            applied_p99_seconds: p99,
+            applied_events: applied,
+        }
+    });
+    let degraded = app.degraded.load(Ordering::Relaxed);
+    let status = if degraded { "degraded" } else { "ok" };
+    let body = HealthOut { status: status.into(), events, feed, replica };
+    Reply::json(if degraded { 503 } else { 200 }, &body)
 }
 
 /// Prometheus text.
