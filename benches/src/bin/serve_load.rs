@@ -30,8 +30,12 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 const KEY: &str = "bench-service-key";
-/// Commands are dated this far back, so emails (due 2 minutes after) fall due a second after they are queued.
-const SHIFT_MS: i64 = 119_000;
+/// The primary's database is created under the standard policy with this
+/// email delay, so the emails of the load fall due while it runs. Commands
+/// carry no time: the server dates each by its clock, as a backend's would
+/// be (SPEC §16 refuses a command dated before the log's last event, so
+/// back-dated commands would be refused once the email loop records a send).
+const EMAIL_DELAY_MS: i64 = 1_000;
 
 #[derive(Clone, Debug)]
 struct Args {
@@ -159,6 +163,17 @@ impl Conn {
     }
 }
 
+/// The kind of command a path names (`send`, `accept`, `block`, ...).
+fn path_kind(path: &str) -> &str {
+    if path.ends_with("/requests") {
+        "send"
+    } else if path.contains("/blocks/") {
+        "block"
+    } else {
+        path.rsplit('/').next().unwrap_or("?")
+    }
+}
+
 fn field(body: &[u8], name: &str) -> Option<u64> {
     let text = std::str::from_utf8(body).ok()?;
     let at = text.find(&format!("\"{name}\":"))? + name.len() + 3;
@@ -174,6 +189,8 @@ struct Shared {
     ops: AtomicU64,
     commands: AtomicU64,
     errors: AtomicU64,
+    /// Commands refused by a rule (4xx), by the error the answer names.
+    refused: Mutex<HashMap<String, u64>>,
 }
 
 fn percentile(sorted: &[u32], p: f64) -> f64 {
@@ -197,7 +214,6 @@ async fn worker(
     let mut conn = Conn::open(&addr, &auth).await.expect("connect");
     let mut local = Vec::with_capacity(100_000);
     while Instant::now() < until {
-        let at = now_ms() - SHIFT_MS;
         let roll = rng.below(100);
         let (method, path, body, is_send, command) = if roll < 30 {
             let s = rng.active_member(members);
@@ -205,7 +221,7 @@ async fn worker(
             if r == s {
                 r = r % members + 1;
             }
-            let body = format!("{{\"sender\":{s},\"recipient\":{r},\"at\":{at}}}");
+            let body = format!("{{\"sender\":{s},\"recipient\":{r}}}");
             ("POST", "/v1/requests".to_owned(), body, Some((s, r)), true)
         } else if roll < 63 {
             let picked = {
@@ -229,7 +245,7 @@ async fn worker(
                         // Still open: it may be accepted, declined or withdrawn later.
                         shared.open.lock().unwrap().push((rid, s, r));
                     }
-                    let body = format!("{{\"{actor_field}\":{actor},\"at\":{at}}}");
+                    let body = format!("{{\"{actor_field}\":{actor}}}");
                     ("POST", format!("/v1/requests/{rid}/{action}"), body, None, true)
                 }
                 None => {
@@ -243,7 +259,7 @@ async fn worker(
             if a == b {
                 continue;
             }
-            ("PUT", format!("/v1/members/{a}/blocks/{b}"), format!("{{\"at\":{at}}}"), None, true)
+            ("PUT", format!("/v1/members/{a}/blocks/{b}"), "{}".to_owned(), None, true)
         } else {
             let m = rng.active_member(members);
             let path = match roll % 4 {
@@ -274,6 +290,10 @@ async fn worker(
         }
         if status >= 500 || status == 0 {
             shared.errors.fetch_add(1, Ordering::Relaxed);
+        } else if command && status >= 400 {
+            let text = String::from_utf8_lossy(&answer);
+            let name = text.split("\"error\":\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or("?");
+            *shared.refused.lock().unwrap().entry(format!("{} {name}", path_kind(&path))).or_default() += 1;
         }
         if let (Some((s, r)), 201) = (is_send, status)
             && let Some(rid) = field(&answer, "id")
@@ -403,12 +423,20 @@ async fn start_server(a: &Args, smtp: &str) -> Server {
     if let Some(url) = &a.publish {
         extra.extend(["--publish".to_owned(), url.clone()]);
     }
-    spawn_server(&a.connreq, &extra).await
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let policy = connreq_core::Policy {
+        email_delay: Duration::from_millis(EMAIL_DELAY_MS as u64),
+        ..connreq_core::Policy::standard()
+    };
+    connreq_store::Store::open(dir.path().join("db"), policy)
+        .and_then(|store| store.close())
+        .expect("create the database");
+    spawn_server(&a.connreq, &extra, dir).await
 }
 
-/// `connreq serve` on a fresh database with `extra` arguments, once it answers.
-async fn spawn_server(connreq: &str, extra: &[String]) -> Server {
-    let dir = tempfile::tempdir().expect("a temporary directory");
+/// `connreq serve` with `extra` arguments on the database `db` in `dir`
+/// (created by the server when it is not there), once it answers.
+async fn spawn_server(connreq: &str, extra: &[String], dir: tempfile::TempDir) -> Server {
     let addr = free_addr();
     let child = Command::new(connreq)
         .args(["--db", &dir.path().join("db").display().to_string(), "serve", "--listen", &addr])
@@ -461,12 +489,9 @@ async fn main() {
                 } else {
                     String::new()
                 };
-                let at = now_ms() - SHIFT_MS - 1000;
                 let path = if peer == "django" { "/api/members" } else { "/v1/members" };
-                let (status, body) = conn
-                    .call("POST", path, &format!("{{\"member\":{m},\"at\":{at}{email}}}"))
-                    .await
-                    .expect("register");
+                let (status, body) =
+                    conn.call("POST", path, &format!("{{\"member\":{m}{email}}}")).await.expect("register");
                 assert!(status < 300, "register {m}: {status} {}", String::from_utf8_lossy(&body));
             }
         }));
@@ -524,6 +549,14 @@ async fn main() {
         shared.errors.load(Ordering::Relaxed),
         percentile(&lat, 0.5),
         percentile(&lat, 0.99)
+    );
+    let mut refused: Vec<(String, u64)> = shared.refused.lock().unwrap().drain().collect();
+    refused.sort_by(|a, b| b.1.cmp(&a.1));
+    let total: u64 = refused.iter().map(|r| r.1).sum();
+    println!(
+        "commands refused by a rule (4xx): {total}{}{}",
+        if refused.is_empty() { "" } else { ": " },
+        refused.iter().take(8).map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ")
     );
     if let (Some(replica), Some(sampler)) = (&replica, lag_sampler) {
         // The load is over: the replica catches up, then the sampler stops.
@@ -605,8 +638,8 @@ async fn main() {
         }
         for (id, got) in mails {
             if let Some(c) = created.get(id) {
-                // Due two minutes (the standard email delay) after the notification.
-                due_lat.push(((got - (c + 120_000)).max(0) as u32).saturating_mul(1000));
+                // Due EMAIL_DELAY_MS after the notification.
+                due_lat.push(((got - (c + EMAIL_DELAY_MS)).max(0) as u32).saturating_mul(1000));
             }
         }
     }
@@ -680,7 +713,7 @@ async fn start_replica(connreq: &str, nats: &str, primary: &str) -> Server {
     let mut p = Conn::open(primary, KEY).await.expect("connect");
     let network = health(&mut p).await["feed"]["network"].as_str().expect("the primary publishes").to_owned();
     let args = ["--replica-of", nats, "--network", &network].map(str::to_owned);
-    let replica = spawn_server(connreq, &args).await;
+    let replica = spawn_server(connreq, &args, tempfile::tempdir().expect("a temporary directory")).await;
     let mut r = Conn::open(&replica.addr, KEY).await.expect("connect");
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
