@@ -551,7 +551,7 @@ async fn main() {
         percentile(&lat, 0.99)
     );
     let mut refused: Vec<(String, u64)> = shared.refused.lock().unwrap().drain().collect();
-    refused.sort_by(|a, b| b.1.cmp(&a.1));
+    refused.sort_by_key(|r| std::cmp::Reverse(r.1));
     let total: u64 = refused.iter().map(|r| r.1).sum();
     println!(
         "commands refused by a rule (4xx): {total}{}{}",
