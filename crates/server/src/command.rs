@@ -5,14 +5,18 @@
 
 use crate::auth::Principal;
 use crate::error::ApiError;
+use crate::extract::Body;
 use crate::reply::Reply;
 use crate::state::App;
 use crate::time::now;
 use crate::wire::At;
 use crate::writer::{Answer, Check, Job, Keyed};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderMap, Method, Uri};
 use connreq_core::{Command, Timestamp};
+use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 /// How far ahead of the server's clock a command may be dated.
 pub const MAX_AHEAD_MS: i64 = 24 * 3600 * 1000;
@@ -30,46 +34,71 @@ pub fn at_of(at: &Option<At>) -> Result<Timestamp, ApiError> {
     Ok(t)
 }
 
-/// The request as the writer needs it for an idempotency key.
-pub struct Origin<'a> {
+/// A command's request as every command handler takes it (the last
+/// extractor, since it reads the body): the server, the caller, and what an
+/// `Idempotency-Key` is scoped and fingerprinted by.
+pub struct CommandCall {
+    /// The server.
+    pub app: Arc<App>,
     /// The caller.
     pub principal: Principal,
-    /// Its headers.
-    pub headers: &'a HeaderMap,
-    /// The method.
-    pub method: &'a Method,
+    method: Method,
     /// The path (after `/v1/me` was rewritten).
-    pub uri: &'a Uri,
-    /// The raw body.
-    pub body: &'a [u8],
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
 }
 
-fn keyed(origin: &Origin<'_>) -> Result<Option<Keyed>, ApiError> {
-    let Some(value) = origin.headers.get("idempotency-key") else { return Ok(None) };
-    let key = value.to_str().map_err(|_| ApiError::bad_request("Idempotency-Key must be visible ASCII"))?;
-    if key.is_empty() || key.len() > 255 {
-        return Err(ApiError::bad_request("Idempotency-Key must be 1 to 255 characters"));
+impl FromRequest<Arc<App>> for CommandCall {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, app: &Arc<App>) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let principal = Principal::from_request_parts(&mut parts, app).await?;
+        let (method, uri, headers) = (parts.method.clone(), parts.uri.clone(), parts.headers.clone());
+        let body = Body::from_request(Request::from_parts(parts, body), app).await?;
+        Ok(Self { app: app.clone(), principal, method, uri, headers, body })
     }
-    let mut hash = Sha256::new();
-    hash.update(origin.method.as_str().as_bytes());
-    hash.update([0]);
-    hash.update(origin.uri.path().as_bytes());
-    hash.update([0]);
-    hash.update(origin.body);
-    let scoped = format!("{}\n{key}", origin.principal.key_scope());
-    Ok(Some(Keyed { key: scoped.into_bytes(), fingerprint: hash.finalize().to_vec() }))
 }
 
-/// Hands a command to the writer and waits for its answer.
-pub async fn run(
-    app: &App,
-    origin: Origin<'_>,
-    kind: &'static str,
-    command: Command,
-    at: Timestamp,
-    check: Option<Check>,
-    answer: Answer,
-) -> Result<Reply, ApiError> {
-    let keyed = keyed(&origin)?;
-    Ok(app.writer.submit(Job { kind, command, at, check, answer, keyed }).await)
+impl CommandCall {
+    /// The body as `T`; an empty body reads as `{}`.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        self.body.json()
+    }
+
+    /// Hands `command` to the writer and waits for its answer.
+    pub async fn run(
+        self,
+        kind: &'static str,
+        command: Command,
+        at: Timestamp,
+        check: Option<Check>,
+        answer: Answer,
+    ) -> Result<Reply, ApiError> {
+        let keyed = self.keyed()?;
+        Ok(self.app.writer.submit(Job { kind, command, at, check, answer, keyed }).await)
+    }
+
+    fn keyed(&self) -> Result<Option<Keyed>, ApiError> {
+        let Some(value) = self.headers.get("idempotency-key") else { return Ok(None) };
+        let key =
+            value.to_str().map_err(|_| ApiError::bad_request("Idempotency-Key must be visible ASCII"))?;
+        if key.is_empty() || key.len() > 255 {
+            return Err(ApiError::bad_request("Idempotency-Key must be 1 to 255 characters"));
+        }
+        let mut hash = Sha256::new();
+        hash.update(self.method.as_str().as_bytes());
+        hash.update([0]);
+        hash.update(self.uri.path().as_bytes());
+        hash.update([0]);
+        hash.update(&self.body.0);
+        let scoped = format!("{}\n{key}", self.principal.key_scope());
+        Ok(Some(Keyed { key: scoped.into_bytes(), fingerprint: hash.finalize().to_vec() }))
+    }
+}
+
+/// The answer of a command that returns nothing: 204.
+pub fn no_content() -> Answer {
+    Box::new(|_, _| Ok(Reply::no_content()))
 }

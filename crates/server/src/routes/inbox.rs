@@ -2,15 +2,13 @@
 //! in `sse`).
 
 use crate::auth::Principal;
-use crate::command::{Origin, at_of, run};
+use crate::command::{CommandCall, at_of, no_content};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{Body, P, Q};
+use crate::extract::{P, Q};
 use crate::reply::Reply;
-use crate::routes::members::no_content;
 use crate::state::App;
 use crate::wire::{IdsIn, NotificationOut};
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, Uri};
 use connreq_core::Network as _;
 use connreq_core::{Command, MemberId, NotificationId};
 use serde::Deserialize;
@@ -48,19 +46,10 @@ pub async fn notifications(
            ("Idempotency-Key" = Option<String>, Header, description = "carry the command out once")),
     responses((status = 204, description = "marked"), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn mark_read(
-    State(app): State<Arc<App>>,
-    principal: Principal,
-    P(m): P<u64>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Reply, ApiError> {
-    let input: IdsIn = body.json()?;
-    let member = principal.acts_as(Some(m), "member")?;
+pub async fn mark_read(P(m): P<u64>, call: CommandCall) -> Result<Reply, ApiError> {
+    let input: IdsIn = call.json()?;
+    let member = call.principal.acts_as(Some(m), "member")?;
     let at = at_of(&input.at)?;
     let command = Command::MarkRead { member, ids: input.ids.into_iter().map(NotificationId).collect() };
-    let origin = Origin { principal, headers: &headers, method: &method, uri: &uri, body: &body.0 };
-    run(&app, origin, "mark_read", command, at, None, no_content()).await
+    call.run("mark_read", command, at, None, no_content()).await
 }

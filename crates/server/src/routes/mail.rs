@@ -5,14 +5,14 @@
 //! link only shows a page with a button; only a POST changes anything.
 
 use crate::auth::Principal;
-use crate::command::{Origin, at_of, run};
+use crate::command::{CommandCall, at_of, no_content};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{Body, P};
+use crate::extract::P;
 use crate::reply::Reply;
 use crate::state::App;
 use crate::writer::Job;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, Uri, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use connreq_core::Network as _;
 use connreq_core::{Command, EmailFrequency, Locale, MemberId, PreferenceKind};
@@ -97,22 +97,13 @@ pub async fn preferences(
            ("Idempotency-Key" = Option<String>, Header, description = "carry the command out once")),
     responses((status = 204, description = "set"), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn set_preference(
-    State(app): State<Arc<App>>,
-    principal: Principal,
-    P((m, kind)): P<(u64, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Reply, ApiError> {
-    let input: PreferenceIn = body.json()?;
-    let member = principal.acts_as(Some(m), "member")?;
+pub async fn set_preference(P((m, kind)): P<(u64, String)>, call: CommandCall) -> Result<Reply, ApiError> {
+    let input: PreferenceIn = call.json()?;
+    let member = call.principal.acts_as(Some(m), "member")?;
     let kind = PreferenceKind::parse(&kind).map_err(|w| ApiError::invalid(w.0))?;
     let at = at_of(&input.at)?;
-    let origin = Origin { principal, headers: &headers, method: &method, uri: &uri, body: &body.0 };
     let command = Command::SetEmailPreference { member, kind, enabled: input.enabled };
-    run(&app, origin, "set_email_preference", command, at, None, no_content()).await
+    call.run("set_email_preference", command, at, None, no_content()).await
 }
 
 /// Chooses how often the member gets email.
@@ -121,22 +112,13 @@ pub async fn set_preference(
            ("Idempotency-Key" = Option<String>, Header, description = "carry the command out once")),
     responses((status = 204, description = "set"), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn set_frequency(
-    State(app): State<Arc<App>>,
-    principal: Principal,
-    P(m): P<u64>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Reply, ApiError> {
-    let input: FrequencyIn = body.json()?;
-    let member = principal.acts_as(Some(m), "member")?;
+pub async fn set_frequency(P(m): P<u64>, call: CommandCall) -> Result<Reply, ApiError> {
+    let input: FrequencyIn = call.json()?;
+    let member = call.principal.acts_as(Some(m), "member")?;
     let frequency = EmailFrequency::parse(&input.frequency).map_err(|w| ApiError::invalid(w.0))?;
     let at = at_of(&input.at)?;
-    let origin = Origin { principal, headers: &headers, method: &method, uri: &uri, body: &body.0 };
     let command = Command::SetEmailFrequency { member, frequency };
-    run(&app, origin, "set_email_frequency", command, at, None, no_content()).await
+    call.run("set_email_frequency", command, at, None, no_content()).await
 }
 
 /// Chooses the language of the member's texts.
@@ -145,25 +127,12 @@ pub async fn set_frequency(
            ("Idempotency-Key" = Option<String>, Header, description = "carry the command out once")),
     responses((status = 204, description = "set"), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn set_locale(
-    State(app): State<Arc<App>>,
-    principal: Principal,
-    P(m): P<u64>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Reply, ApiError> {
-    let input: LocaleIn = body.json()?;
-    let member = principal.acts_as(Some(m), "member")?;
+pub async fn set_locale(P(m): P<u64>, call: CommandCall) -> Result<Reply, ApiError> {
+    let input: LocaleIn = call.json()?;
+    let member = call.principal.acts_as(Some(m), "member")?;
     let locale = Locale::parse(&input.locale).map_err(|w| ApiError::invalid(w.0))?;
     let at = at_of(&input.at)?;
-    let origin = Origin { principal, headers: &headers, method: &method, uri: &uri, body: &body.0 };
-    run(&app, origin, "set_locale", Command::SetLocale { member, locale }, at, None, no_content()).await
-}
-
-fn no_content() -> crate::writer::Answer {
-    Box::new(|_, _| Ok(Reply::no_content()))
+    call.run("set_locale", Command::SetLocale { member, locale }, at, None, no_content()).await
 }
 
 /// A small page (the unsubscribe link's), with no script and no outside resource.

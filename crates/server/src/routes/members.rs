@@ -4,14 +4,13 @@
 //! profiles are for anyone signed in; standing is the operator's (SPEC §18).
 
 use crate::auth::Principal;
-use crate::command::{Origin, at_of, run};
+use crate::command::{CommandCall, at_of, no_content};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{Body, P, Q};
+use crate::extract::{P, Q};
 use crate::reply::Reply;
 use crate::state::App;
 use crate::wire::{ContactsIn, MemberOut, ProfileOut, RegisterIn, RequestOut, SettingIn, StandingOut};
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, Uri};
 use connreq_core::Network as _;
 use connreq_core::{Command, InvitationSetting, Locale, MemberId, RequestState};
 use serde::Deserialize;
@@ -23,24 +22,16 @@ use utoipa::IntoParams;
     params(("Idempotency-Key" = Option<String>, Header, description = "carry the command out once")),
     responses((status = 201, body = MemberOut), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn register(
-    State(app): State<Arc<App>>,
-    principal: Principal,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Reply, ApiError> {
-    let input: RegisterIn = body.json()?;
-    let member = principal.acts_as(Some(input.member), "member")?;
+pub async fn register(call: CommandCall) -> Result<Reply, ApiError> {
+    let input: RegisterIn = call.json()?;
+    let member = call.principal.acts_as(Some(input.member), "member")?;
     let at = at_of(&input.at)?;
     let locale =
         input.locale.as_deref().map(Locale::parse).transpose().map_err(|w| ApiError::invalid(w.0))?;
     let command = Command::Register { member, email: input.email, name: input.name, locale };
-    let origin = Origin { principal, headers: &headers, method: &method, uri: &uri, body: &body.0 };
     let answer =
         Box::new(move |_: &connreq_store::Store, _| Ok(Reply::json(201, &MemberOut { member: member.0 })));
-    run(&app, origin, "register", command, at, None, answer).await
+    call.run("register", command, at, None, answer).await
 }
 
 /// Sets who may invite the member.
@@ -49,22 +40,13 @@ pub async fn register(
            ("Idempotency-Key" = Option<String>, Header, description = "carry the command out once")),
     responses((status = 204, description = "set"), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn set_setting(
-    State(app): State<Arc<App>>,
-    principal: Principal,
-    P(m): P<u64>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Reply, ApiError> {
-    let input: SettingIn = body.json()?;
-    let member = principal.acts_as(Some(m), "member")?;
+pub async fn set_setting(P(m): P<u64>, call: CommandCall) -> Result<Reply, ApiError> {
+    let input: SettingIn = call.json()?;
+    let member = call.principal.acts_as(Some(m), "member")?;
     let setting = InvitationSetting::parse(&input.setting).map_err(|w| ApiError::invalid(w.0))?;
     let at = at_of(&input.at)?;
-    let origin = Origin { principal, headers: &headers, method: &method, uri: &uri, body: &body.0 };
     let command = Command::SetInvitationSetting { member, setting };
-    run(&app, origin, "set_invitation_setting", command, at, None, no_content()).await
+    call.run("set_invitation_setting", command, at, None, no_content()).await
 }
 
 /// Adds addresses to the member's imported contacts.
@@ -73,26 +55,12 @@ pub async fn set_setting(
            ("Idempotency-Key" = Option<String>, Header, description = "carry the command out once")),
     responses((status = 204, description = "added"), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn import_contacts(
-    State(app): State<Arc<App>>,
-    principal: Principal,
-    P(m): P<u64>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Reply, ApiError> {
-    let input: ContactsIn = body.json()?;
-    let member = principal.acts_as(Some(m), "member")?;
+pub async fn import_contacts(P(m): P<u64>, call: CommandCall) -> Result<Reply, ApiError> {
+    let input: ContactsIn = call.json()?;
+    let member = call.principal.acts_as(Some(m), "member")?;
     let at = at_of(&input.at)?;
-    let origin = Origin { principal, headers: &headers, method: &method, uri: &uri, body: &body.0 };
     let command = Command::ImportContacts { member, emails: input.emails };
-    run(&app, origin, "import_contacts", command, at, None, no_content()).await
-}
-
-/// The answer of a command that returns nothing.
-pub fn no_content() -> crate::writer::Answer {
-    Box::new(|_, _| Ok(Reply::no_content()))
+    call.run("import_contacts", command, at, None, no_content()).await
 }
 
 /// `?state=`.

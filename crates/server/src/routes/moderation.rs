@@ -2,14 +2,13 @@
 //! and why) and lifting a restriction (service key or moderator token).
 
 use crate::auth::Principal;
-use crate::command::{Origin, at_of, run};
+use crate::command::{CommandCall, at_of, no_content};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{Body, P, Q};
+use crate::extract::{P, Q};
 use crate::reply::Reply;
 use crate::state::App;
 use crate::wire::{EventOut, FlagOut, LiftIn, ResolveIn};
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, Uri};
 use connreq_core::Network as _;
 use connreq_core::{Command, Decision, FlagId, FlagStatus, MemberId};
 use serde::Deserialize;
@@ -51,28 +50,19 @@ pub async fn flags(
            ("Idempotency-Key" = Option<String>, Header, description = "carry the command out once")),
     responses((status = 200, description = "the flag after the decision", body = FlagOut), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn resolve(
-    State(app): State<Arc<App>>,
-    principal: Principal,
-    P(id): P<u64>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Reply, ApiError> {
-    principal.operator()?;
-    let input: ResolveIn = body.json()?;
+pub async fn resolve(P(id): P<u64>, call: CommandCall) -> Result<Reply, ApiError> {
+    call.principal.operator()?;
+    let input: ResolveIn = call.json()?;
     let decision = Decision::parse(&input.decision).map_err(|w| ApiError::invalid(w.0))?;
     let at = at_of(&input.at)?;
     let flag = FlagId(id);
-    let moderator = deciding(principal, input.moderator)?;
+    let moderator = deciding(call.principal, input.moderator)?;
     let answer = Box::new(move |store: &connreq_store::Store, _| {
         let f = store.read(|m| m.flag(flag))??;
         Ok(Reply::json(200, &FlagOut::from(&f)))
     });
-    let origin = Origin { principal, headers: &headers, method: &method, uri: &uri, body: &body.0 };
     let command = Command::ResolveFlag { flag, decision, moderator, note: input.note };
-    run(&app, origin, "resolve_flag", command, at, None, answer).await
+    call.run("resolve_flag", command, at, None, answer).await
 }
 
 /// Who decides: under a moderator token, its member (naming another is
@@ -123,20 +113,11 @@ pub async fn flag_events(
            ("Idempotency-Key" = Option<String>, Header, description = "carry the command out once")),
     responses((status = 204, description = "lifted"), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn lift_restriction(
-    State(app): State<Arc<App>>,
-    principal: Principal,
-    P(m): P<u64>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Reply, ApiError> {
-    principal.operator()?;
-    let input: LiftIn = if body.0.is_empty() { LiftIn::default() } else { body.json()? };
+pub async fn lift_restriction(P(m): P<u64>, call: CommandCall) -> Result<Reply, ApiError> {
+    call.principal.operator()?;
+    let input: LiftIn = call.json()?;
     let at = at_of(&input.at)?;
-    let moderator = deciding(principal, input.moderator)?;
-    let origin = Origin { principal, headers: &headers, method: &method, uri: &uri, body: &body.0 };
+    let moderator = deciding(call.principal, input.moderator)?;
     let command = Command::LiftRestriction { member: MemberId(m), moderator, note: input.note };
-    run(&app, origin, "lift_restriction", command, at, None, Box::new(|_, _| Ok(Reply::no_content()))).await
+    call.run("lift_restriction", command, at, None, no_content()).await
 }

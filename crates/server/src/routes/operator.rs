@@ -2,15 +2,15 @@
 //! counts, expiry, the outbox.
 
 use crate::auth::Principal;
-use crate::command::{Origin, at_of, run};
+use crate::command::{CommandCall, at_of};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{Body, P, Q};
+use crate::extract::{P, Q};
 use crate::reply::Reply;
 use crate::state::App;
 use crate::time::parse_at;
 use crate::wire::{AtIn, CountOut, EmailOut, EventOut, IdsIn, StatsOut};
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, Uri, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use connreq_core::{Command, EmailId, Network, Outcome, Seq};
 use serde::Deserialize;
@@ -72,19 +72,11 @@ pub async fn stats(State(app): State<Arc<App>>, principal: Principal) -> Result<
     params(("Idempotency-Key" = Option<String>, Header, description = "carry the command out once")),
     responses((status = 200, body = CountOut), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn expire(
-    State(app): State<Arc<App>>,
-    principal: Principal,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Reply, ApiError> {
-    principal.operator()?;
-    let input: AtIn = body.json()?;
+pub async fn expire(call: CommandCall) -> Result<Reply, ApiError> {
+    call.principal.operator()?;
+    let input: AtIn = call.json()?;
     let at = at_of(&input.at)?;
-    let origin = Origin { principal, headers: &headers, method: &method, uri: &uri, body: &body.0 };
-    run(&app, origin, "expire", Command::Expire, at, None, count()).await
+    call.run("expire", Command::Expire, at, None, count()).await
 }
 
 fn count() -> crate::writer::Answer {
@@ -119,20 +111,12 @@ pub async fn pending_emails(
     params(("Idempotency-Key" = Option<String>, Header, description = "carry the command out once")),
     responses((status = 200, body = CountOut), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn mark_emails_sent(
-    State(app): State<Arc<App>>,
-    principal: Principal,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Reply, ApiError> {
-    principal.operator()?;
-    let input: IdsIn = body.json()?;
+pub async fn mark_emails_sent(call: CommandCall) -> Result<Reply, ApiError> {
+    call.principal.operator()?;
+    let input: IdsIn = call.json()?;
     let at = at_of(&input.at)?;
     let command = Command::MarkEmailsSent { ids: input.ids.into_iter().map(EmailId).collect() };
-    let origin = Origin { principal, headers: &headers, method: &method, uri: &uri, body: &body.0 };
-    run(&app, origin, "mark_emails_sent", command, at, None, count()).await
+    call.run("mark_emails_sent", command, at, None, count()).await
 }
 
 /// Records emails whose address the caller's provider refused for good
@@ -141,20 +125,12 @@ pub async fn mark_emails_sent(
     params(("Idempotency-Key" = Option<String>, Header, description = "carry the command out once")),
     responses((status = 200, body = CountOut), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn mark_emails_undeliverable(
-    State(app): State<Arc<App>>,
-    principal: Principal,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Reply, ApiError> {
-    principal.operator()?;
-    let input: IdsIn = body.json()?;
+pub async fn mark_emails_undeliverable(call: CommandCall) -> Result<Reply, ApiError> {
+    call.principal.operator()?;
+    let input: IdsIn = call.json()?;
     let at = at_of(&input.at)?;
     let command = Command::MarkEmailsUndeliverable { ids: input.ids.into_iter().map(EmailId).collect() };
-    let origin = Origin { principal, headers: &headers, method: &method, uri: &uri, body: &body.0 };
-    run(&app, origin, "mark_emails_undeliverable", command, at, None, count()).await
+    call.run("mark_emails_undeliverable", command, at, None, count()).await
 }
 
 /// One email, whatever its status (queued, sent or skipped, and why).

@@ -5,14 +5,13 @@
 //! member; the service key any member.
 
 use crate::auth::Principal;
-use crate::command::{Origin, at_of, run};
+use crate::command::{CommandCall, at_of, no_content};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{Body, P, Q};
+use crate::extract::{P, Q};
 use crate::reply::Reply;
 use crate::state::App;
 use crate::wire::{CountOut, RequestOut};
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, Uri};
 use connreq_core::Network as _;
 use connreq_core::{Command, MemberId, Outcome};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -186,21 +185,12 @@ pub async fn export(
            ("Idempotency-Key" = Option<String>, Header, description = "carry the command out once")),
     responses((status = 204, description = "changed"), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn update(
-    State(app): State<Arc<App>>,
-    principal: Principal,
-    P(m): P<u64>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Reply, ApiError> {
-    let input: UpdateIn = body.json()?;
-    let member = principal.acts_as(Some(m), "member")?;
+pub async fn update(P(m): P<u64>, call: CommandCall) -> Result<Reply, ApiError> {
+    let input: UpdateIn = call.json()?;
+    let member = call.principal.acts_as(Some(m), "member")?;
     let at = at_of(&input.at)?;
-    let origin = Origin { principal, headers: &headers, method: &method, uri: &uri, body: &body.0 };
     let command = Command::UpdateMember { member, email: input.email, name: input.name };
-    run(&app, origin, "update_member", command, at, None, Box::new(|_, _| Ok(Reply::no_content()))).await
+    call.run("update_member", command, at, None, no_content()).await
 }
 
 /// Withdraws every open invitation the member sent (older than the given
@@ -210,24 +200,15 @@ pub async fn update(
            ("Idempotency-Key" = Option<String>, Header, description = "carry the command out once")),
     responses((status = 200, body = CountOut), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn withdraw_all(
-    State(app): State<Arc<App>>,
-    principal: Principal,
-    P(m): P<u64>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Reply, ApiError> {
-    let input: WithdrawAllIn = body.json()?;
-    let sender = principal.acts_as(Some(m), "sender")?;
+pub async fn withdraw_all(P(m): P<u64>, call: CommandCall) -> Result<Reply, ApiError> {
+    let input: WithdrawAllIn = call.json()?;
+    let sender = call.principal.acts_as(Some(m), "sender")?;
     let at = at_of(&input.at)?;
-    let origin = Origin { principal, headers: &headers, method: &method, uri: &uri, body: &body.0 };
     let older_than = input.older_than_seconds.map(Duration::from_secs);
     let command = Command::WithdrawAll { sender, older_than, message: input.message };
     let answer =
         Box::new(|_: &connreq_store::Store, o: Outcome| Ok(Reply::json(200, &CountOut { count: o.count() })));
-    run(&app, origin, "withdraw_all", command, at, None, answer).await
+    call.run("withdraw_all", command, at, None, answer).await
 }
 
 /// Erases the member (SPEC §11): their texts leave every file of the
@@ -237,19 +218,10 @@ pub async fn withdraw_all(
            ("Idempotency-Key" = Option<String>, Header, description = "carry the command out once")),
     responses((status = 204, description = "erased"), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn erase(
-    State(app): State<Arc<App>>,
-    principal: Principal,
-    P(m): P<u64>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Reply, ApiError> {
-    let input: EraseIn = if body.0.is_empty() { EraseIn::default() } else { body.json()? };
-    let member = principal.acts_as(Some(m), "member")?;
+pub async fn erase(P(m): P<u64>, call: CommandCall) -> Result<Reply, ApiError> {
+    let input: EraseIn = call.json()?;
+    let member = call.principal.acts_as(Some(m), "member")?;
     let at = at_of(&input.at)?;
-    let origin = Origin { principal, headers: &headers, method: &method, uri: &uri, body: &body.0 };
     let command = Command::EraseMember { member };
-    run(&app, origin, "erase_member", command, at, None, Box::new(|_, _| Ok(Reply::no_content()))).await
+    call.run("erase_member", command, at, None, no_content()).await
 }

@@ -2,16 +2,14 @@
 //! report.
 
 use crate::auth::Principal;
-use crate::command::{Origin, at_of, run};
+use crate::command::{CommandCall, at_of, no_content};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{Body, P};
+use crate::extract::P;
 use crate::reply::Reply;
-use crate::routes::members::no_content;
 use crate::state::App;
 use crate::wire::{AtIn, BlockedOut, ReportIn};
 use crate::writer::Check;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, Uri};
 use connreq_core::Network as _;
 use connreq_core::{Command, MemberId, ReportReason, RequestId};
 use std::sync::Arc;
@@ -24,21 +22,12 @@ macro_rules! pair_command {
                    ("Idempotency-Key" = Option<String>, Header, description = "carry the command out once")),
             responses((status = 204, description = "done"), (status = "4XX", body = ErrorBody)),
             security(("bearer" = [])))]
-        pub async fn $name(
-            State(app): State<Arc<App>>,
-            principal: Principal,
-            P((m, other)): P<(u64, u64)>,
-            method: Method,
-            uri: Uri,
-            headers: HeaderMap,
-            body: Body,
-        ) -> Result<Reply, ApiError> {
-            let input: AtIn = body.json()?;
-            let member = principal.acts_as(Some(m), "member")?;
+        pub async fn $name(P((m, other)): P<(u64, u64)>, call: CommandCall) -> Result<Reply, ApiError> {
+            let input: AtIn = call.json()?;
+            let member = call.principal.acts_as(Some(m), "member")?;
             let at = at_of(&input.at)?;
             let make: fn(MemberId, MemberId) -> Command = $make;
-            let origin = Origin { principal, headers: &headers, method: &method, uri: &uri, body: &body.0 };
-            run(&app, origin, $kind, make(member, MemberId(other)), at, None, no_content()).await
+            call.run($kind, make(member, MemberId(other)), at, None, no_content()).await
         }
     };
 }
@@ -79,21 +68,14 @@ pub async fn is_blocked(
     params(("Idempotency-Key" = Option<String>, Header, description = "carry the command out once")),
     responses((status = 204, description = "reported"), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn report(
-    State(app): State<Arc<App>>,
-    principal: Principal,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Reply, ApiError> {
-    let input: ReportIn = body.json()?;
-    let reporter = principal.acts_as(input.reporter, "reporter")?;
+pub async fn report(call: CommandCall) -> Result<Reply, ApiError> {
+    let input: ReportIn = call.json()?;
+    let reporter = call.principal.acts_as(input.reporter, "reporter")?;
     let reason = ReportReason::parse(&input.reason).map_err(|w| ApiError::invalid(w.0))?;
     let at = at_of(&input.at)?;
     let request = input.request_id.map(RequestId);
     // A member token naming a request it is not a party to learns nothing of it.
-    let check: Option<Check> = match (principal.member(), request) {
+    let check: Option<Check> = match (call.principal.member(), request) {
         (Some(member), Some(id)) => Some(Box::new(move |store| match store.read(|m| m.parties(id))? {
             Some((s, r)) if s == member || r == member => Ok(()),
             _ => Err(ApiError::from(connreq_core::Error::NotFound(id.to_string()))),
@@ -101,6 +83,5 @@ pub async fn report(
         _ => None,
     };
     let command = Command::Report { reporter, reported: MemberId(input.reported), reason, request };
-    let origin = Origin { principal, headers: &headers, method: &method, uri: &uri, body: &body.0 };
-    run(&app, origin, "report", command, at, check, no_content()).await
+    call.run("report", command, at, check, no_content()).await
 }

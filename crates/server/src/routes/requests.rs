@@ -3,15 +3,14 @@
 //! about a request it is not a party to gets 404 `NotFound` (SPEC §18).
 
 use crate::auth::Principal;
-use crate::command::{Origin, at_of, run};
+use crate::command::{CommandCall, at_of};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{Body, P};
+use crate::extract::P;
 use crate::reply::Reply;
 use crate::state::App;
 use crate::wire::{DeclineIn, RecipientIn, RequestOut, SendIn, WithdrawIn};
 use crate::writer::Answer;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, Uri};
 use connreq_core::Network as _;
 use connreq_core::{Command, MemberId, RequestId};
 use std::sync::Arc;
@@ -44,21 +43,13 @@ fn party_check(app: &App, principal: Principal, id: RequestId) -> Result<(), Api
     params(("Idempotency-Key" = Option<String>, Header, description = "carry the command out once")),
     responses((status = 201, description = "the sender's view", body = RequestOut), (status = "4XX", body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn send(
-    State(app): State<Arc<App>>,
-    principal: Principal,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Reply, ApiError> {
-    let input: SendIn = body.json()?;
-    let sender = principal.acts_as(input.sender, "sender")?;
+pub async fn send(call: CommandCall) -> Result<Reply, ApiError> {
+    let input: SendIn = call.json()?;
+    let sender = call.principal.acts_as(input.sender, "sender")?;
     let at = at_of(&input.at)?;
     let command =
         Command::Send { sender, recipient: MemberId(input.recipient), note: input.note, email: input.email };
-    let origin = Origin { principal, headers: &headers, method: &method, uri: &uri, body: &body.0 };
-    run(&app, origin, "send", command, at, None, seen_by(sender, None, 201)).await
+    call.run("send", command, at, None, seen_by(sender, None, 201)).await
 }
 
 macro_rules! respond {
@@ -69,24 +60,15 @@ macro_rules! respond {
                    ("Idempotency-Key" = Option<String>, Header, description = "carry the command out once")),
             responses((status = 200, description = "the actor's view", body = RequestOut), (status = "4XX", body = ErrorBody)),
             security(("bearer" = [])))]
-        pub async fn $name(
-            State(app): State<Arc<App>>,
-            principal: Principal,
-            P(id): P<u64>,
-            method: Method,
-            uri: Uri,
-            headers: HeaderMap,
-            body: Body,
-        ) -> Result<Reply, ApiError> {
+        pub async fn $name(P(id): P<u64>, call: CommandCall) -> Result<Reply, ApiError> {
             let request = RequestId(id);
-            party_check(&app, principal, request)?;
-            let input: $input = body.json()?;
-            let actor = principal.acts_as(input.$actor, stringify!($actor))?;
+            party_check(&call.app, call.principal, request)?;
+            let input: $input = call.json()?;
+            let actor = call.principal.acts_as(input.$actor, stringify!($actor))?;
             let at = at_of(&input.at)?;
             let make: fn(MemberId, RequestId, $input) -> Command = $make;
             let command = make(actor, request, input);
-            let origin = Origin { principal, headers: &headers, method: &method, uri: &uri, body: &body.0 };
-            run(&app, origin, $kind, command, at, None, seen_by(actor, Some(request), 200)).await
+            call.run($kind, command, at, None, seen_by(actor, Some(request), 200)).await
         }
     };
 }
