@@ -537,19 +537,8 @@ pub fn execute<N: Backend>(
         }
         Command::Stats => {
             let s = net.stats()?;
-            let line = |map: &std::collections::BTreeMap<&str, u64>| {
-                map.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
-            };
-            let text = format!(
-                "requests: {}\nconnections: {}\nmembers: {}\nopen flags: {}\nunsent emails: {}\nevents: {}",
-                line(&s.requests),
-                s.connections,
-                line(&s.members),
-                s.open_flags,
-                s.unsent_emails,
-                s.events
-            );
-            Output::new(text, stats_json(&s))
+            let counts = [s.connections, s.open_flags, s.unsent_emails, s.events];
+            Output::new(stats_text(&s.requests, &s.members, counts), stats_json(&s))
         }
         Command::Events { format: EventFormat::Parquet, since, limit, out: dir } => {
             let Some(dir) = dir else {
@@ -695,6 +684,24 @@ pub fn suggestions_output(member: MemberId, list: &[connreq_core::Suggestion]) -
         .map(|s| json!({ "member": s.member.0, "mutual_count": s.mutual_count, "reason": s.reason.as_str() }))
         .collect();
     Output::new(text, Value::Array(json))
+}
+
+/// `stats` as text: requests by state, connections, members by standing,
+/// open flags, unsent emails and events (`counts` holds the four numbers in
+/// that order), the same from a database or a server.
+pub(crate) fn stats_text<K: std::fmt::Display>(
+    requests: &std::collections::BTreeMap<K, u64>,
+    members: &std::collections::BTreeMap<K, u64>,
+    [connections, open_flags, unsent_emails, events]: [u64; 4],
+) -> String {
+    let line = |map: &std::collections::BTreeMap<K, u64>| {
+        map.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+    };
+    format!(
+        "requests: {}\nconnections: {connections}\nmembers: {}\nopen flags: {open_flags}\nunsent emails: {unsent_emails}\nevents: {events}",
+        line(requests),
+        line(members),
+    )
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use crate::cli::{Command, EventFormat};
 use crate::commands::{
     CliError, Output, csv_field, flag_json, flag_line, notification_json, request_json, request_line,
-    requests_output,
+    requests_output, stats_text,
 };
 use connreq_core::{FlagId, MemberId};
 use connreq_server::{Client, ClientError};
@@ -277,18 +277,8 @@ pub fn execute(client: &Client, command: &Command, out: &mut dyn Write) -> Resul
         }
         Command::Stats => {
             let s = client.stats()?;
-            let line = |map: &std::collections::BTreeMap<String, u64>| {
-                map.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
-            };
-            let text = format!(
-                "requests: {}\nconnections: {}\nmembers: {}\nopen flags: {}\nunsent emails: {}\nevents: {}",
-                line(&s.requests),
-                s.connections,
-                line(&s.members),
-                s.open_flags,
-                s.unsent_emails,
-                s.events
-            );
+            let text =
+                stats_text(&s.requests, &s.members, [s.connections, s.open_flags, s.unsent_emails, s.events]);
             let json = serde_json::to_value(&s).map_err(|e| CliError::Failed(e.to_string()))?;
             Output::new(text, json)
         }

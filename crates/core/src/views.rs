@@ -528,20 +528,7 @@ impl Model {
             .iter_from(from)
             .filter(|(_, n)| n.is_notification())
             .take(limit)
-            .filter_map(|(i, n)| {
-                let r = s.request(n.request)?;
-                let (member, actor) = n.parties(r);
-                Some(Notification {
-                    id: NotificationId(i as u64 + 1),
-                    member,
-                    kind: n.kind,
-                    request_id: n.request,
-                    actor,
-                    created_at: s.notified_at(n)?,
-                    text: render::notification_text(s, self.policy(), n),
-                    read: n.read,
-                })
-            })
+            .filter_map(|(i, n)| self.notification(i, n))
             .collect()
     }
 
